@@ -1,0 +1,177 @@
+// The normalised model: defaults applied, role addresses added, everything sorted by its
+// spec key so that every later stage is deterministic.
+import type { Spec, PacingSpec } from "../spec/schema.ts";
+import { ROLE_LOCAL_PARTS } from "../spec/rules.ts";
+import { expandAliases } from "./aliases.ts";
+
+export interface Dkim {
+  selectors: string[];
+  active: string;
+}
+
+export interface Alias {
+  address: string;
+  targets: string[];
+  /** Final destinations after following chains: what actually receives a copy. */
+  deliversTo: string[];
+  /** Added by facteur (postmaster@, abuse@, hostmaster@ to the role mailbox). */
+  role: boolean;
+}
+
+export interface MailDomain {
+  name: string;
+  /** The operator's own domain: host names, SRS addresses and role addresses only. */
+  operator: boolean;
+  aliases: Alias[];
+  dkim?: Dkim;
+  dmarc: { policy: "none" | "quarantine" | "reject"; rua?: string; pct: number };
+  spfExtra: string[];
+  relays: string[];
+}
+
+export interface RelayHost {
+  name: string;
+  fqdn: string;
+  location: string;
+  serverType: string;
+  mxPriority: number;
+}
+
+export interface OwnSmarthost {
+  name: string;
+  fqdn: string;
+  location: string;
+  serverType: string;
+  preference: number;
+  drain: boolean;
+  lane: "clean" | "spam";
+}
+
+export interface ExternalRelay {
+  name: string;
+  host: string;
+  port: number;
+  tls: "starttls" | "implicit";
+  auth?: { username: string; passwordSecret: string };
+  spfInclude?: string;
+  preference: number;
+  drain: boolean;
+  lane: "clean" | "spam";
+  /** How Postfix names this next hop: [host]:port, never an MX lookup. */
+  nexthop: string;
+}
+
+export interface Model {
+  operator: { domain: string; roleMailbox: string; dkim: Dkim; sshSources: string[] };
+  domains: MailDomain[];
+  relays: RelayHost[];
+  backupMx: { host: string; priority: number }[];
+  smarthosts: OwnSmarthost[];
+  externalRelays: ExternalRelay[];
+  submissionUsers: { login: string; passwordSecret: string; dailyQuota: number }[];
+  policy: {
+    dailyQuota: number;
+    pacing: { default: PacingSpec; domains: { domain: string; rateDelay: string; concurrency: number }[] };
+    dnsbl: string[];
+    ttl: number;
+  };
+}
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const sortedEntries = <V>(r: Record<string, V>): [string, V][] => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+function dkimOf(d: { selectors: string[]; active?: string | undefined }): Dkim {
+  return { selectors: [...d.selectors], active: d.active ?? d.selectors[d.selectors.length - 1]! };
+}
+
+export function buildModel(spec: Spec): Model {
+  const fqdn = (name: string) => `${name}.${spec.operator.domain}`;
+  const allRelays = Object.keys(spec.relays).sort();
+  const rawDomains: { name: string; operator: boolean; aliases: Record<string, string[]>; d?: Spec["domains"][string] }[] = [
+    ...sortedEntries(spec.domains).map(([name, d]) => ({
+      name,
+      operator: false,
+      aliases: Object.fromEntries(Object.entries(d.aliases).map(([l, t]) => [l, Array.isArray(t) ? t : [t]])),
+      d,
+    })),
+    { name: spec.operator.domain, operator: true, aliases: {} },
+  ];
+  const roleAdded = new Set<string>();
+  for (const rd of rawDomains) {
+    for (const local of ROLE_LOCAL_PARTS) {
+      if (!rd.aliases[local]) {
+        rd.aliases[local] = [spec.operator.roleMailbox];
+        roleAdded.add(`${local}@${rd.name}`);
+      }
+    }
+  }
+  const table = new Map<string, string[]>();
+  for (const rd of rawDomains) for (const [l, t] of Object.entries(rd.aliases)) table.set(`${l}@${rd.name}`, t);
+  const expanded = expandAliases(table);
+
+  const domains: MailDomain[] = rawDomains
+    .map((rd) => ({
+      name: rd.name,
+      operator: rd.operator,
+      aliases: sortedEntries(rd.aliases).map(([local, targets]) => {
+        const address = `${local}@${rd.name}`;
+        return { address, targets: [...targets], deliversTo: expanded.get(address)!, role: roleAdded.has(address) };
+      }),
+      ...(rd.operator ? { dkim: dkimOf(spec.operator.dkim) } : rd.d?.dkim ? { dkim: dkimOf(rd.d.dkim) } : {}),
+      dmarc: { ...(rd.d?.dmarc ?? spec.policy.dmarc) },
+      spfExtra: [...(rd.d?.spf?.extra ?? [])],
+      relays: [...(rd.d?.relays ?? allRelays)].sort(),
+    }))
+    .sort(byName);
+
+  return {
+    operator: {
+      domain: spec.operator.domain,
+      roleMailbox: spec.operator.roleMailbox,
+      dkim: dkimOf(spec.operator.dkim),
+      sshSources: [...spec.operator.sshSources],
+    },
+    domains,
+    relays: sortedEntries(spec.relays).map(([name, r]) => ({ name, fqdn: fqdn(name), location: r.location, serverType: r.serverType, mxPriority: r.mxPriority })),
+    backupMx: [...spec.backupMx].sort((a, b) => a.priority - b.priority || (a.host < b.host ? -1 : 1)),
+    smarthosts: sortedEntries(spec.smarthosts).flatMap(([name, s]) =>
+      s.kind === "own"
+        ? [{ name, fqdn: fqdn(name), location: s.location, serverType: s.serverType, preference: s.preference, drain: s.drain, lane: s.lane }]
+        : [],
+    ),
+    externalRelays: sortedEntries(spec.smarthosts)
+      .flatMap(([name, s]) =>
+        s.kind === "external"
+          ? [
+              {
+                name,
+                host: s.host,
+                port: s.port,
+                tls: s.tls,
+                ...(s.auth ? { auth: { ...s.auth } } : {}),
+                ...(s.spfInclude ? { spfInclude: s.spfInclude } : {}),
+                preference: s.preference,
+                drain: s.drain,
+                lane: s.lane,
+                nexthop: `[${s.host}]:${s.port}`,
+              },
+            ]
+          : [],
+      )
+      .sort((a, b) => a.preference - b.preference || byName(a, b)),
+    submissionUsers: sortedEntries(spec.submission.users).map(([login, u]) => ({
+      login,
+      passwordSecret: u.passwordSecret,
+      dailyQuota: u.dailyQuota ?? spec.policy.dailyQuota,
+    })),
+    policy: {
+      dailyQuota: spec.policy.dailyQuota,
+      pacing: {
+        default: { ...spec.policy.pacing.default },
+        domains: sortedEntries(spec.policy.pacing.domains).map(([domain, p]) => ({ domain, ...p })),
+      },
+      dnsbl: [...spec.policy.dnsbl],
+      ttl: spec.policy.ttl,
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// Every DNS record the operator publishes. Ids come from spec keys (host, domain, selector),
+// so adding a smarthost adds its own records and touches only the shared pool SPF record.
+import type { Model } from "../model/model.ts";
+import type { PlannedHost } from "./plan.ts";
+
+export type RecordType = "A" | "AAAA" | "MX" | "TXT";
+
+export interface DnsRecord {
+  /** Stable identity: becomes the Pulumi resource name and the key of review diffs. */
+  id: string;
+  zone: string;
+  name: string;
+  type: RecordType;
+  content: string;
+  priority?: number;
+  ttl: number;
+  reason: string;
+}
+
+/** Public halves of DKIM keys: "domain/selector" -> base64 of the key (the p= value). */
+export type DkimPublicKeys = Record<string, string>;
+
+export function dkimKeyId(domain: string, selector: string): string {
+  return `${domain}/${selector}`;
+}
+
+export function spfPoolName(operatorDomain: string): string {
+  return `_spf.${operatorDomain}`;
+}
+
+export function dnsRecords(
+  model: Model,
+  hosts: PlannedHost[],
+  pools: { poolName: string; spamPoolName: string },
+  keys: DkimPublicKeys,
+): DnsRecord[] {
+  const ttl = model.policy.ttl;
+  const op = model.operator.domain;
+  const out: DnsRecord[] = [];
+  const add = (r: Omit<DnsRecord, "ttl">) => out.push({ ...r, ttl });
+
+  for (const h of hosts) {
+    const what = h.role === "relay" ? `relay ${h.name} (MX host)` : `smarthost ${h.name}`;
+    add({ id: `a:${h.name}`, zone: op, name: h.fqdn, type: "A", content: h.ipv4, reason: `${what}: IPv4; its PTR names ${h.fqdn} back` });
+    add({ id: `aaaa:${h.name}`, zone: op, name: h.fqdn, type: "AAAA", content: h.ipv6, reason: `${what}: IPv6; its PTR names ${h.fqdn} back` });
+    add({
+      id: `helo-spf:${h.name}`,
+      zone: op,
+      name: h.fqdn,
+      type: "TXT",
+      content: "v=spf1 a -all",
+      reason: `SPF for the HELO name ${h.fqdn}: only its own address may use it`,
+    });
+  }
+
+  for (const h of hosts.filter((h) => h.role === "smarthost" && !h.drain)) {
+    const pool = h.lane === "spam" ? pools.spamPoolName : pools.poolName;
+    const sh = model.smarthosts.find((s) => s.name === h.name)!;
+    add({
+      id: `${h.lane === "spam" ? "spam-pool-mx" : "pool-mx"}:${h.name}`,
+      zone: op,
+      name: pool,
+      type: "MX",
+      content: h.fqdn,
+      priority: sh.preference,
+      reason: `${h.lane} outbound pool member ${h.name}: relays hand mail to ${pool}`,
+    });
+  }
+
+  // One shared record lists every sending address; every domain includes it, so the pool can
+  // change without touching any domain's record.
+  const senders = hosts.filter((h) => h.role === "smarthost");
+  const poolTerms = [
+    ...senders.flatMap((h) => [`ip4:${h.ipv4}`, `ip6:${h.ipv6}`]),
+    ...model.externalRelays.flatMap((e) => (e.spfInclude ? [`include:${e.spfInclude}`] : [])),
+  ];
+  add({
+    id: "spf-pool",
+    zone: op,
+    name: spfPoolName(op),
+    type: "TXT",
+    content: ["v=spf1", ...poolTerms, "-all"].join(" "),
+    reason: "every smarthost's addresses and external relays: the only places our mail leaves from",
+  });
+
+  for (const d of model.domains) {
+    const mx = model.relays.filter((r) => d.relays.includes(r.name));
+    for (const r of mx)
+      add({ id: `mx:${d.name}:${r.name}`, zone: d.name, name: d.name, type: "MX", content: r.fqdn, priority: r.mxPriority, reason: `relay ${r.name} receives mail for ${d.name}` });
+    for (const b of model.backupMx)
+      add({ id: `mx:${d.name}:backup:${b.host}`, zone: d.name, name: d.name, type: "MX", content: b.host, priority: b.priority, reason: `backup MX ${b.host} holds mail for ${d.name} while the relays are down` });
+    add({
+      id: `spf:${d.name}`,
+      zone: d.name,
+      name: d.name,
+      type: "TXT",
+      content: ["v=spf1", `include:${spfPoolName(op)}`, ...d.spfExtra, "-all"].join(" "),
+      reason: d.operator
+        ? `SPF of the SRS domain: forwarded mail's rewritten senders pass at the destination`
+        : `SPF for ${d.name}: only the smarthost pool sends for it, strict -all`,
+    });
+    if (d.dkim) {
+      for (const sel of d.dkim.selectors) {
+        const key = keys[dkimKeyId(d.name, sel)] ?? `<dkim:${dkimKeyId(d.name, sel)}>`;
+        add({
+          id: `dkim:${d.name}:${sel}`,
+          zone: d.name,
+          name: `${sel}._domainkey.${d.name}`,
+          type: "TXT",
+          content: `v=DKIM1; k=rsa; p=${key}`,
+          reason:
+            sel === d.dkim.active
+              ? `DKIM public key that smarthosts sign ${d.operator ? "forwarded mail" : `mail from ${d.name}`} with`
+              : `DKIM key ${sel}, kept published while signatures made with it may still be checked`,
+        });
+      }
+    }
+    const dm = d.dmarc;
+    add({
+      id: `dmarc:${d.name}`,
+      zone: d.name,
+      name: `_dmarc.${d.name}`,
+      type: "TXT",
+      content: ["v=DMARC1", `p=${dm.policy}`, ...(dm.pct !== 100 ? [`pct=${dm.pct}`] : []), ...(dm.rua ? [`rua=mailto:${dm.rua}`] : []), "adkim=r", "aspf=r"].join("; "),
+      reason: `DMARC policy for ${d.name}: receivers ${dm.policy === "none" ? "only report" : `${dm.policy} mail`} that fails SPF and DKIM alignment`,
+    });
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** TXT data as DNS carries it: strings of at most 255 bytes, each quoted. */
+export function txtStrings(content: string): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < content.length; i += 255) parts.push(content.slice(i, i + 255));
+  return parts.length ? parts : [""];
+}
+
+export function quoteTxt(content: string): string {
+  return txtStrings(content)
+    .map((p) => `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)
+    .join(" ");
+}

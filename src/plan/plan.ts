@@ -1,0 +1,120 @@
+// The plan: pure data saying what must exist. Hosts with their names and addresses, every DNS
+// record (each with a stable id and a one-line reason), every PTR, and how mail is routed.
+// The Pulumi program, the lab and the CLI all apply or print this same structure.
+import type { Model } from "../model/model.ts";
+import { addressOf, type AddressBook, type Family } from "./addresses.ts";
+import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
+
+export interface PlannedHost {
+  name: string;
+  role: "relay" | "smarthost";
+  fqdn: string;
+  /** The name announced in HELO/EHLO and the banner: always the PTR name of its addresses. */
+  helo: string;
+  ipv4: string;
+  ipv6: string;
+  location: string;
+  serverType: string;
+  /** Relays: mail domains this host is MX for. */
+  mxFor: string[];
+  /** Smarthosts only. */
+  lane?: "clean" | "spam";
+  drain?: boolean;
+}
+
+export interface Ptr {
+  id: string;
+  host: string;
+  family: Family;
+  address: string;
+  name: string;
+}
+
+export interface Routing {
+  /** Where relays hand every outbound message: an MX pool name, looked up by Postfix. */
+  relayhost: string;
+  /** Tried when the pool does not answer: external relays, by name and port. */
+  fallbackRelays: string[];
+  /** Where spam-tagged mail goes, when a spam lane exists. */
+  spamRelayhost?: string;
+  /** SASL credentials a relay presents to each external next hop (secret by reference). */
+  saslCredentials: { nexthop: string; username: string; passwordSecret: string }[];
+  srsDomain: string;
+  /** Addresses smarthosts relay for without authentication: the relays' own. */
+  relayClients: string[];
+  poolName: string;
+  spamPoolName: string;
+}
+
+export interface Plan {
+  operatorDomain: string;
+  hosts: PlannedHost[];
+  dns: DnsRecord[];
+  ptrs: Ptr[];
+  routing: Routing;
+}
+
+export interface PlanInputs {
+  addresses?: AddressBook;
+  dkimKeys?: DkimPublicKeys;
+}
+
+export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
+  const book = inputs.addresses ?? {};
+  const hosts: PlannedHost[] = [
+    ...model.relays.map((r) => ({
+      name: r.name,
+      role: "relay" as const,
+      fqdn: r.fqdn,
+      helo: r.fqdn,
+      ipv4: addressOf(book, r.name, "ipv4"),
+      ipv6: addressOf(book, r.name, "ipv6"),
+      location: r.location,
+      serverType: r.serverType,
+      mxFor: model.domains.filter((d) => d.relays.includes(r.name)).map((d) => d.name),
+    })),
+    ...model.smarthosts.map((s) => ({
+      name: s.name,
+      role: "smarthost" as const,
+      fqdn: s.fqdn,
+      helo: s.fqdn,
+      ipv4: addressOf(book, s.name, "ipv4"),
+      ipv6: addressOf(book, s.name, "ipv6"),
+      location: s.location,
+      serverType: s.serverType,
+      mxFor: [],
+      lane: s.lane,
+      drain: s.drain,
+    })),
+  ];
+  const ptrs: Ptr[] = hosts.flatMap((h) =>
+    (["ipv4", "ipv6"] as const).map((family) => ({ id: `ptr:${h.name}:${family}`, host: h.name, family, address: h[family], name: h.fqdn })),
+  );
+  const poolName = `pool.${model.operator.domain}`;
+  const spamPoolName = `spam-pool.${model.operator.domain}`;
+  const lanePool = (lane: "clean" | "spam", name: string): string | undefined => {
+    const own = model.smarthosts.some((s) => s.lane === lane && !s.drain);
+    return own ? name : model.externalRelays.find((e) => e.lane === lane && !e.drain)?.nexthop;
+  };
+  const relayhost = lanePool("clean", poolName)!;
+  const spamRelayhost = lanePool("spam", spamPoolName);
+  const routing: Routing = {
+    relayhost,
+    fallbackRelays: model.externalRelays.filter((e) => e.lane === "clean" && !e.drain && e.nexthop !== relayhost).map((e) => e.nexthop),
+    ...(spamRelayhost ? { spamRelayhost } : {}),
+    saslCredentials: model.externalRelays.flatMap((e) =>
+      e.auth ? [{ nexthop: e.nexthop, username: e.auth.username, passwordSecret: e.auth.passwordSecret }] : [],
+    ),
+    srsDomain: model.operator.domain,
+    relayClients: hosts.filter((h) => h.role === "relay").flatMap((h) => [h.ipv4, h.ipv6]),
+    poolName,
+    spamPoolName,
+  };
+  return {
+    operatorDomain: model.operator.domain,
+    hosts,
+    dns: dnsRecords(model, hosts, { poolName, spamPoolName }, inputs.dkimKeys ?? {}),
+    ptrs,
+    routing,
+  };
+}

@@ -1,0 +1,45 @@
+// What render produces for one host: the files to write, relative to a root ("/" on a real
+// host, a per-host directory in the lab). Secrets appear only as ${secret:NAME} references;
+// an applier fills them in at the last moment (fillSecrets) and never writes them to review output.
+
+export interface BundleFile {
+  /** Absolute path on the host, e.g. /etc/postfix/main.cf (the lab prefixes its own root). */
+  path: string;
+  content: string;
+  /** Octal file mode; files holding secrets once filled are 0600. */
+  mode: "0644" | "0640" | "0600";
+  /** A Postfix hash: table: run `postmap` on it after writing. */
+  postmap?: boolean;
+  /** Names of the secrets referenced in content. */
+  secretRefs?: string[];
+}
+
+export interface HostBundle {
+  host: string;
+  fqdn: string;
+  role: "relay" | "smarthost";
+  files: BundleFile[];
+  /** DKIM private keys this host needs: the applier writes them, render never sees them. */
+  dkimKeys: { domain: string; selector: string; path: string }[];
+  /** SASL logins this host must accept (smarthosts: submission users), passwords by reference. */
+  saslUsers: { login: string; passwordSecret: string }[];
+}
+
+const SECRET_REF = /\$\{secret:([A-Za-z][A-Za-z0-9_-]*)\}/g;
+
+export function secretRef(name: string): string {
+  return `\${secret:${name}}`;
+}
+
+export function secretRefsIn(content: string): string[] {
+  return [...new Set([...content.matchAll(SECRET_REF)].map((m) => m[1]!))].sort();
+}
+
+/** Replaces every ${secret:NAME}; a missing secret is an error naming it, never an empty value. */
+export function fillSecrets(content: string, secrets: Record<string, string>, where: string): string {
+  return content.replace(SECRET_REF, (_, name: string) => {
+    const value = secrets[name];
+    if (value === undefined) throw new Error(`${where}: secret ${name} is not set (pulumi config set --secret ${name} ...)`);
+    return value;
+  });
+}
