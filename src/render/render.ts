@@ -1,13 +1,150 @@
-// Renders per-host file bundles from templates/ (work in progress; see renderStack below).
+// Renders, for every host of the plan, the bundle of files it runs: Postfix, OpenDKIM,
+// postsrsd and the host's names. Output is deterministic (everything arrives sorted from the
+// model and plan) so two renders diff small and readable. Secrets stay ${secret:NAME} refs.
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import Handlebars from "handlebars";
 import type { Model } from "../model/model.ts";
-import type { Plan } from "../plan/plan.ts";
-import type { HostBundle } from "./bundle.ts";
+import type { Plan, PlannedHost } from "../plan/plan.ts";
+import { secretRef, secretRefsIn, type BundleFile, type HostBundle } from "./bundle.ts";
 
 export interface RenderOptions {
   /** Prefix for every absolute path, in file locations and inside configs: "" on a real host, a per-host directory in the lab. */
   root?: string;
 }
 
-export function renderStack(_model: Model, _plan: Plan, _options: RenderOptions = {}): HostBundle[] {
-  throw new Error("not yet implemented");
+const TEMPLATES = fileURLToPath(new URL("../../templates/", import.meta.url));
+
+/** One Handlebars environment for all templates; noEscape because these are not HTML. */
+function makeEngine() {
+  const hb = Handlebars.create();
+  hb.registerHelper("join", (list: unknown[], sep: string) => list.join(typeof sep === "string" ? sep : " "));
+  hb.registerHelper("secret", (name: string) => secretRef(name));
+  hb.registerHelper("cidr", (address: string) => (address.includes(":") ? `${address}/128` : `${address}/32`));
+  const compiled = new Map<string, HandlebarsTemplateDelegate>();
+  for (const dir of readdirSync(TEMPLATES)) {
+    for (const file of readdirSync(join(TEMPLATES, dir))) {
+      const source = readFileSync(join(TEMPLATES, dir, file), "utf8");
+      const name = `${dir}/${file.replace(/\.hbs$/, "")}`;
+      if (file.startsWith("_")) hb.registerPartial(file.slice(1).replace(/\.cf\.hbs$|\.hbs$/, ""), source);
+      else compiled.set(name, hb.compile(source, { noEscape: true, strict: false }));
+    }
+  }
+  return (name: string, context: object): string => {
+    const t = compiled.get(name);
+    if (!t) throw new Error(`no template ${name}.hbs in ${TEMPLATES}`);
+    return t(context).replace(/\n{3,}/g, "\n\n");
+  };
+}
+
+let engine: ReturnType<typeof makeEngine> | undefined;
+
+/** Postfix transport names are service names: keep them short and free of dots. */
+function pacingTransport(domain: string): string {
+  return `pace-${domain.replace(/\./g, "-")}`;
+}
+
+function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) {
+  const keyDir = `${root}/etc/opendkim/keys`;
+  const signers = model.domains
+    .filter((d) => d.dkim)
+    // Our domains first, each by its own key; the operator's key last, as the catch-all.
+    .sort((a, b) => Number(a.operator) - Number(b.operator) || (a.name < b.name ? -1 : 1))
+    .map((d) => ({
+      domain: d.name,
+      selector: d.dkim!.active,
+      keyName: `${d.name}`,
+      pattern: d.operator ? "*" : `*@${d.name}`,
+      path: `${keyDir}/${d.name}/${d.dkim!.active}.private`,
+    }));
+  return {
+    root,
+    host,
+    smarthost: host.role === "smarthost",
+    roleTitle: host.role === "relay" ? "relay (MX host)" : `smarthost (${host.lane} lane)`,
+    operatorDomain: model.operator.domain,
+    domains: model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator),
+    virtualDomains: model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator).map((d) => d.name),
+    routing: plan.routing,
+    relayClients: plan.routing.relayClients,
+    externalRelays: model.externalRelays.filter((e) => e.auth),
+    submissionUsers: model.submissionUsers,
+    pacing: {
+      default: model.policy.pacing.default,
+      domains: model.policy.pacing.domains.map((p) => ({ ...p, transport: pacingTransport(p.domain) })),
+    },
+    signers,
+  };
+}
+
+interface FileSpec {
+  template: string;
+  path: string;
+  mode?: BundleFile["mode"];
+  postmap?: boolean;
+}
+
+function filesFor(host: PlannedHost, root: string, hasSasl: boolean): FileSpec[] {
+  const pf = `${root}/etc/postfix`;
+  const common: FileSpec[] = [
+    { template: "system/hostname", path: `${root}/etc/hostname` },
+    { template: "system/mailname", path: `${root}/etc/mailname` },
+    { template: "postfix/master.cf", path: `${pf}/master.cf` },
+  ];
+  if (host.role === "relay") {
+    return [
+      ...common,
+      { template: "postfix/relay-main.cf", path: `${pf}/main.cf` },
+      { template: "postfix/virtual", path: `${pf}/virtual`, postmap: true },
+      ...(hasSasl
+        ? [
+            { template: "postfix/sasl_passwd", path: `${pf}/sasl_passwd`, mode: "0600" as const, postmap: true },
+            { template: "postfix/tls_policy", path: `${pf}/tls_policy`, postmap: true },
+          ]
+        : []),
+      { template: "system/postsrsd", path: `${root}/etc/default/postsrsd` },
+    ];
+  }
+  return [
+    ...common,
+    { template: "postfix/smarthost-main.cf", path: `${pf}/main.cf` },
+    { template: "postfix/relay_clients", path: `${pf}/relay_clients` },
+    { template: "postfix/transport", path: `${pf}/transport`, postmap: true },
+    { template: "postfix/sender_logins", path: `${pf}/sender_logins`, postmap: true },
+    { template: "postfix/sasl-smtpd.conf", path: `${pf}/sasl/smtpd.conf` },
+    { template: "opendkim/opendkim.conf", path: `${root}/etc/opendkim.conf` },
+    { template: "opendkim/KeyTable", path: `${root}/etc/opendkim/KeyTable` },
+    { template: "opendkim/SigningTable", path: `${root}/etc/opendkim/SigningTable` },
+    { template: "opendkim/TrustedHosts", path: `${root}/etc/opendkim/TrustedHosts` },
+  ];
+}
+
+export function renderHost(model: Model, plan: Plan, host: PlannedHost, options: RenderOptions = {}): HostBundle {
+  engine ??= makeEngine();
+  const root = options.root ?? "";
+  const context = hostContext(model, plan, host, root);
+  const files = filesFor(host, root, plan.routing.saslCredentials.length > 0).map(({ template, path, mode, postmap }): BundleFile => {
+    const content = engine!(template, context);
+    const secretRefs = secretRefsIn(content);
+    return {
+      path,
+      content,
+      mode: mode ?? "0644",
+      ...(postmap ? { postmap } : {}),
+      ...(secretRefs.length ? { secretRefs } : {}),
+    };
+  });
+  return {
+    host: host.name,
+    fqdn: host.fqdn,
+    role: host.role,
+    files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
+    dkimKeys: host.role === "smarthost" ? context.signers.map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : [],
+    saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
+  };
+}
+
+export function renderStack(model: Model, plan: Plan, options: RenderOptions = {}): HostBundle[] {
+  return plan.hosts.map((h) => renderHost(model, plan, h, options));
 }
