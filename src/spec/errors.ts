@@ -29,7 +29,7 @@ export class SpecError extends Error {
   ) {
     super(
       problems
-        .map((p) => `${file}:${p.line ?? 1}:${p.column ?? 1}: ${formatPath(p.path)}: ${p.message}`)
+        .map((p) => `${file}:${p.line ?? 1}:${p.column ?? 1}: ${p.path.length ? `${formatPath(p.path)}: ` : ""}${p.message}`)
         .join("\n"),
     );
     this.name = "SpecError";

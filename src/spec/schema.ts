@@ -93,7 +93,10 @@ const externalSmarthost = z
     kind: z.literal("external"),
     host: domainName.describe("The relay's name; always reached by this name, never by whatever answers on port 25."),
     port: z.number().int().min(1).max(65535).default(587),
-    tls: z.enum(["starttls", "implicit"]).default("starttls").describe("starttls on 587/25, implicit (smtps) on 465"),
+    tls: z
+      .enum(["starttls"])
+      .default("starttls")
+      .describe("STARTTLS, required and verified before credentials are sent. Implicit TLS (465) next hops are not supported yet."),
     auth: z
       .object({ username: z.string().min(1), passwordSecret: secretRef })
       .strict()
@@ -130,7 +133,12 @@ export const specSchema = z
       .default([])
       .describe("Third-party backup MX hosts (an ISP acting as secondary MX)."),
     smarthosts: z
-      .record(hostLabel, z.discriminatedUnion("kind", [ownSmarthost, externalSmarthost]))
+      .record(
+        hostLabel,
+        z.discriminatedUnion("kind", [ownSmarthost, externalSmarthost], {
+          error: 'expected kind "own" (one of our servers) or "external" (an ISP or commercial relay)',
+        }),
+      )
       .refine((s) => Object.keys(s).length > 0, "at least one smarthost is needed: relays never send directly"),
     submission: z
       .object({

@@ -1,0 +1,104 @@
+// The pure-core commands: validate, plan, render, schema. Each reads its inputs fully and
+// validates them before writing anything, so bad input changes nothing.
+import { parseArgs } from "node:util";
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
+import { buildModel, type Model } from "../model/model.ts";
+import { buildPlan, type Plan } from "../plan/plan.ts";
+import { loadAddressBook } from "../plan/addressBookFile.ts";
+import { renderStack } from "../render/render.ts";
+import { specJsonSchema } from "../spec/jsonSchema.ts";
+import { formatDnsTable, formatHostsTable, formatPtrTable } from "./tables.ts";
+import { UsageError } from "./usage.ts";
+
+const stackOptions = {
+  stack: { type: "string" },
+  file: { type: "string" },
+  stacks: { type: "string", default: "stacks" },
+  addresses: { type: "string" },
+} as const;
+
+function specFile(values: { stack?: string | undefined; file?: string | undefined; stacks?: string | undefined }): string {
+  if (values.file && values.stack) throw new UsageError("give either --stack NAME or --file PATH, not both");
+  if (values.file) return values.file;
+  if (!values.stack) throw new UsageError("--stack NAME is required (the spec is stacks/NAME.facteur.yaml)");
+  const file = stackSpecPath(values.stacks ?? "stacks", values.stack);
+  if (!existsSync(file)) throw new UsageError(`no stack "${values.stack}": ${file} does not exist`);
+  return file;
+}
+
+export function loadStack(values: { stack?: string | undefined; file?: string | undefined; stacks?: string | undefined; addresses?: string | undefined }): {
+  file: string;
+  model: Model;
+  plan: Plan;
+} {
+  const file = specFile(values);
+  const model = buildModel(loadSpecFile(file));
+  const addresses = values.addresses ? loadAddressBook(values.addresses, model) : {};
+  return { file, model, plan: buildPlan(model, { addresses }) };
+}
+
+function noPositionals(positionals: string[]): void {
+  if (positionals.length) throw new UsageError(`unexpected argument${positionals.length > 1 ? "s" : ""}: ${positionals.join(" ")}`);
+}
+
+export async function validateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: stackOptions, allowPositionals: true });
+  noPositionals(positionals);
+  const { file, model } = loadStack(values);
+  const aliases = model.domains.reduce((n, d) => n + d.aliases.length, 0);
+  process.stdout.write(
+    `${file}: ok: ${model.domains.length} domains (with ${model.operator.domain}), ${aliases} addresses, ` +
+      `${model.relays.length} relays, ${model.smarthosts.length + model.externalRelays.length} smarthosts\n`,
+  );
+  return 0;
+}
+
+export async function planCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...stackOptions, json: { type: "boolean", default: false } }, allowPositionals: true });
+  noPositionals(positionals);
+  const { plan } = loadStack(values);
+  if (values.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+  else process.stdout.write(`${formatHostsTable(plan)}\n\n${formatPtrTable(plan)}\n\n${formatDnsTable(plan)}\n`);
+  return 0;
+}
+
+export async function renderCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...stackOptions, out: { type: "string" } }, allowPositionals: true });
+  noPositionals(positionals);
+  if (!values.out) throw new UsageError("--out DIR is required");
+  const { model, plan } = loadStack(values);
+  const bundles = renderStack(model, plan, { root: "" });
+  // Build the whole tree beside the target, then swap it in: a failure leaves the old tree.
+  const out = resolve(values.out);
+  const staging = `${out}.facteur-tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    for (const b of bundles) {
+      for (const f of b.files) {
+        const target = join(staging, "hosts", b.host, f.path);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, f.content);
+      }
+    }
+    writeFileSync(join(staging, "dns.txt"), `${formatDnsTable(plan)}\n`);
+    writeFileSync(join(staging, "hosts.txt"), `${formatHostsTable(plan)}\n\n${formatPtrTable(plan)}\n`);
+    rmSync(out, { recursive: true, force: true });
+    renameSync(staging, out);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  const files = bundles.reduce((n, b) => n + b.files.length, 0);
+  process.stdout.write(`rendered ${bundles.length} hosts, ${files} files, ${plan.dns.length} DNS records into ${values.out}\n`);
+  return 0;
+}
+
+export async function schemaCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { out: { type: "string" } }, allowPositionals: true });
+  noPositionals(positionals);
+  const text = `${JSON.stringify(specJsonSchema(), null, 2)}\n`;
+  if (values.out) writeFileSync(values.out, text);
+  else process.stdout.write(text);
+  return 0;
+}

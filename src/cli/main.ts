@@ -1,0 +1,70 @@
+// facteur's command line: the third front on the same plan (beside Pulumi and the lab).
+import { SpecError } from "../spec/errors.ts";
+import { UsageError } from "./usage.ts";
+import { validateCommand, planCommand, renderCommand, schemaCommand } from "./commands.ts";
+
+const HELP = `facteur: mail relays, smarthost pool, PTR and DNS from one spec per environment
+
+usage: facteur <command> [options]
+
+  validate --stack NAME | --file PATH     check a stack spec; errors name file:line:col and path
+  plan     --stack NAME [--addresses FILE] [--json]
+                                          hosts, PTRs and DNS records (each with its reason)
+  render   --stack NAME --out DIR [--addresses FILE]
+                                          per-host config bundles and dns.txt, for review and diff
+  schema   [--out FILE]                   JSON Schema of the spec, for editors
+  lab      up|down|status [--stack NAME]  the whole stack on this machine, in network namespaces
+  check    --stack NAME [--resolver IP] [--json]
+                                          live DNS, PTR, banners and DNSBLs against the plan
+  diff     --stack NAME BASE_REF [HEAD_REF]
+                                          markdown of what a change does to DNS, hosts and configs
+
+common options: --stacks DIR (default: stacks)
+`;
+
+type Handler = (argv: string[]) => Promise<number>;
+
+/** The lab, check and diff fronts are loaded only when used: validate/plan/render stay light. */
+function onDemand(module: string, name: string): Handler {
+  return async (argv) => {
+    const loaded = (await import(new URL(module, import.meta.url).href)) as Record<string, Handler>;
+    return loaded[name]!(argv);
+  };
+}
+
+const commands: Record<string, Handler> = {
+  validate: validateCommand,
+  plan: planCommand,
+  render: renderCommand,
+  schema: schemaCommand,
+  lab: onDemand("../lab/index.ts", "labCommand"),
+  check: onDemand("../check/index.ts", "checkCommand"),
+  diff: onDemand("../diff/index.ts", "diffCommand"),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "help" || command === "--help" || command === "-h") {
+    process.stdout.write(HELP);
+    return command ? 0 : 2;
+  }
+  const handler = commands[command];
+  if (!handler) {
+    process.stderr.write(`facteur: unknown command "${command}"\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await handler(rest);
+  } catch (e) {
+    if (e instanceof SpecError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`facteur ${command}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+

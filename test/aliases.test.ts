@@ -1,0 +1,68 @@
+// Story 1 of the field notes: aliases, group aliases and chains, where a person leaving means
+// one alias removed and another added while the group keeps working.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { expandAliases } from "../src/model/aliases.ts";
+import { examplePlan, exampleWith } from "./helpers/example.ts";
+
+const aliasOf = (model: ReturnType<typeof examplePlan>["model"], address: string) =>
+  model.domains.flatMap((d) => d.aliases).find((a) => a.address === address);
+
+test("a single alias forwards to its one target", () => {
+  const { model } = examplePlan();
+  assert.deepEqual(aliasOf(model, "john-doe@entreprise.tld")?.deliversTo, ["john@doe.tld"]);
+  assert.deepEqual(aliasOf(model, "john-doe@monmagasin.tld")?.deliversTo, ["john@doe.tld"]);
+});
+
+test("a group alias reaches every member once", () => {
+  const { model } = examplePlan();
+  assert.deepEqual(aliasOf(model, "secretariat@entreprise.tld")?.deliversTo, ["john@doe.tld", "tom@smit.tld"]);
+});
+
+test("a chain (alias to a group alias) is followed to the final mailboxes", () => {
+  const { model } = examplePlan();
+  assert.deepEqual(aliasOf(model, "accueil@entreprise.tld")?.targets, ["secretariat@entreprise.tld"]);
+  assert.deepEqual(aliasOf(model, "accueil@entreprise.tld")?.deliversTo, ["john@doe.tld", "tom@smit.tld"]);
+});
+
+test("when tom leaves, replacing his alias keeps the group working", () => {
+  const { model } = examplePlan(exampleWith("tom-smit: tom@smit.tld", "tom-smit: jeanne@smit.tld"));
+  assert.deepEqual(aliasOf(model, "secretariat@entreprise.tld")?.deliversTo, ["jeanne@smit.tld", "john@doe.tld"]);
+});
+
+test("postmaster@, abuse@ and hostmaster@ exist for every domain, the operator's too", () => {
+  const { model } = examplePlan();
+  for (const d of model.domains) {
+    for (const role of ["postmaster", "abuse", "hostmaster"]) {
+      const a = aliasOf(model, `${role}@${d.name}`);
+      assert.ok(a, `${role}@${d.name} is missing`);
+      assert.deepEqual(a.deliversTo, ["ops@gestion.tld"]);
+      assert.equal(a.role, true);
+    }
+  }
+});
+
+test("a domain's own postmaster alias wins over the role mailbox", () => {
+  const { model } = examplePlan(exampleWith("      tom-smit: tom@smit.tld", "      tom-smit: tom@smit.tld\n      postmaster: john-doe@entreprise.tld"));
+  const a = aliasOf(model, "postmaster@entreprise.tld")!;
+  assert.equal(a.role, false);
+  assert.deepEqual(a.deliversTo, ["john@doe.tld"]);
+  assert.equal(aliasOf(model, "abuse@entreprise.tld")!.role, true);
+});
+
+test("expansion de-duplicates a person reached through two groups", () => {
+  const table = new Map([
+    ["all@x.tld", ["a@x.tld", "b@x.tld"]],
+    ["a@x.tld", ["p@ext.tld"]],
+    ["b@x.tld", ["p@ext.tld", "q@ext.tld"]],
+  ]);
+  assert.deepEqual(expandAliases(table).get("all@x.tld"), ["p@ext.tld", "q@ext.tld"]);
+});
+
+test("expansion refuses a loop rather than recursing forever", () => {
+  const table = new Map([
+    ["a@x.tld", ["b@x.tld"]],
+    ["b@x.tld", ["a@x.tld"]],
+  ]);
+  assert.throws(() => expandAliases(table), /alias loop through a@x\.tld/);
+});

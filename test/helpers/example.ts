@@ -1,0 +1,30 @@
+// Shared fixtures: the example stack of the field notes, and variations of it as YAML text.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseSpec } from "../../src/spec/load.ts";
+import { buildModel } from "../../src/model/model.ts";
+import { buildPlan } from "../../src/plan/plan.ts";
+import type { AddressBook } from "../../src/plan/addresses.ts";
+
+export const EXAMPLE_FILE = fileURLToPath(new URL("../../stacks/example.facteur.yaml", import.meta.url));
+export const exampleText = (): string => readFileSync(EXAMPLE_FILE, "utf8");
+
+/** Replaces one exact piece of the example; fails loudly if the piece is not there. */
+export function exampleWith(from: string, to: string): string {
+  const text = exampleText();
+  if (!text.includes(from)) throw new Error(`fixture: "${from}" is not in the example stack`);
+  return text.replace(from, to);
+}
+
+/** Documentation-range addresses, as the lab gives them. */
+export const EXAMPLE_ADDRESSES: AddressBook = {
+  mx1: { ipv4: "198.51.100.11", ipv6: "2001:db8:100::11" },
+  mx2: { ipv4: "198.51.100.12", ipv6: "2001:db8:100::12" },
+  out1: { ipv4: "203.0.113.21", ipv6: "2001:db8:113::21" },
+  out2: { ipv4: "203.0.113.22", ipv6: "2001:db8:113::22" },
+};
+
+export function examplePlan(text = exampleText(), addresses: AddressBook = EXAMPLE_ADDRESSES) {
+  const model = buildModel(parseSpec(text, "stacks/example.facteur.yaml"));
+  return { model, plan: buildPlan(model, { addresses, dkimKeys: { "relais.tld/f2026a": "MIIBfake" } }) };
+}

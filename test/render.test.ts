@@ -1,0 +1,137 @@
+// Rendered configs: snapshots of every file (what a pull request shows), properties that must
+// hold whatever the snapshot says, and a pass through the real postconf and opendkim parsers.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { renderStack } from "../src/render/render.ts";
+import { fillSecrets } from "../src/render/bundle.ts";
+import { EXAMPLE_ADDRESSES, examplePlan, exampleWith } from "./helpers/example.ts";
+import { matchSnapshot } from "./helpers/snapshot.ts";
+
+const { model, plan } = examplePlan();
+const bundles = renderStack(model, plan, { root: "" });
+const file = (host: string, path: string) => {
+  const f = bundles.find((b) => b.host === host)?.files.find((f) => f.path === path);
+  assert.ok(f, `${host} has no ${path}`);
+  return f;
+};
+
+test("snapshot of every rendered file of the example stack", () => {
+  for (const b of bundles) for (const f of b.files) matchSnapshot(`render/${b.host}${f.path}`, f.content);
+  assert.deepEqual(
+    bundles.map((b) => [b.host, b.files.length]),
+    [
+      ["mx1", 8],
+      ["mx2", 8],
+      ["out1", 12],
+      ["out2", 12],
+    ],
+  );
+});
+
+test("rendering twice gives byte-identical output (deterministic, diff-friendly)", () => {
+  assert.deepEqual(renderStack(model, plan, { root: "" }), bundles);
+});
+
+test("secrets appear only as references; filling them needs every one", () => {
+  const sasl = file("mx1", "/etc/postfix/sasl_passwd");
+  assert.equal(sasl.mode, "0600");
+  assert.deepEqual(sasl.secretRefs, ["faiRelayPassword"]);
+  assert.match(sasl.content, /^\[smtp\.fai\.tld\]:587 relais@fai\.tld:\$\{secret:faiRelayPassword\}$/m);
+  assert.match(fillSecrets(sasl.content, { faiRelayPassword: "s3cr3t" }, "mx1"), /relais@fai\.tld:s3cr3t$/m);
+  assert.throws(() => fillSecrets(sasl.content, {}, "mx1 sasl_passwd"), /mx1 sasl_passwd: secret faiRelayPassword is not set/);
+  for (const b of bundles) for (const f of b.files) if (!f.secretRefs) assert.doesNotMatch(f.content, /\$\{secret:/);
+});
+
+test("relays never send directly: relayhost is the pool, fallback the external relay", () => {
+  const main = file("mx1", "/etc/postfix/main.cf").content;
+  assert.match(main, /^relayhost = pool\.relais\.tld$/m);
+  assert.match(main, /^smtp_fallback_relay = \[smtp\.fai\.tld\]:587$/m);
+  assert.match(main, /^sender_canonical_maps = tcp:127\.0\.0\.1:10001$/m, "forwarded mail is SRS-rewritten");
+});
+
+test("reject, don't bounce: unknown recipients refused at RCPT, no callouts, no open relay", () => {
+  for (const host of ["mx1", "out1"]) {
+    const main = file(host, "/etc/postfix/main.cf").content;
+    assert.match(main, /^smtpd_reject_unlisted_recipient = yes$/m);
+    assert.match(main, /^allow_percent_hack = no$/m);
+    assert.match(main, /^swap_bangpath = no$/m);
+    const settings = main.split("\n").filter((l) => !l.startsWith("#")).join("\n");
+    assert.doesNotMatch(settings, /reject_unverified_sender|reject_unverified_recipient|address_verify/, "no sender-verify callouts");
+    assert.match(main, /^smtpd_relay_restrictions = permit_mynetworks, .*(reject_unauth_destination|, reject)$/m);
+  }
+  assert.match(file("out1", "/etc/postfix/main.cf").content, /^smtpd_relay_restrictions = permit_mynetworks, check_client_access cidr:\/etc\/postfix\/relay_clients, reject$/m);
+});
+
+test("smarthosts relay for the relays' addresses only, both families, and sign their mail", () => {
+  assert.equal(
+    file("out1", "/etc/postfix/relay_clients").content.split("\n").filter((l) => l && !l.startsWith("#")).join("\n"),
+    "198.51.100.11/32 OK\n2001:db8:100::11/128 OK\n198.51.100.12/32 OK\n2001:db8:100::12/128 OK",
+  );
+  const trusted = file("out1", "/etc/opendkim/TrustedHosts").content;
+  for (const a of ["198.51.100.11", "2001:db8:100::11", "198.51.100.12", "2001:db8:100::12"]) assert.match(trusted, new RegExp(`^${a}$`, "m"));
+  assert.equal(
+    file("out1", "/etc/opendkim/SigningTable").content,
+    "*@entreprise.tld entreprise.tld\n*@monmagasin.tld monmagasin.tld\n* relais.tld\n",
+    "our domains sign as themselves, forwarded mail as the operator, catch-all last",
+  );
+});
+
+test("submission on smarthosts: TLS required, authenticated only, a login sends only as itself", () => {
+  const master = file("out1", "/etc/postfix/master.cf").content;
+  assert.match(master, /^submission inet .*\n  -o syslog_name=postfix\/submission\n  -o smtpd_tls_security_level=encrypt\n  -o smtpd_sasl_auth_enable=yes/m);
+  assert.match(master, /smtpd_sender_restrictions=reject_sender_login_mismatch,permit_sasl_authenticated,reject/);
+  assert.doesNotMatch(file("mx1", "/etc/postfix/master.cf").content, /^submission/m, "relays take no submission");
+  assert.match(file("out1", "/etc/postfix/main.cf").content, /^smtpd_tls_auth_only = yes$/m);
+});
+
+test("pacing per destination domain becomes its own paced transport", () => {
+  const main = file("out1", "/etc/postfix/main.cf").content;
+  assert.match(main, /^default_destination_rate_delay = 1s$/m);
+  assert.match(main, /^pace-grosfai-tld_destination_rate_delay = 5s$/m);
+  assert.match(main, /^pace-grosfai-tld_destination_concurrency_limit = 1$/m);
+  assert.match(file("out1", "/etc/postfix/transport").content, /^grosfai\.tld pace-grosfai-tld:$/m);
+  assert.match(file("out1", "/etc/postfix/master.cf").content, /^pace-grosfai-tld unix .* smtp$/m);
+});
+
+test("adding a smarthost changes no relay file and no other smarthost's file", () => {
+  const more = examplePlan(exampleWith("  fai:\n", "  out3: { kind: own, location: nbg1, serverType: cx22 }\n  fai:\n"), {
+    ...EXAMPLE_ADDRESSES,
+    out3: { ipv4: "203.0.113.23", ipv6: "2001:db8:113::23" },
+  });
+  const after = renderStack(more.model, more.plan, { root: "" });
+  for (const b of bundles) assert.deepEqual(after.find((a) => a.host === b.host), b, `${b.host} changed`);
+  assert.deepEqual(after.map((a) => a.host), ["mx1", "mx2", "out1", "out2", "out3"]);
+});
+
+const hasPostconf = spawnSync("postconf", ["-d", "mail_version"]).status === 0;
+
+test("the real postconf and opendkim parse every rendered config without a warning", { skip: !hasPostconf && "postfix is not installed (scripts/setup-system.sh)" }, () => {
+  const base = mkdtempSync(join(tmpdir(), "facteur-render-"));
+  try {
+    for (const b of renderStack(model, plan, { root: join(base, "ROOT") })) {
+      const root = join(base, b.host);
+      for (const f of b.files) {
+        const path = f.path.replace(join(base, "ROOT"), root);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, f.content.replaceAll(join(base, "ROOT"), root));
+      }
+      for (const args of [["-n"], ["-M"]]) {
+        const r = spawnSync("postconf", ["-c", join(root, "etc/postfix"), ...args], { encoding: "utf8" });
+        assert.equal(r.status, 0, `${b.host}: postconf ${args} failed: ${r.stderr}`);
+        assert.equal(r.stderr, "", `${b.host}: postconf ${args} warned: ${r.stderr}`);
+      }
+      if (b.role === "smarthost") execFileSync("opendkim", ["-n", "-x", join(root, "etc/opendkim.conf")]);
+    }
+    // The check itself is sharp: a misspelt parameter is reported.
+    const main = join(base, "mx1", "etc/postfix/main.cf");
+    writeFileSync(main, "relayhots = pool.relais.tld\n", { flag: "a" });
+    const r = spawnSync("postconf", ["-c", dirname(main), "-n"], { encoding: "utf8" });
+    assert.match(r.stderr, /unused parameter: relayhots=pool\.relais\.tld/);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
