@@ -51,7 +51,7 @@ export interface ExternalRelay {
   name: string;
   host: string;
   port: number;
-  tls: "starttls" | "implicit";
+  tls: "starttls";
   auth?: { username: string; passwordSecret: string };
   spfInclude?: string;
   preference: number;
