@@ -1,0 +1,114 @@
+// DNS answers the check needs, behind one small interface so the comparison logic can be
+// tested with a table of fake answers and run for real against any resolver.
+import { Resolver } from "node:dns/promises";
+import { isIP } from "node:net";
+
+export type QueryType = "A" | "AAAA" | "MX" | "TXT" | "PTR";
+
+/** A lookup that could not be answered (timeout, SERVFAIL, REFUSED): not the same as "no such record". */
+export class LookupFailure extends Error {
+  override name = "LookupFailure";
+  constructor(
+    readonly query: string,
+    readonly code: string,
+  ) {
+    super(`${query}: ${code}`);
+  }
+}
+
+export interface Lookups {
+  /**
+   * Values of one RRset, as text: A/AAAA addresses, "PRIORITY EXCHANGE" for MX, each TXT record's
+   * strings joined, PTR names without the trailing dot. NXDOMAIN and NODATA are [].
+   * Throws LookupFailure when the question got no usable answer.
+   */
+  resolve(name: string, type: QueryType): Promise<string[]>;
+}
+
+const EMPTY = new Set(["ENOTFOUND", "ENODATA"]);
+
+/** Parses --resolver: IPv4, IPv4:PORT, IPv6, [IPv6]:PORT. Returns the form Resolver.setServers takes. */
+export function parseResolver(value: string): string {
+  const v6port = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
+  const v4port = /^([\d.]+)(?::(\d+))?$/.exec(value);
+  const [host, port] = v6port ? [v6port[1]!, v6port[2]] : v4port ? [v4port[1]!, v4port[2]] : [value, undefined];
+  if (!isIP(host)) throw new Error(`--resolver: expected IP, IP:PORT or [IPv6]:PORT, got "${value}"`);
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) throw new Error(`--resolver: bad port in "${value}"`);
+  if (port === undefined) return host;
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Real lookups through node's resolver (c-ares); `server` as parseResolver returns it, or the system's. */
+export function dnsLookups(server?: string, options: { timeoutMs?: number; tries?: number } = {}): Lookups {
+  const r = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
+  if (server) r.setServers([server]);
+  const strip = (n: string) => n.replace(/\.$/, "").toLowerCase();
+  return {
+    async resolve(name, type) {
+      try {
+        switch (type) {
+          case "A":
+            return await r.resolve4(name);
+          case "AAAA":
+            return await r.resolve6(name);
+          case "MX":
+            return (await r.resolveMx(name)).map((m) => `${m.priority} ${strip(m.exchange)}`);
+          case "TXT":
+            return (await r.resolveTxt(name)).map((chunks) => chunks.join(""));
+          case "PTR":
+            return (await r.resolvePtr(name)).map(strip);
+        }
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? String(e);
+        if (EMPTY.has(code)) return [];
+        throw new LookupFailure(`${name} ${type}`, code);
+      }
+    },
+  };
+}
+
+/**
+ * Lookups from a table, for tests: keys "TYPE name" (e.g. "TXT _dmarc.entreprise.tld"),
+ * values the answers; a missing key is NXDOMAIN; a value "!CODE" fails with that code.
+ */
+export function tableLookups(table: Record<string, string[] | string>): Lookups & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    async resolve(name, type) {
+      const key = `${type} ${name.toLowerCase().replace(/\.$/, "")}`;
+      asked.push(key);
+      const v = table[key];
+      if (typeof v === "string") throw new LookupFailure(key, v.replace(/^!/, ""));
+      return v ? [...v] : [];
+    },
+  };
+}
+
+/** One canonical text form per address, so 2001:DB8::1 and 2001:db8:0::1 compare equal. */
+export function canonicalIp(address: string): string {
+  const kind = isIP(address);
+  if (kind === 4) return address.split(".").map((o) => String(Number(o))).join(".");
+  if (kind === 6) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  return address;
+}
+
+function ipv6Nibbles(address: string): string[] {
+  const canon = canonicalIp(address);
+  const [head, tail] = canon.includes("::") ? canon.split("::") : [canon, undefined];
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+  return groups.map((g) => g.padStart(4, "0")).join("").split("");
+}
+
+/** Reversed octets (IPv4) or nibbles (IPv6), the label sequence of in-addr.arpa / ip6.arpa and of DNSBL queries. */
+export function reversedLabels(address: string): string {
+  if (isIP(address) === 4) return address.split(".").reverse().join(".");
+  if (isIP(address) === 6) return ipv6Nibbles(address).reverse().join(".");
+  throw new Error(`not an IP address: ${address}`);
+}
+
+export function ptrName(address: string): string {
+  return `${reversedLabels(address)}.${isIP(address) === 4 ? "in-addr.arpa" : "ip6.arpa"}`;
+}

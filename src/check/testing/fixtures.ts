@@ -1,0 +1,61 @@
+// Test fixtures shared by the check tests: the example stack with fixed addresses, and the DNS a
+// correct deployment of a plan would publish (as a lookup table, or as records for zone files).
+import { generateKeyPairSync } from "node:crypto";
+import { loadSpecFile, stackSpecPath } from "../../spec/load.ts";
+import { buildModel, type Model } from "../../model/model.ts";
+import { buildPlan, type Plan } from "../../plan/plan.ts";
+import { dkimKeyId, type DkimPublicKeys } from "../../plan/dns.ts";
+import type { AddressBook } from "../../plan/addresses.ts";
+import { ptrName } from "../lookups.ts";
+
+/** Loopback IPv4, and IPv4-mapped IPv6 of the same loopback address, so every probe stays on this machine. */
+export function loopbackAddresses(hosts: string[], thirdOctet = 53): AddressBook {
+  return Object.fromEntries(
+    hosts.map((h, i) => {
+      const last = i + 1;
+      return [h, { ipv4: `127.0.${thirdOctet}.${last}`, ipv6: `::ffff:7f00:${(thirdOctet * 256 + last).toString(16)}` }];
+    }),
+  );
+}
+
+export function exampleModel(root = "."): Model {
+  return buildModel(loadSpecFile(stackSpecPath(`${root}/stacks`, "example")));
+}
+
+export function dkimKeysFor(model: Model): DkimPublicKeys {
+  const keys: DkimPublicKeys = {};
+  for (const d of model.domains)
+    for (const sel of d.dkim?.selectors ?? []) {
+      const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+      keys[dkimKeyId(d.name, sel)] = publicKey.export({ type: "spki", format: "der" }).toString("base64");
+    }
+  return keys;
+}
+
+export interface LiveRecord {
+  name: string;
+  type: "A" | "AAAA" | "MX" | "TXT" | "PTR";
+  /** As a lookup returns it: "10 mx1.relais.tld" for MX, names without trailing dot. */
+  value: string;
+}
+
+/** Everything a correct deployment publishes: the plan's records, PTRs, and the external SPF includes. */
+export function liveRecordsOf(plan: Plan, model: Model): LiveRecord[] {
+  const out: LiveRecord[] = plan.dns.map((r) => ({ name: r.name, type: r.type, value: r.type === "MX" ? `${r.priority} ${r.content}` : r.content }));
+  for (const p of plan.ptrs) out.push({ name: ptrName(p.address), type: "PTR", value: p.name });
+  for (const e of model.externalRelays) if (e.spfInclude) out.push({ name: e.spfInclude, type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8:fa1::/48 -all" });
+  return out;
+}
+
+export function lookupTable(records: LiveRecord[]): Record<string, string[]> {
+  const t: Record<string, string[]> = {};
+  for (const r of records) (t[`${r.type} ${r.name.toLowerCase()}`] ??= []).push(r.value);
+  return t;
+}
+
+export function examplePlan(root = ".", withKeys = true): { model: Model; plan: Plan; addresses: AddressBook; dkimKeys: DkimPublicKeys } {
+  const model = exampleModel(root);
+  const addresses = loopbackAddresses([...model.relays, ...model.smarthosts].map((h) => h.name));
+  const dkimKeys = withKeys ? dkimKeysFor(model) : {};
+  return { model, plan: buildPlan(model, { addresses, dkimKeys }), addresses, dkimKeys };
+}
