@@ -53,7 +53,10 @@ export function spfTerms(record: string): string[] {
 }
 
 function normalizeSpf(record: string): string {
-  const terms = spfTerms(record).map((t) => t.toLowerCase().replace(/^\+/, ""));
+  const terms = spfTerms(record)
+    .map((t) => t.toLowerCase().replace(/^\+/, ""))
+    // ip6:2001:DB8:0::1 and ip6:2001:db8::1 are the same mechanism.
+    .map((t) => t.replace(/^([?~-]?ip[46]:)([^/]+)(\/\d+)?$/, (_, m: string, a: string, len = "") => `${m}${canonicalIp(a)}${len}`));
   const all = terms.filter((t) => /^[?~-]?all$/.test(t));
   return [...terms.filter((t) => !/^[?~-]?all$/.test(t)).sort(), ...all].join(" ");
 }

@@ -10,7 +10,7 @@ import { buildModel } from "../model/model.ts";
 import { buildPlan } from "../plan/plan.ts";
 import type { AddressBook, Family } from "../plan/addresses.ts";
 import { runChecks, type CheckResult } from "./checks.ts";
-import { LookupFailure, dnsLookups, parseResolver, type Lookups } from "./lookups.ts";
+import { LookupFailure, canonicalIp, dnsLookups, parseResolver, type Lookups } from "./lookups.ts";
 import { probeSmtp } from "./smtp.ts";
 import { EXIT, jsonReport, textReport, worst } from "./report.ts";
 
@@ -52,7 +52,7 @@ async function resolveAddresses(names: { name: string; fqdn: string }[], lookups
     book[h.name] = {};
     for (const [family, type] of [["ipv4", "A"], ["ipv6", "AAAA"]] as [Family, "A" | "AAAA"][]) {
       const got = await lookups.resolve(h.fqdn, type).catch((e) => (e instanceof LookupFailure ? [] : Promise.reject(e)));
-      if (got[0]) book[h.name]![family] = got[0];
+      if (got[0]) book[h.name]![family] = canonicalIp(got[0]);
     }
   }
   return book;
@@ -83,7 +83,12 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
   });
   if (values.help) return { results: [], exitCode: 0, output: `${USAGE}\n` };
   if (!values.stack) throw new CheckUsage("--stack NAME is required");
-  const server = values.resolver ? parseResolver(values.resolver) : undefined;
+  let server: string | undefined;
+  try {
+    server = values.resolver ? parseResolver(values.resolver) : undefined;
+  } catch (e) {
+    throw new CheckUsage((e as Error).message);
+  }
   const smtpPort = Number(values["smtp-port"]);
   if (!Number.isInteger(smtpPort) || smtpPort < 1 || smtpPort > 65535) throw new CheckUsage(`--smtp-port: not a port: ${values["smtp-port"]}`);
   const extraLists = values.dnsbl.flatMap((l) => l.split(",")).map((l) => l.trim().toLowerCase()).filter(Boolean);
