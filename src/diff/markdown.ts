@@ -1,0 +1,124 @@
+// What a change does, as markdown for a pull-request comment: DNS records and PTRs added,
+// removed or changed (by record id, with reasons), hosts, and a unified diff per config file.
+import type { Rendered, RecordView, HostView } from "./render-ref.ts";
+import { unifiedDiff } from "./unified.ts";
+
+export interface Changes {
+  records: { added: RecordView[]; removed: RecordView[]; changed: { before: RecordView; after: RecordView }[] };
+  ptrs: { added: string[]; removed: string[]; changed: string[] };
+  hosts: { added: HostView[]; removed: HostView[]; changed: { before: HostView; after: HostView; fields: string[] }[] };
+  files: { added: string[]; removed: string[]; changed: string[] };
+}
+
+function byId<T>(list: T[], key: (t: T) => string): Map<string, T> {
+  return new Map(list.map((t) => [key(t), t]));
+}
+
+function compare<T>(a: T[], b: T[], key: (t: T) => string, same: (x: T, y: T) => boolean) {
+  const A = byId(a, key);
+  const B = byId(b, key);
+  return {
+    added: [...B.keys()].filter((k) => !A.has(k)).sort().map((k) => B.get(k)!),
+    removed: [...A.keys()].filter((k) => !B.has(k)).sort().map((k) => A.get(k)!),
+    changed: [...A.keys()].filter((k) => B.has(k) && !same(A.get(k)!, B.get(k)!)).sort().map((k) => ({ before: A.get(k)!, after: B.get(k)! })),
+  };
+}
+
+const json = (x: unknown) => JSON.stringify(x);
+
+export function changes(base: Rendered, head: Rendered): Changes {
+  const recordData = (r: RecordView) => json([r.name, r.type, r.content, r.priority, r.ttl]);
+  const ptrs = compare(base.ptrs, head.ptrs, (p) => p.id, (x, y) => x.address === y.address && x.name === y.name);
+  const hostFields = (h: HostView) => ({ role: h.role, fqdn: h.fqdn, helo: h.helo, location: h.location, serverType: h.serverType, lane: h.lane, drain: h.drain, mxFor: h.mxFor.join(",") });
+  const hosts = compare(base.hosts, head.hosts, (h) => h.name, (x, y) => json(hostFields(x)) === json(hostFields(y)));
+  const files = compare([...base.files.keys()], [...head.files.keys()], (k) => k, (x) => base.files.get(x)!.content === head.files.get(x)!.content && base.files.get(x)!.mode === head.files.get(x)!.mode);
+  return {
+    records: compare(base.records, head.records, (r) => r.id, (x, y) => recordData(x) === recordData(y)),
+    ptrs: { added: ptrs.added.map((p) => p.id), removed: ptrs.removed.map((p) => p.id), changed: ptrs.changed.map((c) => c.after.id) },
+    hosts: {
+      added: hosts.added,
+      removed: hosts.removed,
+      changed: hosts.changed.map((c) => ({ ...c, fields: Object.keys(hostFields(c.before)).filter((f) => json(hostFields(c.before)[f as "role"]) !== json(hostFields(c.after)[f as "role"])) })),
+    },
+    files: { added: files.added, removed: files.removed, changed: files.changed.map((c) => c.after) },
+  };
+}
+
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const rdata = (r: RecordView) => `${r.name} ${r.ttl} ${r.type} ${r.priority !== undefined ? `${r.priority} ` : ""}${r.content}`;
+
+/** A file that holds secrets once filled (mode 0600) must show only ${secret:NAME} references. */
+export function secretLeak(path: string, content: string, mode: string): string | undefined {
+  const suspicious = content
+    .split("\n")
+    .filter((l) => l.trim() && !l.trim().startsWith("#"))
+    .filter((l) => (mode === "0600" && !l.includes("${secret:")) || /(password|passwd|secret)\s*[=:]\s*(?!\/|\$|[a-z]+:\/)\S{6,}/i.test(l.replace(/\$\{secret:[^}]*\}/g, "<ref>")));
+  return suspicious.length ? `${path}: ${suspicious.length} line(s) look like a filled secret` : undefined;
+}
+
+export function markdown(stack: string, baseLabel: string, headLabel: string, base: Rendered, head: Rendered): string {
+  const c = changes(base, head);
+  const out: string[] = [`## facteur diff: stack \`${stack}\`, ${baseLabel} → ${headLabel}`, ""];
+  if (!base.exists) out.push(`New stack: \`stacks/${stack}.facteur.yaml\` does not exist at ${baseLabel}.`, "");
+  if (!head.exists) out.push(`Stack removed: \`stacks/${stack}.facteur.yaml\` does not exist at ${headLabel}.`, "");
+  const n = (x: { added: unknown[]; removed: unknown[]; changed: unknown[] }) => x.added.length + x.removed.length + x.changed.length;
+  const total = n(c.records) + n(c.ptrs) + n(c.hosts) + n(c.files);
+  if (total === 0) return [...out, "No change to DNS records, PTRs, hosts or rendered configuration.", ""].join("\n");
+  out.push(
+    `**${n(c.records)}** DNS record change(s) (+${c.records.added.length} −${c.records.removed.length} ~${c.records.changed.length}), **${n(c.ptrs)}** PTR, **${n(c.hosts)}** host, **${n(c.files)}** config file change(s).`,
+    "",
+  );
+
+  if (n(c.records)) {
+    out.push("### DNS records", "", "| | id | record | reason |", "|---|---|---|---|");
+    for (const r of c.records.added) out.push(`| ➕ added | ${code(r.id)} | ${code(cell(rdata(r)))} | ${cell(r.reason)} |`);
+    for (const r of c.records.removed) out.push(`| ➖ removed | ${code(r.id)} | ${code(cell(rdata(r)))} | ${cell(r.reason)} |`);
+    for (const { before, after } of c.records.changed)
+      out.push(`| ✏️ changed | ${code(after.id)} | ${code(cell(rdata(before)))} → ${code(cell(rdata(after)))} | ${cell(after.reason)} |`);
+    out.push("");
+  }
+  if (n(c.ptrs)) {
+    out.push("### Reverse DNS (PTR)", "");
+    const ptr = (id: string, r: Rendered) => r.ptrs.find((p) => p.id === id)!;
+    for (const id of c.ptrs.added) out.push(`- ➕ ${code(id)}: ${code(`${ptr(id, head).address} PTR ${ptr(id, head).name}`)}`);
+    for (const id of c.ptrs.removed) out.push(`- ➖ ${code(id)}: ${code(`${ptr(id, base).address} PTR ${ptr(id, base).name}`)}`);
+    for (const id of c.ptrs.changed) out.push(`- ✏️ ${code(id)}: ${code(`${ptr(id, base).address} PTR ${ptr(id, base).name}`)} → ${code(`${ptr(id, head).address} PTR ${ptr(id, head).name}`)}`);
+    out.push("");
+  }
+  if (n(c.hosts)) {
+    out.push("### Hosts", "");
+    const desc = (h: HostView) => `${h.role}${h.lane ? ` (${h.lane} lane)` : ""} ${code(h.fqdn)}, ${h.serverType} in ${h.location}${h.drain ? ", **drained**" : ""}`;
+    for (const h of c.hosts.added) out.push(`- ➕ **${h.name}**: new ${desc(h)}`);
+    for (const h of c.hosts.removed) out.push(`- ➖ **${h.name}**: ${desc(h)} is removed (its server, IPs and PTRs go with it)`);
+    for (const h of c.hosts.changed) out.push(`- ✏️ **${h.after.name}**: ${h.fields.map((f) => `${f} ${code(String((h.before as unknown as Record<string, unknown>)[f] ?? "-"))} → ${code(String((h.after as unknown as Record<string, unknown>)[f] ?? "-"))}`).join(", ")}`);
+    out.push("");
+  }
+  if (n(c.files)) {
+    out.push("### Rendered configuration", "");
+    const leaks: string[] = [];
+    const section = (key: string, before: string, after: string, mode: string) => {
+      const [host, path] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+      const leak = secretLeak(key, after, mode) ?? secretLeak(key, before, mode);
+      if (leak) {
+        leaks.push(leak);
+        return [`#### ${host}: ${code(path)}`, "", "_withheld: content looks like a filled secret_", ""];
+      }
+      const body = unifiedDiff(before, after);
+      return [`#### ${host}: ${code(path)}`, "", "```diff", `--- ${before === "" ? "/dev/null" : `a/${host}${path}`}`, `+++ ${after === "" ? "/dev/null" : `b/${host}${path}`}`, body, "```", ""];
+    };
+    const hostsAdded = new Set(c.hosts.added.map((h) => h.name));
+    const newHostFiles = c.files.added.filter((k) => hostsAdded.has(k.slice(0, k.indexOf(":"))));
+    for (const k of c.files.changed) out.push(...section(k, base.files.get(k)!.content, head.files.get(k)!.content, head.files.get(k)!.mode));
+    for (const k of c.files.added.filter((k) => !newHostFiles.includes(k))) out.push(...section(k, "", head.files.get(k)!.content, head.files.get(k)!.mode));
+    for (const k of c.files.removed) out.push(...section(k, base.files.get(k)!.content, "", base.files.get(k)!.mode));
+    for (const h of [...hostsAdded]) {
+      const keys = newHostFiles.filter((k) => k.startsWith(`${h}:`));
+      out.push(`<details><summary>New host <b>${h}</b>: ${keys.length} new files (${keys.map((k) => k.slice(k.indexOf(":") + 1)).join(", ")})</summary>`, "");
+      for (const k of keys) out.push(...section(k, "", head.files.get(k)!.content, head.files.get(k)!.mode));
+      out.push("</details>", "");
+    }
+    if (leaks.length) out.push(`> ⚠️ ${leaks.length} file(s) withheld because they look like they contain a secret: ${leaks.join("; ")}`, "");
+  }
+  return out.join("\n");
+}

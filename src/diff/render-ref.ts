@@ -1,0 +1,95 @@
+// Renders one stack as it stands at one git revision, with that revision's own code and
+// templates: a worktree of the ref, this checkout's node_modules linked in, and its src/
+// imported dynamically. The base side then shows what is deployed, and the head side shows
+// what a change to spec, code or templates does, exactly as that code will render it.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+export interface RecordView {
+  id: string;
+  name: string;
+  type: string;
+  content: string;
+  priority?: number;
+  ttl: number;
+  reason: string;
+}
+export interface HostView {
+  name: string;
+  role: string;
+  fqdn: string;
+  helo: string;
+  ipv4: string;
+  ipv6: string;
+  location: string;
+  serverType: string;
+  lane?: string;
+  drain?: boolean;
+  mxFor: string[];
+}
+export interface Rendered {
+  /** Absent when the stack does not exist at this revision. */
+  exists: boolean;
+  records: RecordView[];
+  ptrs: { id: string; address: string; name: string }[];
+  hosts: HostView[];
+  /** "host:/etc/postfix/main.cf" -> content */
+  files: Map<string, { content: string; mode: string }>;
+}
+
+export function git(repo: string, args: string[]): string {
+  const r = spawnSync("git", ["-C", repo, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout.trim();
+}
+
+const OWN_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta.url));
+
+/** Renders `stack` from the tree at `dir` (a worktree or the working tree), importing that tree's modules. */
+export async function renderTree(dir: string, stack: string): Promise<Rendered> {
+  const specFile = join(dir, "stacks", `${stack}.facteur.yaml`);
+  if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], files: new Map() };
+  const mod = async (p: string) => {
+    const f = join(dir, "src", p);
+    if (!existsSync(f)) return undefined;
+    return import(pathToFileURL(f).href) as Promise<Record<string, (...a: unknown[]) => unknown>>;
+  };
+  const load = await mod("spec/load.ts");
+  const model = await mod("model/model.ts");
+  const plan = await mod("plan/plan.ts");
+  if (!load?.loadSpecFile || !model?.buildModel || !plan?.buildPlan) throw new Error(`${dir}: this revision has no spec/model/plan modules facteur diff can use`);
+  const m = model.buildModel(load.loadSpecFile(specFile));
+  const p = plan.buildPlan(m, {}) as { dns: RecordView[]; ptrs: RecordView[] & { address: string }[]; hosts: HostView[] };
+  const render = await mod("render/render.ts");
+  const files = new Map<string, { content: string; mode: string }>();
+  if (render?.renderStack) {
+    const bundles = render.renderStack(m, p, {}) as { host: string; files: { path: string; content: string; mode: string }[] }[];
+    for (const b of bundles) for (const f of b.files) files.set(`${b.host}:${f.path}`, { content: f.content, mode: f.mode });
+  }
+  return {
+    exists: true,
+    records: p.dns.map((r) => ({ id: r.id, name: r.name, type: r.type, content: r.content, ...(r.priority !== undefined ? { priority: r.priority } : {}), ttl: r.ttl, reason: r.reason })),
+    ptrs: (p.ptrs as unknown as { id: string; address: string; name: string }[]).map((x) => ({ id: x.id, address: x.address, name: x.name })),
+    hosts: p.hosts,
+    files,
+  };
+}
+
+/** Checks out `ref` into a temporary worktree, renders it, removes the worktree. */
+export async function renderRef(repo: string, ref: string, stack: string): Promise<Rendered & { commit: string }> {
+  const commit = git(repo, ["rev-parse", "--verify", `${ref}^{commit}`]);
+  const dir = mkdtempSync(join(tmpdir(), "facteur-diff-"));
+  rmSync(dir, { recursive: true });
+  git(repo, ["worktree", "add", "--detach", "--quiet", dir, commit]);
+  try {
+    if (!existsSync(join(dir, "node_modules"))) symlinkSync(existsSync(join(repo, "node_modules")) ? join(repo, "node_modules") : OWN_NODE_MODULES, join(dir, "node_modules"));
+    return { ...(await renderTree(dir, stack)), commit };
+  } finally {
+    spawnSync("git", ["-C", repo, "worktree", "remove", "--force", dir]);
+    rmSync(dir, { recursive: true, force: true });
+    spawnSync("git", ["-C", repo, "worktree", "prune"]);
+  }
+}
