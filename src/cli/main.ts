@@ -14,9 +14,11 @@ usage: facteur <command> [options]
                                           per-host config bundles and dns.txt, for review and diff
   schema   [--out FILE]                   JSON Schema of the spec, for editors
   lab      up|down|status [--stack NAME]  the whole stack on this machine, in network namespaces
-  check    --stack NAME [--resolver IP] [--json]
-                                          live DNS, PTR, banners and DNSBLs against the plan
-  diff     --stack NAME BASE_REF [HEAD_REF]
+  check    --stack NAME [--resolver IP[:PORT]] [--addresses FILE] [--dnsbl LIST]...
+           [--smtp-port N | --no-smtp] [--json]
+                                          live DNS, PTR, banners and DNSBLs against the plan;
+                                          Nagios exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
+  diff     --stack NAME [--repo DIR] BASE_REF [HEAD_REF]
                                           markdown of what a change does to DNS, hosts and configs
 
 common options: --stacks DIR (default: stacks)
