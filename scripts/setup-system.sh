@@ -5,6 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   postfix opendkim opendkim-tools postsrsd knot knot-dnsutils
+  policyd-rate-limit rspamd
   sasl2-bin libsasl2-modules
   swaks python3-dkim python3-spf python3-dnspython
   iproute2 procps psmisc openssl ca-certificates
@@ -20,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian starts packaged daemons on install where it can; the lab runs its own instances only.
-for svc in postfix opendkim postsrsd knot saslauthd; do
+for svc in postfix opendkim postsrsd knot saslauthd policyd-rate-limit rspamd redis-server; do
   (service "$svc" stop >/dev/null 2>&1 || true)
 done
 echo "system packages ready: ${PACKAGES[*]}"

@@ -28,7 +28,7 @@ function tempStacks(files: Record<string, string>): string {
 test("validate: the example stack is valid", () => {
   const r = facteur(["validate", "--stack", "example"]);
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, "stacks/example.facteur.yaml: ok: 3 domains (with relais.tld), 15 addresses, 2 relays, 3 smarthosts\n");
+  assert.equal(r.out, "stacks/example.facteur.yaml: ok: 3 domains (with relais.tld), 15 addresses, 2 relays, 4 smarthosts\n");
 });
 
 test("validate: a bad spec exits 1 with file:line:col and path", () => {
@@ -61,7 +61,7 @@ test("plan --json is the plan; the table shows every record with its reason", ()
   const json = facteur(["plan", "--stack", "example", "--json"]);
   assert.equal(json.code, 0, json.err);
   const plan = JSON.parse(json.out);
-  assert.equal(plan.dns.length, 33);
+  assert.equal(plan.dns.length, 37);
   const table = facteur(["plan", "--stack", "example"]);
   assert.match(table.out, /^spf-pool +_spf\.relais\.tld +TXT +3600 +v=spf1 ip4:<out1\.ipv4> .* -all +# every smarthost's addresses/m);
   assert.match(table.out, /^ptr:out1:ipv6 +<out1\.ipv6> +out1\.relais\.tld$/m);
@@ -74,7 +74,7 @@ test("render writes a reviewable tree; an address book fills the placeholders", 
     const r = facteur(["render", "--stack", "example", "--out", join(dir, "out"), "--addresses", join(dir, "addr.yaml")]);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(readdirSync(join(dir, "out")).sort(), ["dns.txt", "hosts", "hosts.txt"]);
-    assert.deepEqual(readdirSync(join(dir, "out", "hosts")).sort(), ["mx1", "mx2", "out1", "out2"]);
+    assert.deepEqual(readdirSync(join(dir, "out", "hosts")).sort(), ["mx1", "mx2", "out1", "out2", "spam1"]);
     assert.match(readFileSync(join(dir, "out", "dns.txt"), "utf8"), /^a:out1 +out1\.relais\.tld +A +3600 +203\.0\.113\.21 /m);
     assert.match(readFileSync(join(dir, "out/hosts/mx1/etc/postfix/sasl_passwd"), "utf8"), /\$\{secret:faiRelayPassword\}/);
   } finally {

@@ -28,7 +28,7 @@ test("SPF: every domain includes one pool record, strict -all; the pool lists ev
     assert.equal(rec(plan, `spf:${d}`).content, "v=spf1 include:_spf.relais.tld -all");
   const pool = rec(plan, "spf-pool");
   assert.equal(pool.name, "_spf.relais.tld");
-  assert.equal(pool.content, "v=spf1 ip4:203.0.113.21 ip6:2001:db8:113::21 ip4:203.0.113.22 ip6:2001:db8:113::22 include:_spf.fai.tld -all");
+  assert.equal(pool.content, "v=spf1 ip4:203.0.113.21 ip6:2001:db8:113::21 ip4:203.0.113.22 ip6:2001:db8:113::22 ip4:203.0.113.31 ip6:2001:db8:113::31 include:_spf.fai.tld -all");
   assert.ok(!pool.content.includes("198.51.100."), "relays never send, so they are not in SPF");
 });
 
@@ -51,6 +51,12 @@ test("the outbound pool is an MX name with one record per active clean smarthost
     ],
   );
   assert.equal(plan.routing.relayhost, "pool.relais.tld");
+  assert.deepEqual(
+    plan.dns.filter((r) => r.name === "spam-pool.relais.tld").map((r) => [r.id, r.content]),
+    [["spam-pool-mx:spam1", "spam1.relais.tld"]],
+    "the spam lane is a pool of its own",
+  );
+  assert.equal(plan.routing.spamRelayhost, "spam-pool.relais.tld");
   assert.deepEqual(plan.routing.fallbackRelays, ["[smtp.fai.tld]:587"]);
 });
 
@@ -69,12 +75,12 @@ test("every record has a stable id, a zone it belongs to and a one-line reason",
     assert.ok(r.name === r.zone || r.name.endsWith(`.${r.zone}`), `${r.id}: ${r.name} is outside ${r.zone}`);
     assert.ok(r.reason.length > 10 && !r.reason.includes("\n"), `${r.id} needs a one-line reason`);
   }
-  assert.equal(plan.dns.length, 33);
+  assert.equal(plan.dns.length, 37);
 });
 
 test("PTR for every sending address names the host, whose A/AAAA give the same address back, and HELO is that name", () => {
   const { plan } = examplePlan();
-  assert.equal(plan.ptrs.length, 8);
+  assert.equal(plan.ptrs.length, 10);
   for (const p of plan.ptrs) {
     const host = plan.hosts.find((h) => h.name === p.host)!;
     const forward = plan.dns.find((r) => r.name === p.name && r.type === (p.family === "ipv4" ? "A" : "AAAA"));

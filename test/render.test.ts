@@ -24,10 +24,11 @@ test("snapshot of every rendered file of the example stack", () => {
   assert.deepEqual(
     bundles.map((b) => [b.host, b.files.length]),
     [
-      ["mx1", 8],
-      ["mx2", 8],
-      ["out1", 12],
-      ["out2", 12],
+      ["mx1", 13],
+      ["mx2", 13],
+      ["out1", 13],
+      ["out2", 13],
+      ["spam1", 13],
     ],
   );
 });
@@ -104,7 +105,7 @@ test("adding a smarthost changes no relay file and no other smarthost's file", (
   });
   const after = renderStack(more.model, more.plan, { root: "" });
   for (const b of bundles) assert.deepEqual(after.find((a) => a.host === b.host), b, `${b.host} changed`);
-  assert.deepEqual(after.map((a) => a.host), ["mx1", "mx2", "out1", "out2", "out3"]);
+  assert.deepEqual(after.map((a) => a.host), ["mx1", "mx2", "out1", "out2", "out3", "spam1"]);
 });
 
 const hasPostconf = spawnSync("postconf", ["-d", "mail_version"]).status === 0;
@@ -134,4 +135,46 @@ test("the real postconf and opendkim parse every rendered config without a warni
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
+});
+
+test("relays answer port 25 with postscreen: pregreeters and listed clients are refused in the dialogue", () => {
+  const master = file("mx1", "/etc/postfix/master.cf").content;
+  assert.match(master, /^smtp +inet +n +- +n +- +1 +postscreen$/m);
+  assert.match(master, /^smtpd +pass .* smtpd$/m);
+  assert.match(master, /^dnsblog +unix .* dnsblog$/m);
+  const main = file("mx1", "/etc/postfix/main.cf").content;
+  assert.match(main, /^postscreen_dnsbl_sites = bl\.lab\.tld$/m);
+  assert.match(main, /^postscreen_dnsbl_action = enforce$/m);
+  assert.match(main, /^postscreen_greet_action = enforce$/m);
+  assert.match(main, /^smtpd_hard_error_limit = 12$/m);
+  assert.match(file("out1", "/etc/postfix/master.cf").content, /^smtp +inet +n +- +n +- +- +smtpd$/m, "smarthosts take only relays and users");
+});
+
+test("spam lane: rspamd tags and rejects by the spec's scores; tagged mail is routed to the spam pool", () => {
+  assert.equal(
+    file("mx1", "/etc/rspamd/local.d/actions.conf").content.split("\n").filter((l) => l && !l.startsWith("#")).join("\n"),
+    "reject = 15;\nadd_header = 6;\nrewrite_subject = null;\ngreylist = null;",
+  );
+  const main = file("mx1", "/etc/postfix/main.cf").content;
+  assert.match(main, /^smtpd_milters = inet:127\.0\.0\.1:11332$/m);
+  assert.match(main, /^milter_default_action = accept$/m, "a scanner outage never loses inbound mail");
+  assert.match(main, /^milter_header_checks = regexp:\/etc\/postfix\/spam_lane$/m, "only scanner-added headers choose the lane");
+  assert.match(file("mx1", "/etc/postfix/spam_lane").content, /^\/\^X-Spam: Yes\$\/ FILTER smtp:spam-pool\.relais\.tld$/m);
+  const noLane = examplePlan(exampleWith("  # Mail the scanner tags as spam leaves from here, away from the clean pool.\n  spam1: { kind: own, location: fsn1, serverType: cx22, lane: spam }\n", ""));
+  const mx1 = renderStack(noLane.model, noLane.plan, { root: "" }).find((b) => b.host === "mx1")!;
+  assert.ok(!mx1.files.some((f) => f.path.endsWith("spam_lane")), "without a spam lane, tagged mail stays in the clean pool");
+  assert.doesNotMatch(mx1.files.find((f) => f.path === "/etc/postfix/main.cf")!.content, /milter_header_checks/);
+});
+
+test("daily quota per login: policyd-rate-limit on submission, state on disk, temporary refusal", async () => {
+  const { parse } = await import("yaml");
+  const conf = parse(file("out1", "/etc/policyd-rate-limit.yaml").content);
+  assert.deepEqual(conf.limits, [[300, 86400]]);
+  assert.deepEqual(conf.limits_by_id, { "john@entreprise.tld": [[300, 86400]] });
+  assert.equal(conf.backend, 0);
+  assert.equal(conf.sqlite_config.database, "/var/lib/policyd-rate-limit/db.sqlite3");
+  assert.equal(conf.limit_by_sasl, true);
+  assert.match(conf.fail_action, /^defer_if_permit 4\.7\.1 Daily quota/);
+  assert.match(file("out1", "/etc/postfix/main.cf").content, /^submission_recipient_restrictions = reject_non_fqdn_recipient, check_policy_service unix:\/var\/spool\/postfix\/ratelimit\/policy, permit$/m);
+  assert.equal((file("out1", "/etc/postfix/master.cf").content.match(/-o smtpd_recipient_restrictions=\$submission_recipient_restrictions/g) ?? []).length, 2, "587 and 465");
 });

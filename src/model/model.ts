@@ -73,6 +73,8 @@ export interface Model {
     dailyQuota: number;
     pacing: { default: PacingSpec; domains: { domain: string; rateDelay: string; concurrency: number }[] };
     dnsbl: string[];
+    inbound: Spec["policy"]["inbound"];
+    spam: Spec["policy"]["spam"];
     ttl: number;
   };
 }
@@ -171,6 +173,8 @@ export function buildModel(spec: Spec): Model {
         domains: sortedEntries(spec.policy.pacing.domains).map(([domain, p]) => ({ domain, ...p })),
       },
       dnsbl: [...spec.policy.dnsbl],
+      inbound: { ...spec.policy.inbound },
+      spam: { ...spec.policy.spam },
       ttl: spec.policy.ttl,
     },
   };

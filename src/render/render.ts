@@ -70,6 +70,10 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
     relayClients: plan.routing.relayClients,
     externalRelays: model.externalRelays.filter((e) => e.auth),
     submissionUsers: model.submissionUsers,
+    dailyQuota: model.policy.dailyQuota,
+    inbound: model.policy.inbound,
+    spam: model.policy.spam,
+    dnsbl: model.policy.dnsbl,
     pacing: {
       default: model.policy.pacing.default,
       domains: model.policy.pacing.domains.map((p) => ({ ...p, transport: pacingTransport(p.domain) })),
@@ -85,7 +89,8 @@ interface FileSpec {
   postmap?: boolean;
 }
 
-function filesFor(host: PlannedHost, root: string, hasSasl: boolean): FileSpec[] {
+function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
+  const hasSasl = plan.routing.saslCredentials.length > 0;
   const pf = `${root}/etc/postfix`;
   const common: FileSpec[] = [
     { template: "system/hostname", path: `${root}/etc/hostname` },
@@ -103,7 +108,12 @@ function filesFor(host: PlannedHost, root: string, hasSasl: boolean): FileSpec[]
             { template: "postfix/tls_policy", path: `${pf}/tls_policy`, postmap: true },
           ]
         : []),
+      ...(plan.routing.spamRelayhost ? [{ template: "postfix/spam_lane", path: `${pf}/spam_lane` }] : []),
       { template: "system/postsrsd", path: `${root}/etc/default/postsrsd` },
+      { template: "rspamd/actions.conf", path: `${root}/etc/rspamd/local.d/actions.conf` },
+      { template: "rspamd/worker-proxy.inc", path: `${root}/etc/rspamd/local.d/worker-proxy.inc` },
+      { template: "rspamd/logging.inc", path: `${root}/etc/rspamd/local.d/logging.inc` },
+      { template: "rspamd/options.inc", path: `${root}/etc/rspamd/local.d/options.inc` },
     ];
   }
   return [
@@ -117,6 +127,7 @@ function filesFor(host: PlannedHost, root: string, hasSasl: boolean): FileSpec[]
     { template: "opendkim/KeyTable", path: `${root}/etc/opendkim/KeyTable` },
     { template: "opendkim/SigningTable", path: `${root}/etc/opendkim/SigningTable` },
     { template: "opendkim/TrustedHosts", path: `${root}/etc/opendkim/TrustedHosts` },
+    { template: "system/policyd-rate-limit.yaml", path: `${root}/etc/policyd-rate-limit.yaml` },
   ];
 }
 
@@ -124,7 +135,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
   engine ??= makeEngine();
   const root = options.root ?? "";
   const context = hostContext(model, plan, host, root);
-  const files = filesFor(host, root, plan.routing.saslCredentials.length > 0).map(({ template, path, mode, postmap }): BundleFile => {
+  const files = filesFor(host, root, plan).map(({ template, path, mode, postmap }): BundleFile => {
     const content = engine!(template, context);
     const secretRefs = secretRefsIn(content);
     return {

@@ -85,6 +85,10 @@ function hostRules(spec: Spec): SpecProblem[] {
   const active = Object.values(spec.smarthosts).filter((s) => !s.drain && s.lane === "clean");
   if (active.length === 0)
     problems.push({ path: ["smarthosts"], message: "every clean-lane smarthost is drained: outbound mail would have nowhere to go" });
+  if (spec.policy.spam.rejectScore <= spec.policy.spam.tagScore)
+    problems.push({ path: ["policy", "spam", "rejectScore"], message: `the reject score must be above the tag score (${spec.policy.spam.tagScore}), or tagged mail would never be delivered` });
+  if (spec.policy.inbound.hardErrorLimit < spec.policy.inbound.softErrorLimit)
+    problems.push({ path: ["policy", "inbound", "hardErrorLimit"], message: `must be at least softErrorLimit (${spec.policy.inbound.softErrorLimit})` });
   if (spec.operator.domain in spec.domains)
     problems.push({ path: ["domains", spec.operator.domain], message: `the operator domain ${spec.operator.domain} is managed by facteur itself; do not list it under domains` });
   const mailboxDomain = domainOf(spec.operator.roleMailbox);

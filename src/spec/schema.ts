@@ -115,6 +115,25 @@ const pacing = z
   })
   .strict();
 
+const INBOUND_DEFAULTS = { softErrorLimit: 3, hardErrorLimit: 12, connectionCountLimit: 20, connectionRateLimit: 120, dnsblThreshold: 1 };
+const inbound = z
+  .object({
+    softErrorLimit: z.number().int().min(1).default(3).describe("Errors in one session before each reply is delayed."),
+    hardErrorLimit: z.number().int().min(1).default(12).describe("Errors in one session before the client is disconnected."),
+    connectionCountLimit: z.number().int().min(0).default(20).describe("Simultaneous connections per client (0: none)."),
+    connectionRateLimit: z.number().int().min(0).default(120).describe("Connections per client per minute (0: none)."),
+    dnsblThreshold: z.number().int().min(1).default(1).describe("How many blocklists must list a client before postscreen refuses it."),
+  })
+  .strict();
+
+const SPAM_DEFAULTS = { tagScore: 6, rejectScore: 15 };
+const spam = z
+  .object({
+    tagScore: z.number().min(0).default(6).describe("rspamd score from which mail is tagged (X-Spam: Yes) and sent through the spam lane."),
+    rejectScore: z.number().min(0).default(15).describe("rspamd score from which mail is refused during the SMTP dialogue."),
+  })
+  .strict();
+
 export const specSchema = z
   .object({
     version: z.literal(1),
@@ -158,7 +177,12 @@ export const specSchema = z
           })
           .strict()
           .default({ default: { rateDelay: "1s", concurrency: 2 }, domains: {} }),
-        dnsbl: z.array(domainName).default([]).describe("DNS blocklists checked at connection on relays."),
+        dnsbl: z
+          .array(domainName)
+          .default([])
+          .describe("DNS blocklists: postscreen refuses listed clients at connection on relays; facteur check watches our own addresses on them."),
+        inbound: inbound.default(INBOUND_DEFAULTS),
+        spam: spam.default(SPAM_DEFAULTS),
         dmarc: dmarcSpec.default({ policy: "quarantine", pct: 100 }),
         ttl: z.number().int().min(60).max(86400).default(3600).describe("TTL of every published record."),
       })
@@ -167,6 +191,8 @@ export const specSchema = z
         dailyQuota: 300,
         pacing: { default: { rateDelay: "1s", concurrency: 2 }, domains: {} },
         dnsbl: [],
+        inbound: INBOUND_DEFAULTS,
+        spam: SPAM_DEFAULTS,
         dmarc: { policy: "quarantine", pct: 100 },
         ttl: 3600,
       }),

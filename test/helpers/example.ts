@@ -22,6 +22,7 @@ export const EXAMPLE_ADDRESSES: AddressBook = {
   mx2: { ipv4: "198.51.100.12", ipv6: "2001:db8:100::12" },
   out1: { ipv4: "203.0.113.21", ipv6: "2001:db8:113::21" },
   out2: { ipv4: "203.0.113.22", ipv6: "2001:db8:113::22" },
+  spam1: { ipv4: "203.0.113.31", ipv6: "2001:db8:113::31" },
 };
 
 export function examplePlan(text = exampleText(), addresses: AddressBook = EXAMPLE_ADDRESSES) {
