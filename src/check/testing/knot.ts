@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync, chownSync } f
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { quoteTxt } from "../../plan/dns.ts";
+import { zoneFiles as labZoneFiles, knotConfig, soaQuery, isAuthoritativeAnswer } from "../../lab/dns.ts";
 import type { LiveRecord } from "./fixtures.ts";
 
 export interface Knot {
@@ -26,31 +26,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The zone a name belongs to: the longest zone that is a suffix of it. */
-function zoneOf(name: string, zones: string[]): string | undefined {
-  return zones.filter((z) => name === z || name.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
-}
-
-function rdata(r: LiveRecord): string {
-  if (r.type === "TXT") return quoteTxt(r.value);
-  if (r.type === "MX") {
-    const [prio, host] = r.value.split(" ");
-    return `${prio} ${host}.`;
-  }
-  if (r.type === "PTR") return `${r.value}.`;
-  return r.value;
-}
-
-/** Zone file text per zone; every record must fall inside one of `zones`. */
+/** Zone file text per zone; every record must fall inside one of `zones` (the lab's zone writer, NS on loopback). */
 export function zoneFiles(records: LiveRecord[], zones: string[]): Map<string, string> {
-  const files = new Map(zones.map((z) => [z, [`$ORIGIN ${z}.`, `$TTL 60`, `@ SOA ns.${z}. hostmaster.${z}. 1 3600 600 86400 60`, `@ NS ns.${z}.`, `ns.${z}. A 127.0.0.1`]]));
-  for (const r of records) {
-    const name = r.name.toLowerCase().replace(/\.$/, "");
-    const z = zoneOf(name, zones);
-    if (!z) throw new Error(`no zone for ${name}`);
-    files.get(z)!.push(`${name}. 60 IN ${r.type} ${rdata(r)}`);
-  }
-  return new Map([...files].map(([z, lines]) => [z, lines.join("\n") + "\n"]));
+  return labZoneFiles(records, zones, { nsAddress: "127.0.0.1" });
 }
 
 function knotUser(): { uid: number; gid: number } | undefined {
@@ -70,33 +48,7 @@ export async function startKnot(zones: Map<string, string>, options: { timeoutMs
   const user = knotUser();
   if (user) for (const sub of ["zones", "db", "run"]) chownSync(join(dir, sub), user.uid, user.gid);
   const conf = join(dir, "knot.conf");
-  writeFileSync(
-    conf,
-    [
-      "server:",
-      `  listen: 127.0.0.1@${port}`,
-      `  rundir: ${dir}/run`,
-      ...(user ? ["  user: knot:knot"] : []),
-      "log:",
-      "  - target: stderr",
-      "    any: warning",
-      "database:",
-      `  storage: ${dir}/db`,
-      "control:",
-      `  listen: ${dir}/run/knot.sock`,
-      "template:",
-      "  - id: default",
-      `    storage: ${dir}/zones`,
-      "    file: %s.zone",
-      "    zonefile-sync: -1",
-      "    zonefile-load: whole",
-      "    journal-content: none",
-      "    semantic-checks: off",
-      "zone:",
-      ...[...zones.keys()].map((z) => `  - domain: ${z}`),
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(conf, knotConfig({ listen: [`127.0.0.1@${port}`], dir, zones: [...zones.keys()], user: !!user }));
   const check = spawnSync("knotc", ["-c", conf, "conf-check"], { encoding: "utf8" });
   if (check.status !== 0) throw new Error(`knotc conf-check failed: ${check.stderr || check.stdout}`);
 
@@ -124,9 +76,10 @@ export async function startKnot(zones: Map<string, string>, options: { timeoutMs
       throw new Error(`knotd exited: ${stderr.trim()}`);
     }
     for (const z of [...pending]) {
-      const q = spawnSync("kdig", ["+tcp", "+timeout=1", "+retry=0", `@127.0.0.1`, "-p", String(port), "SOA", `${z}.`], { encoding: "utf8" });
+      const [cmd, ...args] = soaQuery("127.0.0.1", port, z);
+      const q = spawnSync(cmd!, args, { encoding: "utf8" });
       if (process.env.KNOT_DEBUG) console.error(q.stdout, q.stderr);
-      if (/status: NOERROR/.test(q.stdout) && /flags: qr aa/i.test(q.stdout) && /ANSWER: [1-9]/.test(q.stdout)) pending.delete(z);
+      if (isAuthoritativeAnswer(q.stdout)) pending.delete(z);
     }
     if (!pending.size) break;
     if (Date.now() > deadline) {

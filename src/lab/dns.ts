@@ -1,0 +1,101 @@
+// Authoritative DNS for the lab and for tests: zone files from records, and a Knot
+// configuration that serves them as written. Shared by the lab (Knot in its own namespace)
+// and the check tests (src/check/testing/knot.ts, Knot on loopback).
+import { isIP } from "node:net";
+import { quoteTxt } from "../plan/dns.ts";
+import { expandIpv6 } from "../plan/addresses.ts";
+
+export interface ZoneRecord {
+  name: string;
+  type: "A" | "AAAA" | "MX" | "TXT" | "PTR";
+  /** As a lookup returns it: "10 mx1.relais.tld" for MX, names without trailing dot. */
+  value: string;
+}
+
+/** The zone a name belongs to: the longest zone that is a suffix of it. */
+export function zoneOf(name: string, zones: string[]): string | undefined {
+  return zones.filter((z) => name === z || name.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
+}
+
+function rdata(r: ZoneRecord): string {
+  if (r.type === "TXT") return quoteTxt(r.value);
+  if (r.type === "MX") {
+    const [prio, host] = r.value.split(" ");
+    return `${prio} ${host}.`;
+  }
+  if (r.type === "PTR") return `${r.value}.`;
+  return r.value;
+}
+
+/** Zone file text per zone; every record must fall inside one of `zones`. Each zone's NS is ns.<zone> at nsAddress. */
+export function zoneFiles(records: ZoneRecord[], zones: string[], options: { nsAddress?: string; ttl?: number } = {}): Map<string, string> {
+  const ttl = options.ttl ?? 60;
+  const ns = options.nsAddress ?? "127.0.0.1";
+  const nsType = isIP(ns) === 6 ? "AAAA" : "A";
+  const files = new Map(
+    zones.map((z) => [z, [`$ORIGIN ${z}.`, `$TTL ${ttl}`, `@ SOA ns.${z}. hostmaster.${z}. 1 3600 600 86400 ${ttl}`, `@ NS ns.${z}.`, `ns.${z}. ${nsType} ${ns}`]]),
+  );
+  for (const r of records) {
+    const name = r.name.toLowerCase().replace(/\.$/, "");
+    const z = zoneOf(name, zones);
+    if (!z) throw new Error(`no zone for ${name}`);
+    files.get(z)!.push(`${name}. ${ttl} IN ${r.type} ${rdata(r)}`);
+  }
+  return new Map([...files].map(([z, lines]) => [z, lines.join("\n") + "\n"]));
+}
+
+/** Reverse zone holding an address's PTR: the /24 for IPv4, the /64 for IPv6. */
+export function reverseZoneOf(address: string): string {
+  if (isIP(address) === 4) return `${address.split(".").slice(0, 3).reverse().join(".")}.in-addr.arpa`;
+  const nibbles = expandIpv6(address).replace(/:/g, "").slice(0, 16).split("");
+  return `${nibbles.reverse().join(".")}.ip6.arpa`;
+}
+
+export interface KnotConfigOptions {
+  /** "ADDR@PORT" entries. */
+  listen: string[];
+  /** Holds zones/, db/ and run/. */
+  dir: string;
+  zones: string[];
+  /** Run as knot:knot (when root). */
+  user?: boolean;
+  logTarget?: string;
+}
+
+/** A Knot configuration that serves zone files exactly as written (no journal, no sync back). */
+export function knotConfig(o: KnotConfigOptions): string {
+  return [
+    "server:",
+    ...o.listen.map((l) => `  listen: ${l}`),
+    `  rundir: ${o.dir}/run`,
+    ...(o.user ? ["  user: knot:knot"] : []),
+    "log:",
+    `  - target: ${o.logTarget ?? "stderr"}`,
+    "    any: warning",
+    "database:",
+    `  storage: ${o.dir}/db`,
+    "control:",
+    `  listen: ${o.dir}/run/knot.sock`,
+    "template:",
+    "  - id: default",
+    `    storage: ${o.dir}/zones`,
+    "    file: %s.zone",
+    "    zonefile-sync: -1",
+    "    zonefile-load: whole",
+    "    journal-content: none",
+    "    semantic-checks: off",
+    "zone:",
+    ...o.zones.map((z) => `  - domain: ${z}`),
+    "",
+  ].join("\n");
+}
+
+/** kdig argv asking `server` (port optional) for the SOA of zone over TCP. */
+export function soaQuery(server: string, port: number, zone: string): string[] {
+  return ["kdig", "+tcp", "+timeout=1", "+retry=0", `@${server}`, "-p", String(port), "SOA", `${zone}.`];
+}
+
+/** Whether kdig output is an authoritative, non-empty answer. */
+export function isAuthoritativeAnswer(kdigOut: string): boolean {
+  return /status: NOERROR/.test(kdigOut) && /flags: qr aa/i.test(kdigOut) && /ANSWER: [1-9]/.test(kdigOut);
+}

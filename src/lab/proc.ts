@@ -1,0 +1,112 @@
+// Process management for the lab: run a command (optionally inside a network namespace with
+// a per-host resolv.conf bind-mounted over /etc/resolv.conf), start daemons detached, and
+// tear a namespace's processes down by `ip netns pids`.
+import { spawn } from "node:child_process";
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Network namespace to run in (ip netns exec). */
+  ns?: string;
+  /** resolv.conf to bind-mount over /etc/resolv.conf (needs ns). */
+  resolv?: string;
+  input?: string;
+  /** Milliseconds before the command is killed (default 30 s). */
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+/** argv that runs cmd inside ns, with the host's resolver when given. */
+export function nsArgv(argv: string[], ns?: string, resolv?: string): string[] {
+  if (!ns) return argv;
+  if (!resolv) return ["ip", "netns", "exec", ns, ...argv];
+  return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv, ...argv];
+}
+
+export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const full = nsArgv(argv, opts.ns, opts.resolv);
+  return new Promise((resolve) => {
+    const child = spawn(full[0]!, full.slice(1), {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, ...(opts.env ?? {}) },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: stderr + String(e) });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Runs and throws with a message naming what failed (and its output) on a non-zero exit. */
+export async function must(what: string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const r = await run(argv, opts);
+  if (r.code !== 0) {
+    const out = (r.stderr + r.stdout).trim().split("\n").slice(-15).join("\n");
+    throw new Error(`${what} failed (exit ${r.code}): ${argv.join(" ")}${out ? `\n${out}` : ""}`);
+  }
+  return r;
+}
+
+/** Starts a long-running, non-daemonising program detached from us, output to a log file. */
+export function spawnDetached(argv: string[], logFile: string, opts: { ns?: string; resolv?: string } = {}): number {
+  const full = nsArgv(argv, opts.ns, opts.resolv);
+  const child = spawn("sh", ["-c", 'exec "$@" >>"$0" 2>&1 </dev/null', logFile, ...full], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child.pid ?? -1;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until check() resolves true or the time is up; returns whether it succeeded. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return true;
+    if (Date.now() > end) return false;
+    await sleep(stepMs);
+  }
+}
+
+export async function namespacePids(ns: string): Promise<number[]> {
+  const r = await run(["ip", "netns", "pids", ns]);
+  if (r.code !== 0) return [];
+  return r.stdout.split(/\s+/).filter(Boolean).map(Number);
+}
+
+function signal(pids: number[], sig: NodeJS.Signals): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Stops every process in the namespace: TERM, a short grace, then KILL. */
+export async function killNamespace(ns: string, graceMs = 1500): Promise<void> {
+  let pids = await namespacePids(ns);
+  if (!pids.length) return;
+  signal(pids, "SIGTERM");
+  await waitFor(async () => (await namespacePids(ns)).length === 0, graceMs, 100);
+  pids = await namespacePids(ns);
+  if (pids.length) {
+    signal(pids, "SIGKILL");
+    await waitFor(async () => (await namespacePids(ns)).length === 0, 3000, 100);
+  }
+}
