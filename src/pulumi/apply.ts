@@ -1,0 +1,212 @@
+// How a rendered bundle reaches a host: pure functions, no Pulumi import, so they are tested
+// on their own (the script even runs for real under bash in test/pulumi-apply.test.ts).
+//
+// - cloudInit(): first boot only. Names the host after its PTR/HELO name and installs the
+//   packages. It carries no bundle and no secret on purpose: user data is kept by Hetzner and
+//   served to any local process by the metadata service for the life of the server, and the
+//   server ignores later changes to it (ignoreChanges) anyway. The bundle arrives through the
+//   apply script below, on creation as on every later change: one code path.
+// - applyScript(): writes the bundle to a staging directory, postmaps tables there, backs up
+//   what it replaces, swaps the files in, runs `postfix check` and `opendkim -n`; if either
+//   fails it puts the previous files back and exits non-zero, so running daemons keep the old
+//   configuration. Only when both pass does it reload.
+import { createHash } from "node:crypto";
+import { fillSecrets, secretRefsIn, type HostBundle } from "../render/bundle.ts";
+
+export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
+/** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
+export const ROLE_PACKAGES: Record<HostBundle["role"], string[]> = {
+  relay: ["rspamd"],
+  smarthost: ["policyd-rate-limit"],
+};
+/** Services (re)loaded after a successful apply, besides postfix which always is, last. */
+export const ROLE_SERVICES: Record<HostBundle["role"], string[]> = {
+  relay: ["postsrsd", "rspamd"],
+  smarthost: ["opendkim", "policyd-rate-limit"],
+};
+/** Where Cyrus SASL looks for submission users (templates/postfix/sasl-smtpd.conf.hbs). */
+export const SASLDB_PATH = "/etc/sasldb2";
+
+export function packagesFor(role: HostBundle["role"]): string[] {
+  return [...BASE_PACKAGES, ...ROLE_PACKAGES[role]];
+}
+
+/** First-boot user data: host name = PTR name = HELO name, packages, nothing else. */
+export function cloudInit(host: { name: string; fqdn: string; role: HostBundle["role"] }): string {
+  return [
+    "#cloud-config",
+    `# facteur ${host.role} ${host.fqdn}: packages only; the configuration arrives over SSH (facteur apply).`,
+    `hostname: ${host.name}`,
+    `fqdn: ${host.fqdn}`,
+    "prefer_fqdn_over_hostname: true",
+    "manage_etc_hosts: true",
+    "package_update: true",
+    "package_upgrade: true",
+    "apt:",
+    "  debconf_selections:",
+    "    postfix: |",
+    // Postfix stays unconfigured (and stopped) until the bundle has been checked.
+    "      postfix postfix/main_mailer_type select No configuration",
+    `packages: [${packagesFor(host.role).join(", ")}]`,
+    "",
+  ].join("\n");
+}
+
+/** Paths of the DKIM key files this host holds -> their PEM (private, secret). */
+export type DkimPrivateKeys = Record<string, string>;
+
+/**
+ * Fingerprint of what a host is given, without any secret value: the rendered files (secrets
+ * still as ${secret:NAME} references), the DKIM keys by public half, the SASL logins. It is
+ * shown in `pulumi preview` (in the apply command line), so a reviewer sees which hosts change.
+ */
+export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, string>): string {
+  const h = createHash("sha256");
+  h.update(
+    JSON.stringify({
+      files: bundle.files.map((f) => [f.path, f.mode, f.postmap ?? false, f.content]),
+      dkim: bundle.dkimKeys.map((k) => [k.path, dkimPublicKeys[`${k.domain}/${k.selector}`] ?? null]),
+      sasl: bundle.saslUsers.map((u) => [u.login, u.passwordSecret]),
+    }),
+  );
+  return h.digest("hex");
+}
+
+/** Every secret name a host needs: references in its files and its SASL users' passwords. */
+export function secretsNeeded(bundle: HostBundle): string[] {
+  return [...new Set([...bundle.files.flatMap((f) => secretRefsIn(f.content)), ...bundle.saslUsers.map((u) => u.passwordSecret)])].sort();
+}
+
+/** The command Pulumi runs over SSH; the script (secret) arrives on stdin, lands in a 0600 file, runs, is removed. */
+export function applyCommand(hash: string): string {
+  return `: facteur-bundle ${hash}; umask 077; f=$(mktemp /root/.facteur-apply.XXXXXX) && cat >"$f" && bash "$f"; rc=$?; rm -f "$f"; exit $rc`;
+}
+
+const EOF = "FACTEUR_EOF"; // cannot occur in base64
+const b64 = (s: string) => {
+  const enc = Buffer.from(s, "utf8").toString("base64");
+  return enc.match(/.{1,76}/g)?.join("\n") ?? "";
+};
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function ownerOf(path: string): string {
+  return path.startsWith("/etc/opendkim/keys/") ? "opendkim:opendkim" : "root:root";
+}
+
+/**
+ * The script that installs a bundle on its host (bash, run as root). `secrets` holds every
+ * name of secretsNeeded(bundle); `dkimKeys` the PEM of every bundle.dkimKeys path. The result
+ * holds secrets: callers keep it a Pulumi secret.
+ *
+ * FACTEUR_ROOT (empty on hosts) prefixes every path; FACTEUR_NO_CHOWN skips ownership changes.
+ * Both exist only so that the test can run the real script in a temporary directory.
+ */
+export function applyScript(bundle: HostBundle, secrets: Record<string, string>, dkimKeys: DkimPrivateKeys): string {
+  const where = `facteur apply ${bundle.host}`;
+  const L: string[] = [];
+  const targets: string[] = [];
+  L.push(
+    "#!/bin/bash",
+    `# facteur: apply the rendered bundle of ${bundle.fqdn} (${bundle.role}). Generated; holds secrets.`,
+    "set -euo pipefail",
+    "umask 077",
+    'R="${FACTEUR_ROOT:-}"',
+    `say() { echo "facteur ${bundle.host}: $*" >&2; }`,
+    'own() { if [ -z "${FACTEUR_NO_CHOWN:-}" ]; then chown "$@"; fi; }',
+    // First boot: wait until cloud-init has installed the packages.
+    'if [ -z "$R" ] && command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi',
+    'mkdir -p "$R/var/lib/facteur"',
+    'STAGE=$(mktemp -d "$R/var/lib/facteur/stage.XXXXXX")',
+    'BACKUP=$(mktemp -d "$R/var/lib/facteur/backup.XXXXXX")',
+    "trap 'rm -rf \"$STAGE\" \"$BACKUP\"' EXIT",
+    // put PATH MODE OWNER: base64 on stdin -> $STAGE/PATH
+    'put() { mkdir -p "$(dirname "$STAGE$1")"; base64 -d >"$STAGE$1"; chmod "$2" "$STAGE$1"; own "$3" "$STAGE$1"; }',
+    "",
+    "# 1. Stage every file (nothing live is touched yet).",
+  );
+  for (const f of bundle.files) {
+    const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`);
+    L.push(`put ${q(f.path)} ${f.mode} ${ownerOf(f.path)} <<'${EOF}'`, b64(content), EOF);
+    targets.push(f.path);
+    if (f.postmap) {
+      L.push(`postmap hash:"$STAGE"${q(f.path)}`, `chmod ${f.mode} "$STAGE"${q(f.path + ".db")}`);
+      targets.push(`${f.path}.db`);
+    }
+  }
+  for (const k of bundle.dkimKeys) {
+    const pem = dkimKeys[k.path];
+    if (pem === undefined) throw new Error(`${where}: no DKIM private key for ${k.domain}/${k.selector} (${k.path})`);
+    L.push(`put ${q(k.path)} 0600 opendkim:opendkim <<'${EOF}'`, b64(pem), EOF);
+    targets.push(k.path);
+  }
+  if (bundle.role === "smarthost") {
+    // A fresh sasldb with exactly the spec's users: removed logins stop working.
+    targets.push(SASLDB_PATH);
+    if (bundle.saslUsers.length > 0) {
+      L.push(`mkdir -p "$(dirname "$STAGE${SASLDB_PATH}")"`);
+      for (const u of bundle.saslUsers) {
+        const at = u.login.lastIndexOf("@");
+        const [user, realm] = at > 0 ? [u.login.slice(0, at), u.login.slice(at + 1)] : [u.login, ""];
+        const pw = secrets[u.passwordSecret];
+        if (pw === undefined) throw new Error(`${where}: secret ${u.passwordSecret} is not set (pulumi config set --secret ${u.passwordSecret} ...)`);
+        L.push(
+          `base64 -d <<'${EOF}' | saslpasswd2 -p -c -f "$STAGE${SASLDB_PATH}"${realm ? ` -u ${q(realm)}` : ""} ${q(user)}`,
+          b64(pw),
+          EOF,
+        );
+      }
+      L.push(`chmod 0640 "$STAGE${SASLDB_PATH}"`, `own root:postfix "$STAGE${SASLDB_PATH}"`);
+    }
+  }
+  const hasOpendkim = bundle.files.some((f) => f.path === "/etc/opendkim.conf");
+  L.push(
+    "",
+    "# 2. Back up what is live, swap the staged files in (absent from the stage = removed).",
+    `TARGETS=(${targets.map(q).join(" ")})`,
+    'for p in "${TARGETS[@]}"; do',
+    '  if [ -e "$R$p" ]; then mkdir -p "$(dirname "$BACKUP$p")"; cp -a "$R$p" "$BACKUP$p"; fi',
+    "done",
+    "rollback() {",
+    '  for p in "${TARGETS[@]}"; do',
+    '    if [ -e "$BACKUP$p" ]; then cp -a "$BACKUP$p" "$R$p.facteur-old" && mv -f "$R$p.facteur-old" "$R$p"; else rm -f "$R$p"; fi',
+    "  done",
+    "}",
+    'for p in "${TARGETS[@]}"; do',
+    '  if [ -e "$STAGE$p" ]; then',
+    '    mkdir -p "$(dirname "$R$p")"',
+    '    cp -a "$STAGE$p" "$R$p.facteur-new" && mv -f "$R$p.facteur-new" "$R$p"',
+    '  else rm -f "$R$p"; fi',
+    "done",
+    ...[...new Set(bundle.dkimKeys.map((k) => k.path.slice(0, k.path.lastIndexOf("/"))))].map(
+      (d) => `chmod 0700 "$R"${q(d)}; own opendkim:opendkim "$R"${q(d)}`,
+    ),
+    "",
+    "# 3. Check; on failure put the previous files back and keep the running configuration.",
+    "# A TLS key pair for smtpd (templates: /etc/facteur/tls), made once on the host, never in state.",
+    'if [ ! -s "$R/etc/facteur/tls/key.pem" ]; then',
+    '  mkdir -p "$R/etc/facteur/tls"',
+    `  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} \\`,
+    '    -keyout "$R/etc/facteur/tls/key.pem" -out "$R/etc/facteur/tls/cert.pem" >/dev/null 2>&1',
+    '  chmod 0600 "$R/etc/facteur/tls/key.pem"; chmod 0644 "$R/etc/facteur/tls/cert.pem"',
+    "fi",
+    "failed=",
+    'if ! out=$(postfix -c "$R/etc/postfix" check 2>&1); then failed="postfix check: $out"; fi',
+    ...(hasOpendkim ? ['if [ -z "$failed" ] && ! out=$(opendkim -n -x "$R/etc/opendkim.conf" 2>&1); then failed="opendkim -n: $out"; fi'] : []),
+    'if [ -n "$failed" ]; then',
+    "  rollback",
+    '  say "REJECTED, previous configuration kept: $failed"',
+    "  exit 1",
+    "fi",
+    "",
+    "# 4. Both checks passed: reload.",
+    'if command -v hostnamectl >/dev/null 2>&1; then hostnamectl set-hostname "$(cat "$R/etc/hostname")" || true; fi',
+  );
+  for (const svc of ROLE_SERVICES[bundle.role]) L.push(`systemctl enable --quiet ${svc} && systemctl reload-or-restart ${svc}`);
+  L.push(
+    "systemctl enable --quiet postfix",
+    'if postfix -c "$R/etc/postfix" status >/dev/null 2>&1; then postfix -c "$R/etc/postfix" reload; else systemctl restart postfix; fi',
+    `say "applied ${bundle.files.length} files, ${bundle.dkimKeys.length} DKIM keys, ${bundle.saslUsers.length} SASL users"`,
+    "",
+  );
+  return L.join("\n");
+}

@@ -1,0 +1,67 @@
+// Pure helpers between the plan and the providers: which unknowns a piece of plan text waits
+// for, addresses as Hetzner reports them, and DNS content in the form Cloudflare stores.
+import { quoteTxt, type DnsRecord } from "../plan/dns.ts";
+import type { Family } from "../plan/addresses.ts";
+
+export interface Refs {
+  /** Host addresses the text depends on, as "host.family". */
+  addresses: { host: string; family: Family }[];
+  /** DKIM public keys it depends on, as "domain/selector". */
+  dkim: string[];
+}
+
+const ADDRESS_PLACEHOLDER = /<([a-z0-9-]+)\.(ipv4|ipv6)>/g;
+const DKIM_PLACEHOLDER = /<dkim:([^>]+)>/g;
+
+/**
+ * What a text built from the placeholder plan (no addresses, no keys) is waiting for. A record
+ * or bundle then depends on exactly those Outputs, so adding a host does not make unrelated
+ * records or bundles unknown during preview.
+ */
+export function refsIn(...texts: string[]): Refs {
+  const addresses = new Map<string, { host: string; family: Family }>();
+  const dkim = new Set<string>();
+  for (const t of texts) {
+    for (const m of t.matchAll(ADDRESS_PLACEHOLDER)) addresses.set(`${m[1]}.${m[2]}`, { host: m[1]!, family: m[2] as Family });
+    for (const m of t.matchAll(DKIM_PLACEHOLDER)) dkim.add(m[1]!);
+  }
+  return { addresses: [...addresses.values()], dkim: [...dkim].sort() };
+}
+
+export function hasPlaceholder(text: string): boolean {
+  return refsIn(text).addresses.length > 0 || refsIn(text).dkim.length > 0;
+}
+
+/**
+ * The address a server answers on from its IPv6 primary IP. Hetzner gives the /64 (ipNetwork,
+ * or ipAddress as its base "2a01:4f8:1c1f:c184::"); Debian's cloud image configures ::1 of it,
+ * like hcloud.Server.ipv6Address. A full host address is kept as it is.
+ */
+export function serverIpv6(ipAddress: string, ipNetwork?: string): string {
+  const base = (ipNetwork && ipNetwork.length > 0 ? ipNetwork : ipAddress).replace(/\/\d+$/, "");
+  return base.endsWith("::") ? `${base}1` : base;
+}
+
+/** The p= value of a DKIM record: base64 of the DER SubjectPublicKeyInfo, PEM armour removed. */
+export function dkimPublicValue(publicKeyPem: string): string {
+  return publicKeyPem
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("-----"))
+    .join("");
+}
+
+/**
+ * Record content as Cloudflare (API v4, provider v6) takes and returns it. TXT content "must
+ * consist of quoted character strings (RFC 1035), each up to 255 bytes", and the API hands
+ * back the stored, quoted and split form: sending that same form (quoteTxt) keeps the state
+ * equal to the zone and avoids a diff on every refresh. Other types go as they are.
+ */
+export function cloudflareContent(type: DnsRecord["type"], content: string): string {
+  return type === "TXT" ? quoteTxt(content) : content;
+}
+
+/** CIDR of one address, for firewall rules. */
+export function hostCidr(address: string): string {
+  return address.includes(":") ? `${address}/128` : `${address}/32`;
+}
