@@ -164,6 +164,8 @@ export function defineStack(spec: Spec, opts: DefineStackOptions = {}): DefinedS
   const sshRule = model.operator.sshSources.length
     ? [{ direction: "in", protocol: "tcp", port: "22", sourceIps: model.operator.sshSources, description: "SSH from the operator (operator.sshSources)" }]
     : [];
+  if (!sshRule.length && skeleton.hosts.length)
+    pulumi.log.warn("operator.sshSources is empty: SSH is closed on every host, so the configuration cannot be pushed (apply:<host> will fail to connect)");
   const icmpRule = { direction: "in", protocol: "icmp", sourceIps: ANYWHERE, description: "ICMP (ping, IPv6 path MTU)" };
   const relayHosts = skeleton.hosts.filter((h) => h.role === "relay");
   const firewalls: DefinedStack["firewalls"] = {};
