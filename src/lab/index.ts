@@ -1,0 +1,312 @@
+// `facteur lab up|down|status`: the whole stack on this machine, in network namespaces, with
+// the real daemons running exactly the rendered bundles. See src/lab/topology.ts for what is
+// built, src/lab/net.ts for the network, src/lab/hosts.ts for each host's bring-up.
+import { parseArgs } from "node:util";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
+import { buildModel, type Model } from "../model/model.ts";
+import { buildPlan, type Plan } from "../plan/plan.ts";
+import { renderStack } from "../render/render.ts";
+import { UsageError } from "../cli/usage.ts";
+import { SpecError } from "../spec/errors.ts";
+import { buildTopology, nsName, type OutsideHost, type Topology } from "./topology.ts";
+import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from "./net.ts";
+import { killNamespace, run } from "./proc.ts";
+import { labZones, startKnot } from "./labdns.ts";
+import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
+
+export interface LabOptions {
+  /** Directory holding <stack>.facteur.yaml (default "stacks"). */
+  stacks?: string;
+  /** Use this spec file instead of stacks/<stack>.facteur.yaml (the bench writes its own). */
+  specFile?: string;
+  /** Print progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface LabHostInfo {
+  name: string;
+  ns: string;
+  role: string;
+  names: string[];
+  ipv4: string[];
+  ipv6: string[];
+  root: string;
+  /** Postfix config directory (postfix -c, postqueue -c). */
+  postfixDir: string;
+  logs: string[];
+}
+
+export interface LabState {
+  stack: string;
+  root: string;
+  specFile: string;
+  switchNs: string;
+  resolver: string;
+  resolv: string;
+  hosts: LabHostInfo[];
+  zones: string[];
+  checks: string[];
+  warnings: string[];
+  secrets: Record<string, string>;
+  senderDomain: string;
+  senderSelector: string;
+  /** PEM private key of the outside sender's DKIM key. */
+  senderDkimKey: string;
+  /** Sinks: mail domain -> maildir base (<base>/<domain>/<local>/new/...). */
+  mailboxes: Record<string, string>;
+  startedMs: number;
+  upSeconds: number;
+}
+
+const statePath = (root: string) => `${root}/state.json`;
+
+function stackRoot(stack: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(stack)) throw new UsageError(`lab stack name "${stack}" must be 1-16 of [a-z0-9-] (it names network namespaces)`);
+  return buildTopologyRoot(stack);
+}
+function buildTopologyRoot(stack: string): string {
+  return `/var/lib/facteur-lab/${stack}`;
+}
+
+export function readLabState(stack: string): LabState | undefined {
+  const p = statePath(buildTopologyRoot(stack));
+  return existsSync(p) ? (JSON.parse(readFileSync(p, "utf8")) as LabState) : undefined;
+}
+
+/** Stops every process of the stack's namespaces and deletes them. Safe to run twice. */
+export async function labDown(stack: string): Promise<string[]> {
+  stackRoot(stack);
+  const prefix = `fl-${stack}-`;
+  const names = (await listNamespaces()).filter((n) => n.startsWith(prefix));
+  await Promise.all(names.map((n) => killNamespace(n)));
+  await deleteNamespaces(names);
+  const st = statePath(buildTopologyRoot(stack));
+  if (existsSync(st)) rmSync(st);
+  return names;
+}
+
+function secretsFor(model: Model, old: Record<string, string> | undefined): Record<string, string> {
+  const s: Record<string, string> = {};
+  const gen = () => randomBytes(12).toString("base64url");
+  for (const u of model.submissionUsers) s[u.passwordSecret] = old?.[u.passwordSecret] ?? gen();
+  for (const e of model.externalRelays) if (e.auth) s[e.auth.passwordSecret] = old?.[e.auth.passwordSecret] ?? gen();
+  s.srs = old?.srs ?? randomBytes(24).toString("base64url");
+  return s;
+}
+
+/** Brings the stack up from scratch (anything left from an earlier run is taken down first). */
+export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabState> {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => {});
+  const root = stackRoot(stack);
+  const specFile = opts.specFile ?? stackSpecPath(opts.stacks ?? "stacks", stack);
+  if (!opts.specFile && !existsSync(specFile)) throw new UsageError(`no stack "${stack}": ${specFile} does not exist`);
+  // Spec errors surface as the loader's SpecError before anything is touched.
+  const model = buildModel(loadSpecFile(specFile));
+  if (process.getuid?.() !== 0) throw new Error("facteur lab needs root (it creates network namespaces and runs mail daemons)");
+
+  await labDown(stack);
+  const topo = buildTopology(model, stack);
+  mkdirSync(root, { recursive: true });
+  chmodSync(root, 0o755);
+  // Fresh host trees every time: the lab runs exactly what render produces now.
+  for (const d of ["hosts", "outside", "dns"]) rmSync(`${root}/${d}`, { recursive: true, force: true });
+  const secretsFile = `${root}/secrets.json`;
+  const oldSecrets = existsSync(secretsFile) ? (JSON.parse(readFileSync(secretsFile, "utf8")) as Record<string, string>) : undefined;
+  const secrets = secretsFor(model, oldSecrets);
+  writeFileSync(secretsFile, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+
+  // DKIM keys: one RSA-2048 key per (domain, selector) of the model, and the outside sender's.
+  log("generating DKIM keys");
+  const keyDir = `${root}/dkim`;
+  mkdirSync(keyDir, { recursive: true, mode: 0o700 });
+  const wanted = model.domains.flatMap((d) => (d.dkim ? d.dkim.selectors.map((sel) => ({ domain: d.name, selector: sel })) : []));
+  wanted.push({ domain: topo.senderDomain, selector: topo.senderSelector });
+  const keys = await Promise.all(wanted.map((k) => generateDkimKey(keyDir, k.domain, k.selector)));
+  const dkimPrivate = new Map(keys.map((k) => [`${k.domain}/${k.selector}`, k.pem]));
+  const dkimPublic = Object.fromEntries(keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]));
+  const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic });
+
+  // Network.
+  log("creating namespaces");
+  const ownNet: NetHost[] = plan.hosts.map((h) => ({ ns: nsName(stack, h.name), ipv4: [h.ipv4], ipv6: [h.ipv6] }));
+  const outNet: NetHost[] = topo.outside.map((o) => ({ ns: nsName(stack, o.name), ipv4: o.ipv4, ipv6: o.ipv6 }));
+  await createNetwork(topo.switchNs, [...ownNet, ...outNet]);
+
+  // DNS.
+  const resolver = topo.dns.ipv4[0]!;
+  const resolv = `${root}/resolv.conf`;
+  writeFileSync(resolv, `# facteur lab: only the lab's own DNS\nnameserver ${resolver}\noptions timeout:1 attempts:2\n`);
+  const { zones, files } = labZones(model, plan, topo, dkimPublic[`${topo.senderDomain}/${topo.senderSelector}`]!);
+  log(`starting Knot (${zones.length} zones)`);
+  await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files);
+
+  const ctx = (name: string, hostRoot: string): HostContext => ({ ns: nsName(stack, name), resolv, root: hostRoot, logDir: `${hostRoot}/var/log` });
+  const checks: string[] = [];
+  const warnings: string[] = [];
+  const reports: HostReport[] = [];
+
+  log("starting outside hosts");
+  const outsideHosts = topo.outside.filter((o) => o.kind !== "dns");
+  const outsideReports = await Promise.all(outsideHosts.map((o) => startOutsideHost(o, ctx(o.name, `${root}/outside/${o.name}`))));
+
+  log(`starting ${plan.hosts.length} hosts of the plan`);
+  const ownReports = await Promise.all(
+    plan.hosts.map(async (h) => {
+      const hostRoot = `${root}/hosts/${h.name}`;
+      const bundle = renderStack(model, plan, { root: hostRoot }).find((b) => b.host === h.name)!;
+      return startOwnHost(bundle, ctx(h.name, hostRoot), secrets, dkimPrivate, { ipv4: h.ipv4, ipv6: h.ipv6 });
+    }),
+  );
+  reports.push(...ownReports, ...outsideReports);
+  for (const r of reports) {
+    checks.push(...r.checks);
+    warnings.push(...r.warnings);
+  }
+
+  const hosts: LabHostInfo[] = [
+    ...plan.hosts.map((h, i) => ({
+      name: h.name,
+      ns: nsName(stack, h.name),
+      role: h.role === "relay" ? `relay (MX for ${h.mxFor.join(", ")})` : `smarthost (${h.lane} lane${h.drain ? ", drained" : ""})`,
+      names: [h.fqdn],
+      ipv4: [h.ipv4],
+      ipv6: [h.ipv6],
+      root: `${root}/hosts/${h.name}`,
+      postfixDir: `${root}/hosts/${h.name}/etc/postfix`,
+      logs: ownReports[i]!.logs,
+    })),
+    ...[topo.dns, ...outsideHosts].map((o) => ({
+      name: o.name,
+      ns: nsName(stack, o.name),
+      role: outsideRole(o),
+      names: o.names,
+      ipv4: o.ipv4,
+      ipv6: o.ipv6,
+      root: o.kind === "dns" ? `${root}/dns` : `${root}/outside/${o.name}`,
+      postfixDir: o.kind === "dns" ? "" : `${root}/outside/${o.name}/etc/postfix`,
+      logs: o.kind === "dns" ? [`${root}/dns/knot.log`] : outsideReports[outsideHosts.indexOf(o)]!.logs,
+    })),
+  ];
+  const mailboxes: Record<string, string> = {};
+  for (const o of outsideHosts) if (o.kind === "sink") for (const d of o.domains) mailboxes[d] = `${root}/outside/${o.name}/mail`;
+  const state: LabState = {
+    stack,
+    root,
+    specFile,
+    switchNs: topo.switchNs,
+    resolver,
+    resolv,
+    hosts,
+    zones,
+    checks,
+    warnings,
+    secrets,
+    senderDomain: topo.senderDomain,
+    senderSelector: topo.senderSelector,
+    senderDkimKey: dkimPrivate.get(`${topo.senderDomain}/${topo.senderSelector}`)!,
+    mailboxes,
+    startedMs: Date.now(),
+    upSeconds: (Date.now() - t0) / 1000,
+  };
+  writeFileSync(statePath(root), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+  return state;
+}
+
+function outsideRole(o: OutsideHost): string {
+  if (o.kind === "dns") return "outside: lab DNS (Knot, authoritative for every zone)";
+  if (o.kind === "sender") return "outside: sender (stock Postfix)";
+  return `outside: MX for ${o.domains.join(", ")} (stock Postfix, maildir per recipient)`;
+}
+
+export interface LabStatus {
+  stack: string;
+  namespaces: { ns: string; pids: number }[];
+  state?: LabState;
+}
+
+export async function labStatus(stack: string): Promise<LabStatus> {
+  stackRoot(stack);
+  const prefix = `fl-${stack}-`;
+  const names = (await listNamespaces()).filter((n) => n.startsWith(prefix)).sort();
+  const namespaces = await Promise.all(
+    names.map(async (ns) => ({ ns, pids: (await run(["ip", "netns", "pids", ns])).stdout.split(/\s+/).filter(Boolean).length })),
+  );
+  const state = readLabState(stack);
+  return { stack, namespaces, ...(state ? { state } : {}) };
+}
+
+export function formatReport(s: LabState): string {
+  const out: string[] = [];
+  out.push(`facteur lab: stack ${s.stack} is up (${s.upSeconds.toFixed(1)} s), root ${s.root}`);
+  out.push("", "hosts:");
+  const w = Math.max(...s.hosts.map((h) => h.name.length));
+  for (const h of s.hosts) out.push(`  ${h.name.padEnd(w)}  ${[...h.ipv4, ...h.ipv6].join(" ").padEnd(40)}  ${h.names.join(", ")}  ${h.role}`);
+  out.push("", `zones served by ${s.resolver} (Knot): ${s.zones.join(" ")}`);
+  out.push("", `checks passed (${s.checks.length}):`, ...s.checks.map((c) => `  ok  ${c}`));
+  if (s.warnings.length) out.push("", "WARNINGS:", ...s.warnings.map((c) => `  !!  ${c}`));
+  out.push("", "logs:");
+  for (const h of s.hosts) out.push(`  ${h.name.padEnd(w)}  ${h.logs.join(" ")}`);
+  out.push("", "mailboxes (outside MX hosts, one maildir per recipient):");
+  for (const [d, base] of Object.entries(s.mailboxes)) out.push(`  ${d}: ${base}/${d}/<local>/new/`);
+  out.push(
+    "",
+    `run a command on a host: ip netns exec fl-${s.stack}-<host> CMD   (e.g. swaks from fl-${s.stack}-sender)`,
+    `take it down:            npm run -s facteur -- lab down --stack ${s.stack}`,
+    "",
+  );
+  return out.join("\n");
+}
+
+const USAGE = "usage: facteur lab up|down|status [--stack NAME] [--stacks DIR]";
+
+export async function labCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { stack: { type: "string", default: "example" }, stacks: { type: "string", default: "stacks" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  const [action, ...extra] = positionals;
+  if (!action || !["up", "down", "status"].includes(action) || extra.length) throw new UsageError(`expected one of up, down, status${extra.length ? ` (unexpected: ${extra.join(" ")})` : ""}\n${USAGE}`);
+  const stack = values.stack!;
+  stackRoot(stack);
+  if (action === "up") {
+    const file = stackSpecPath(values.stacks!, stack);
+    if (!existsSync(file)) throw new UsageError(`no stack "${stack}": ${file} does not exist`);
+    try {
+      const state = await labUp(stack, { stacks: values.stacks!, log: (l) => process.stderr.write(`lab: ${l}\n`) });
+      process.stdout.write(formatReport(state));
+      return 0;
+    } catch (e) {
+      if (e instanceof SpecError || e instanceof UsageError) throw e;
+      process.stderr.write(`facteur lab up: ${(e as Error).message}\n(the lab is left as it is for inspection; take it down with: npm run -s facteur -- lab down --stack ${stack})\n`);
+      return 1;
+    }
+  }
+  if (action === "down") {
+    const gone = await labDown(stack);
+    process.stdout.write(gone.length ? `facteur lab: stack ${stack} is down (${gone.length} namespaces removed)\n` : `facteur lab: stack ${stack} was not running\n`);
+    return 0;
+  }
+  const st = await labStatus(stack);
+  if (!st.namespaces.length) {
+    process.stdout.write(`facteur lab: stack ${stack} is not running\n`);
+    return 3;
+  }
+  process.stdout.write(`facteur lab: stack ${stack}: ${st.namespaces.length} namespaces\n`);
+  for (const n of st.namespaces) process.stdout.write(`  ${n.ns.padEnd(24)} ${n.pids} processes\n`);
+  if (st.state) process.stdout.write(`\n${formatReport(st.state)}`);
+  return 0;
+}

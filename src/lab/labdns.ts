@@ -1,0 +1,101 @@
+// The lab's DNS: every record of the plan, every PTR, and the outside world's zones (the
+// destinations' MX, the outside sender's SPF and DKIM key, the external relay provider's SPF
+// include, an empty DNSBL zone), served by one authoritative Knot in its own namespace.
+import { chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import type { Model } from "../model/model.ts";
+import type { Plan } from "../plan/plan.ts";
+import { reverseName } from "../plan/addresses.ts";
+import { isAuthoritativeAnswer, knotConfig, reverseZoneOf, soaQuery, zoneFiles, zoneOf, type ZoneRecord } from "./dns.ts";
+import { must, run, spawnDetached, waitFor } from "./proc.ts";
+import type { OutsideHost, Topology } from "./topology.ts";
+
+export function labRecords(model: Model, plan: Plan, topo: Topology, senderDkimPublic: string): ZoneRecord[] {
+  const recs: ZoneRecord[] = plan.dns.map((r) => ({
+    name: r.name,
+    type: r.type,
+    value: r.type === "MX" ? `${r.priority ?? 10} ${r.content}` : r.content,
+  }));
+  for (const p of plan.ptrs) recs.push({ name: reverseName(p.address)!, type: "PTR", value: p.name });
+  const addHost = (o: OutsideHost) => {
+    for (const n of o.names) {
+      for (const a of o.ipv4) recs.push({ name: n, type: "A", value: a });
+      for (const a of o.ipv6) recs.push({ name: n, type: "AAAA", value: a });
+    }
+    o.ipv4.forEach((a, i) => recs.push({ name: reverseName(a)!, type: "PTR", value: o.names[Math.min(i, o.names.length - 1)]! }));
+    o.ipv6.forEach((a, i) => recs.push({ name: reverseName(a)!, type: "PTR", value: o.names[Math.min(i, o.names.length - 1)]! }));
+  };
+  for (const o of topo.outside) addHost(o);
+  for (const o of topo.outside.filter((o) => o.kind === "sink")) {
+    for (const d of o.domains) {
+      // A provider with a backup MX name receives its own domain's mail there.
+      const mx = o.names.find((n) => n.startsWith("mx")) ?? o.names[0]!;
+      recs.push({ name: d, type: "MX", value: `10 ${mx}` });
+      const terms = [...o.ipv4.map((a) => `ip4:${a}`), ...o.ipv6.map((a) => `ip6:${a}`)].join(" ");
+      recs.push({ name: d, type: "TXT", value: `v=spf1 ${terms} -all` });
+      recs.push({ name: `_spf.${d}`, type: "TXT", value: `v=spf1 ${terms} -all` });
+    }
+  }
+  const s = topo.sender;
+  const sd = topo.senderDomain;
+  recs.push({ name: sd, type: "MX", value: `10 ${s.names[0]}` });
+  recs.push({ name: sd, type: "TXT", value: `v=spf1 ${[...s.ipv4.map((a) => `ip4:${a}`), ...s.ipv6.map((a) => `ip6:${a}`)].join(" ")} -all` });
+  recs.push({ name: `${topo.senderSelector}._domainkey.${sd}`, type: "TXT", value: `v=DKIM1; k=rsa; p=${senderDkimPublic}` });
+  recs.push({ name: `_dmarc.${sd}`, type: "TXT", value: "v=DMARC1; p=reject" });
+  return recs;
+}
+
+/** Every zone the lab serves and its zone file. */
+export function labZones(model: Model, plan: Plan, topo: Topology, senderDkimPublic: string): { zones: string[]; files: Map<string, string> } {
+  const recs = labRecords(model, plan, topo, senderDkimPublic);
+  const zones = new Set<string>(plan.dns.map((r) => r.zone));
+  for (const o of topo.outside) {
+    for (const n of o.names) zones.add(n.split(".").slice(1).join("."));
+    for (const d of o.domains) zones.add(d);
+  }
+  zones.add(topo.senderDomain);
+  for (const z of topo.dnsblZones) zones.add(z);
+  const addrs = [...plan.hosts.flatMap((h) => [h.ipv4, h.ipv6]), ...topo.outside.flatMap((o) => [...o.ipv4, ...o.ipv6])];
+  for (const a of addrs) zones.add(reverseZoneOf(a));
+  // A name with no zone of its own (e.g. a deeper host name) falls into its parent domain.
+  for (const r of recs) if (!zoneOf(r.name, [...zones])) zones.add(r.name.split(".").slice(-2).join("."));
+  const list = [...zones].sort();
+  return { zones: list, files: zoneFiles(recs, list, { nsAddress: topo.dns.ipv4[0]!, ttl: 60 }) };
+}
+
+function knotIds(): { uid: number; gid: number } {
+  return {
+    uid: Number(execFileSync("id", ["-u", "knot"], { encoding: "utf8" }).trim()),
+    gid: Number(execFileSync("id", ["-g", "knot"], { encoding: "utf8" }).trim()),
+  };
+}
+
+/** Knot in the DNS namespace on port 53 of its addresses; waits until every zone answers its SOA. */
+export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>): Promise<void> {
+  const { uid, gid } = knotIds();
+  for (const sub of ["zones", "db", "run"]) {
+    mkdirSync(`${dir}/${sub}`, { recursive: true });
+    chownSync(`${dir}/${sub}`, uid, gid);
+  }
+  for (const [z, text] of files) writeFileSync(`${dir}/zones/${z}.zone`, text);
+  const conf = `${dir}/knot.conf`;
+  const listen = [...host.ipv4.map((a) => `${a}@53`), ...host.ipv6.map((a) => `${a}@53`)];
+  writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: true }));
+  await must(`lab DNS: knotc conf-check (${conf})`, ["knotc", "-c", conf, "conf-check"]);
+  spawnDetached(["knotd", "-c", conf], `${dir}/knot.log`, { ns });
+  const pending = new Set(files.keys());
+  const ok = await waitFor(
+    async () => {
+      await Promise.all(
+        [...pending].map(async (z) => {
+          const r = await run(soaQuery(host.ipv4[0]!, 53, z), { ns, timeoutMs: 3000 });
+          if (isAuthoritativeAnswer(r.stdout)) pending.delete(z);
+        }),
+      );
+      return pending.size === 0;
+    },
+    15_000,
+    150,
+  );
+  if (!ok) throw new Error(`lab DNS: Knot does not serve ${[...pending].join(", ")} (zone files in ${dir}/zones, log ${dir}/knot.log)`);
+}

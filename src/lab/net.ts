@@ -1,0 +1,60 @@
+// The lab network: a bridge in its own namespace, one namespace per host joined to it by a
+// veth pair (eth0 inside). Nothing is created in the root namespace and no namespace has a
+// default route: the lab's traffic stays between the namespaces it created.
+import { must, run } from "./proc.ts";
+
+export interface NetHost {
+  /** Namespace name. */
+  ns: string;
+  ipv4: string[];
+  ipv6: string[];
+}
+
+/** Our own hosts live in 198.51.100.0/24, outside ones in 203.0.113.0/24; both are on-link on the one bridge. */
+export const LAB_V4_NETS = ["198.51.100.0/24", "203.0.113.0/24"];
+export const LAB_V6_NETS = ["2001:db8:5100::/64", "2001:db8:113::/64"];
+
+export async function listNamespaces(): Promise<string[]> {
+  const r = await run(["ip", "netns", "list"]);
+  return r.stdout
+    .split("\n")
+    .map((l) => l.split(/\s+/)[0]!)
+    .filter(Boolean);
+}
+
+async function ipBatch(ns: string | undefined, lines: string[], what: string): Promise<void> {
+  if (!lines.length) return;
+  const argv = ns ? ["ip", "-n", ns, "-batch", "-"] : ["ip", "-batch", "-"];
+  await must(what, argv, { input: lines.join("\n") + "\n" });
+}
+
+/** Creates the switch namespace and bridge, then every host namespace with its addresses. */
+export async function createNetwork(switchNs: string, hosts: NetHost[]): Promise<void> {
+  await must("create switch namespace", ["ip", "netns", "add", switchNs]);
+  await must("switch sysctl", ["ip", "netns", "exec", switchNs, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+  await ipBatch(switchNs, ["link add br0 type bridge", "link set br0 up", "link set lo up"], `bridge in ${switchNs}`);
+  for (const [i, h] of hosts.entries()) {
+    await must(`create namespace ${h.ns}`, ["ip", "netns", "add", h.ns]);
+    const veth = `v${i}`;
+    // Created inside the switch namespace, the host end is then moved to its namespace.
+    await ipBatch(
+      switchNs,
+      [`link add ${veth} type veth peer name eth0 netns ${h.ns}`, `link set ${veth} master br0`, `link set ${veth} up`],
+      `veth for ${h.ns}`,
+    );
+    const lines = ["link set lo up", "link set eth0 up"];
+    for (const a of h.ipv4) lines.push(`addr add ${a}/24 dev eth0`);
+    for (const a of h.ipv6) lines.push(`addr add ${a}/64 dev eth0 nodad`);
+    // Both lab subnets are on the same bridge: reach the other one on-link, and nothing else.
+    const own4 = new Set(h.ipv4.map((a) => a.split(".").slice(0, 3).join(".")));
+    for (const net of LAB_V4_NETS) if (!own4.has(net.split(".").slice(0, 3).join("."))) lines.push(`route add ${net} dev eth0`);
+    const own6 = new Set(h.ipv6.map((a) => a.split(":").slice(0, 3).join(":")));
+    for (const net of LAB_V6_NETS) if (!own6.has(net.split(":").slice(0, 3).join(":"))) lines.push(`route add ${net} dev eth0`);
+    await ipBatch(h.ns, lines, `addresses of ${h.ns}`);
+  }
+}
+
+/** Deletes namespaces (their processes must be gone first). */
+export async function deleteNamespaces(names: string[]): Promise<void> {
+  for (const n of names) await run(["ip", "netns", "delete", n]);
+}
