@@ -362,22 +362,31 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext): Promise<
     "smtpd_tls_security_level = none",
     "default_destination_concurrency_limit = 50",
   ];
+  let master = STOCK_MASTER;
   if (o.kind === "sink") {
+    // Every recipient of the sink's domains is accepted and stored as one file per message
+    // in <root>/mail/<domain>/<local>/new/ (Return-Path, Delivered-To, X-Original-To added).
     const mail = `${h.root}/mail`;
     mkdirOwned(mail, "nobody", "nogroup", 0o755);
-    writeFileSync(`${pfDir}/vmailbox`, "/^([^@]+)@(.+)$/ $2/$1/\n");
-    lines.push(
-      `virtual_mailbox_domains = ${o.domains.join(" ")}`,
-      `virtual_mailbox_base = ${mail}`,
-      `virtual_mailbox_maps = regexp:${pfDir}/vmailbox`,
-      "virtual_uid_maps = static:65534",
-      "virtual_gid_maps = static:65534",
-      "virtual_minimum_uid = 100",
-      "virtual_destination_concurrency_limit = 50",
+    const store = `${h.root}/store.sh`;
+    writeFileSync(
+      store,
+      [
+        "#!/bin/sh",
+        "# facteur lab sink: one file per message per recipient; a failure defers (75), never bounces.",
+        'd="$1/$(echo "$2" | tr A-Z a-z)/$(echo "$3" | tr A-Z a-z | tr -c "a-z0-9._+=\\n-" _)" || exit 75',
+        'mkdir -p "$d/tmp" "$d/new" || exit 75',
+        'f="$(date +%s.%N).$$"',
+        'cat >"$d/tmp/$f" && mv "$d/tmp/$f" "$d/new/$f" || exit 75',
+        "",
+      ].join("\n"),
     );
+    chmodSync(store, 0o755);
+    lines.push(`relay_domains = ${o.domains.join(" ")}`, "relay_recipient_maps =", "relay_transport = sinkstore", "sinkstore_destination_recipient_limit = 1");
+    master += `sinkstore unix  -       n       n       -       -       pipe\n  flags=DRO user=nobody argv=${store} ${mail} \${domain} \${user}\n`;
   }
   writeFileSync(`${pfDir}/main.cf`, lines.join("\n") + "\n");
-  writeFileSync(`${pfDir}/master.cf`, STOCK_MASTER);
+  writeFileSync(`${pfDir}/master.cf`, master);
   await startPostfix(h, pfDir, `outside ${o.name} (${o.names[0]})`, report);
   return report;
 }
