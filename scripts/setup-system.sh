@@ -7,7 +7,7 @@ PACKAGES=(
   postfix opendkim opendkim-tools postsrsd knot knot-dnsutils
   policyd-rate-limit rspamd
   sasl2-bin libsasl2-modules
-  swaks python3-dkim python3-spf python3-dnspython
+  swaks libnet-ssleay-perl libauthen-sasl-perl python3-dkim python3-spf python3-dnspython
   iproute2 procps psmisc openssl ca-certificates
 )
 missing=()

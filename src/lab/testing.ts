@@ -1,0 +1,164 @@
+// Helpers for the lab's end-to-end tests and benches: run things inside a lab host, talk SMTP
+// with swaks, read what the outside MX hosts stored, verify DKIM and SPF with python3-dkim /
+// python3-spf (Debian's /usr/bin/python3: pyenv's python3 lacks them).
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { run, sleep, type RunResult } from "./proc.ts";
+import type { LabState, LabHostInfo } from "./index.ts";
+
+/** Why the lab cannot run here, or undefined when it can. */
+export function labSkipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return "the lab needs root (network namespaces); run as root";
+  const bins = ["ip", "postfix", "postmap", "postsrsd", "opendkim", "rspamd", "knotd", "knotc", "kdig", "swaks", "saslpasswd2", "policyd-rate-limit", "openssl"];
+  const missing = bins.filter((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0);
+  if (!existsSync("/usr/bin/dkimverify")) missing.push("/usr/bin/dkimverify (python3-dkim)");
+  if (spawnSync("/usr/bin/python3", ["-c", "import spf, dkim"]).status !== 0) missing.push("python3-spf / python3-dkim");
+  return missing.length ? `missing ${missing.join(", ")}: run scripts/setup-system.sh` : undefined;
+}
+
+export function hostOf(state: LabState, name: string): LabHostInfo {
+  const h = state.hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no lab host ${name}`);
+  return h;
+}
+
+/** Runs argv inside a lab host's namespace, resolving through the lab DNS. */
+export function inHost(state: LabState, host: string, argv: string[], input?: string, timeoutMs = 60_000): Promise<RunResult> {
+  return run(argv, { ns: hostOf(state, host).ns, resolv: state.resolv, ...(input !== undefined ? { input } : {}), timeoutMs });
+}
+
+export interface SwaksResult extends RunResult {
+  /** The whole transcript (swaks writes to stdout). */
+  transcript: string;
+}
+
+/** swaks from an outside host (default: the outside sender). */
+export async function swaks(state: LabState, args: string[], opts: { from?: string; input?: string } = {}): Promise<SwaksResult> {
+  const r = await inHost(state, opts.from ?? "sender", ["swaks", "--timeout", "30", ...args], opts.input);
+  return { ...r, transcript: r.stdout + r.stderr };
+}
+
+/** The server's reply codes in a swaks transcript, in order ("<-  250 ..." / "<** 550 ..."). */
+export function replies(transcript: string): string[] {
+  return transcript
+    .split("\n")
+    .filter((l) => /^<(-|\*\*) +\d{3}[ -]/.test(l))
+    .map((l) => l.replace(/^<(-|\*\*) +/, ""));
+}
+
+export interface StoredMail {
+  file: string;
+  text: string;
+  headers: [string, string][];
+}
+
+export function parseMail(file: string): StoredMail {
+  const text = readFileSync(file, "utf8");
+  const head = text.split(/\r?\n\r?\n/)[0]!;
+  const headers: [string, string][] = [];
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line) && headers.length) headers[headers.length - 1]![1] += ` ${line.trim()}`;
+    else {
+      const i = line.indexOf(":");
+      if (i > 0) headers.push([line.slice(0, i).toLowerCase(), line.slice(i + 1).trim()]);
+    }
+  }
+  return { file, text, headers };
+}
+
+export const header = (m: StoredMail, name: string): string | undefined => m.headers.find(([k]) => k === name.toLowerCase())?.[1];
+export const headersNamed = (m: StoredMail, name: string): string[] => m.headers.filter(([k]) => k === name.toLowerCase()).map(([, v]) => v);
+
+/** Every message stored for an outside address (user@domain) at the lab's sinks. */
+export function mailbox(state: LabState, address: string): StoredMail[] {
+  const [local, domain] = address.toLowerCase().split("@") as [string, string];
+  const base = state.mailboxes[domain];
+  if (!base) throw new Error(`no lab sink for ${domain}`);
+  const dir = `${base}/${domain}/${local}/new`;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .sort()
+    .map((f) => parseMail(`${dir}/${f}`));
+}
+
+/** Every stored message at every sink. */
+export function allMail(state: LabState): StoredMail[] {
+  const out: StoredMail[] = [];
+  for (const [domain, base] of Object.entries(state.mailboxes)) {
+    const d = `${base}/${domain}`;
+    if (!existsSync(d)) continue;
+    for (const local of readdirSync(d)) {
+      const nd = `${d}/${local}/new`;
+      if (existsSync(nd)) for (const f of readdirSync(nd)) out.push(parseMail(`${nd}/${f}`));
+    }
+  }
+  return out;
+}
+
+/** Waits until `address` holds at least `count` messages whose Subject contains `token`. */
+export async function waitForMail(state: LabState, address: string, token: string, count = 1, timeoutMs = 30_000): Promise<StoredMail[]> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const got = mailbox(state, address).filter((m) => (header(m, "subject") ?? "").includes(token));
+    if (got.length >= count || Date.now() > end) return got;
+    await sleep(200);
+  }
+}
+
+const DKIM_PY = `
+import sys, dkim
+msg = open(sys.argv[1], 'rb').read()
+d = dkim.DKIM(msg)
+n = len([l for l in msg.split(b'\\n\\n')[0].split(b'\\n') if l.lower().startswith(b'dkim-signature:')])
+for i in range(n):
+    ok = d.verify(idx=i)
+    dom = d.domain.decode() if d.domain else '?'
+    print('%s %s' % (dom, 'pass' if ok else 'fail'))
+`;
+
+/** Each DKIM signature of a stored message as "domain pass|fail", verified against the lab DNS (from `host`). */
+export async function dkimResults(state: LabState, file: string, host = "sender"): Promise<string[]> {
+  const r = await inHost(state, host, ["/usr/bin/python3", "-c", DKIM_PY, file]);
+  if (r.code !== 0) throw new Error(`dkim verification failed to run: ${r.stderr}`);
+  return r.stdout.trim().split("\n").filter(Boolean);
+}
+
+/** /usr/bin/dkimverify (first signature) on a stored message: its exit code and output. */
+export async function dkimverify(state: LabState, file: string, host = "sender"): Promise<RunResult> {
+  return inHost(state, host, ["/usr/bin/python3", "/usr/bin/dkimverify"], readFileSync(file, "utf8"));
+}
+
+/** python3-spf's check2 as a receiver sees it: ("pass", explanation). */
+export async function spfCheck(state: LabState, ip: string, sender: string, helo: string, host = "sender"): Promise<string> {
+  const r = await inHost(state, host, ["/usr/bin/python3", "-c", "import spf, sys; print(spf.check2(i=sys.argv[1], s=sys.argv[2], h=sys.argv[3])[0])", ip, sender, helo]);
+  return r.stdout.trim() || r.stderr.trim();
+}
+
+/** Signs a message with the outside sender's DKIM key (python3-dkim), returning the signed text. */
+export async function signAsSender(state: LabState, message: string): Promise<string> {
+  const py = `
+import sys, dkim
+key = open(sys.argv[1], 'rb').read()
+msg = sys.stdin.buffer.read()
+sig = dkim.sign(msg, sys.argv[2].encode(), sys.argv[3].encode(), key, canonicalize=(b'relaxed', b'relaxed'),
+                include_headers=[b'from', b'to', b'subject', b'date', b'message-id'])
+sys.stdout.buffer.write(sig + msg)
+`;
+  const keyFile = `${state.root}/dkim/${state.senderDomain}.${state.senderSelector}.pem`;
+  const r = await run(["/usr/bin/python3", "-c", py, keyFile, state.senderSelector, state.senderDomain], { input: message });
+  if (r.code !== 0) throw new Error(`signing failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** postqueue -p of a lab host: "" when the queue is empty, else the listing. */
+export async function queueOf(state: LabState, host: string): Promise<string> {
+  const r = await run(["postqueue", "-c", hostOf(state, host).postfixDir, "-p"]);
+  const out = (r.stdout + r.stderr).trim();
+  return /Mail queue is empty/.test(out) ? "" : out;
+}
+
+/** Lines of a host's Postfix log matching re. */
+export function postfixLog(state: LabState, host: string, re: RegExp): string[] {
+  const f = `${hostOf(state, host).root}/var/log/postfix.log`;
+  return existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => re.test(l)) : [];
+}
