@@ -28,7 +28,7 @@ export function inHost(state: LabState, host: string, argv: string[], input?: st
 }
 
 export interface SwaksResult extends RunResult {
-  /** The whole transcript (swaks writes to stdout). */
+  /** The whole transcript (swaks writes to stdout); "<-" plain, "<~" under TLS, "*" marks an error. */
   transcript: string;
 }
 
@@ -42,8 +42,8 @@ export async function swaks(state: LabState, args: string[], opts: { from?: stri
 export function replies(transcript: string): string[] {
   return transcript
     .split("\n")
-    .filter((l) => /^<(-|\*\*) +\d{3}[ -]/.test(l))
-    .map((l) => l.replace(/^<(-|\*\*) +/, ""));
+    .filter((l) => /^<[-~]?\*{0,2} +\d{3}[ -]/.test(l))
+    .map((l) => l.replace(/^<[-~]?\*{0,2} +/, ""));
 }
 
 export interface StoredMail {
