@@ -40,9 +40,12 @@ async function phase(state: LabState, name: string, target: string, rcpt: string
     600_000,
   );
   if (src.code !== 0) throw new Error(`${name}: smtp-source failed: ${src.stderr}${src.stdout}`);
-  const deadline = Date.now() + 600_000;
-  while (count(state, counted) < base + N) {
-    if (Date.now() > deadline) throw new Error(`${name}: only ${count(state, counted) - base} of ${N} messages arrived`);
+  // Fail fast when nothing arrives for 30 s (deferred mail would otherwise stall the bench for minutes).
+  let last = -1;
+  let lastChange = Date.now();
+  for (let n = count(state, counted); n < base + N; n = count(state, counted)) {
+    if (n !== last) [last, lastChange] = [n, Date.now()];
+    if (Date.now() - lastChange > 30_000) throw new Error(`${name}: only ${n - base} of ${N} messages arrived, none for 30 s (see the hosts' postfix.log under ${state.root})`);
     await sleep(50);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
