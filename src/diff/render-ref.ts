@@ -7,29 +7,12 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { DnsRecord } from "../plan/dns.ts";
+import type { PlannedHost } from "../plan/plan.ts";
 
-export interface RecordView {
-  id: string;
-  name: string;
-  type: string;
-  content: string;
-  priority?: number;
-  ttl: number;
-  reason: string;
-}
-export interface HostView {
-  name: string;
-  role: string;
-  fqdn: string;
-  helo: string;
-  ipv4: string;
-  ipv6: string;
-  location: string;
-  serverType: string;
-  lane?: string;
-  drain?: boolean;
-  mxFor: string[];
-}
+// The plan's own shapes: a revision's plan is read through them (the zone of a record is not compared).
+export type RecordView = Omit<DnsRecord, "zone">;
+export type HostView = PlannedHost;
 export interface Rendered {
   /** Absent when the stack does not exist at this revision. */
   exists: boolean;
