@@ -99,3 +99,12 @@ export function soaQuery(server: string, port: number, zone: string): string[] {
 export function isAuthoritativeAnswer(kdigOut: string): boolean {
   return /status: NOERROR/.test(kdigOut) && /flags: qr aa/i.test(kdigOut) && /ANSWER: [1-9]/.test(kdigOut);
 }
+
+/** DNSBL listing records for an address in a blocklist zone: `<reversed>.<zone> A 127.0.0.2` and a TXT reason. */
+export function dnsblListing(address: string, zone: string, reason = "listed by the facteur lab"): ZoneRecord[] {
+  const rev = isIP(address) === 4 ? address.split(".").reverse().join(".") : expandIpv6(address).replace(/:/g, "").split("").reverse().join(".");
+  return [
+    { name: `${rev}.${zone}`, type: "A", value: "127.0.0.2" },
+    { name: `${rev}.${zone}`, type: "TXT", value: reason },
+  ];
+}

@@ -14,6 +14,7 @@ import { buildTopology, nsName, type OutsideHost, type Topology } from "./topolo
 import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from "./net.ts";
 import { killNamespace, run } from "./proc.ts";
 import { labZones, startKnot } from "./labdns.ts";
+import type { ZoneRecord } from "./dns.ts";
 import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 
 export interface LabOptions {
@@ -23,6 +24,13 @@ export interface LabOptions {
   specFile?: string;
   /** Print progress lines. */
   log?: (line: string) => void;
+  /**
+   * Records added to the lab DNS, each in the zone it falls in (a name outside every zone gets
+   * its parent two-label zone), e.g. a DNSBL listing: `66.113.0.203.bl.lab.tld A 127.0.0.2`.
+   */
+  extraRecords?: ZoneRecord[];
+  /** Records that replace every planned record with the same name and type (e.g. a wrong PTR). */
+  overrideRecords?: ZoneRecord[];
 }
 
 export interface LabHostInfo {
@@ -139,7 +147,10 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const resolver = topo.dns.ipv4[0]!;
   const resolv = `${root}/resolv.conf`;
   writeFileSync(resolv, `# facteur lab: only the lab's own DNS\nnameserver ${resolver}\noptions timeout:1 attempts:2\n`);
-  const { zones, files } = labZones(model, plan, topo, dkimPublic[`${topo.senderDomain}/${topo.senderSelector}`]!);
+  const { zones, files } = labZones(model, plan, topo, dkimPublic[`${topo.senderDomain}/${topo.senderSelector}`]!, {
+    ...(opts.extraRecords ? { extraRecords: opts.extraRecords } : {}),
+    ...(opts.overrideRecords ? { overrideRecords: opts.overrideRecords } : {}),
+  });
   log(`starting Knot (${zones.length} zones)`);
   await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files);
 

@@ -45,9 +45,30 @@ export function labRecords(model: Model, plan: Plan, topo: Topology, senderDkimP
   return recs;
 }
 
+/** Records a test adds to the lab's DNS, and records that replace planned ones (same name and type). */
+export interface LabRecordChanges {
+  extraRecords?: ZoneRecord[];
+  overrideRecords?: ZoneRecord[];
+}
+
+const recKey = (r: ZoneRecord) => `${r.name.toLowerCase().replace(/\.$/, "")} ${r.type}`;
+
+/** The records with every (name, type) of `override` replaced by the override's records, then `extra` added. */
+export function applyRecordChanges(recs: ZoneRecord[], changes: LabRecordChanges = {}): ZoneRecord[] {
+  const over = changes.overrideRecords ?? [];
+  const replaced = new Set(over.map(recKey));
+  return [...recs.filter((r) => !replaced.has(recKey(r))), ...over, ...(changes.extraRecords ?? [])];
+}
+
 /** Every zone the lab serves and its zone file. */
-export function labZones(model: Model, plan: Plan, topo: Topology, senderDkimPublic: string): { zones: string[]; files: Map<string, string> } {
-  const recs = labRecords(model, plan, topo, senderDkimPublic);
+export function labZones(
+  model: Model,
+  plan: Plan,
+  topo: Topology,
+  senderDkimPublic: string,
+  changes: LabRecordChanges = {},
+): { zones: string[]; files: Map<string, string> } {
+  const recs = applyRecordChanges(labRecords(model, plan, topo, senderDkimPublic), changes);
   const zones = new Set<string>(plan.dns.map((r) => r.zone));
   for (const o of topo.outside) {
     for (const n of o.names) zones.add(n.split(".").slice(1).join("."));
