@@ -1,0 +1,75 @@
+// Story 5 of the field notes, against the running lab: `facteur check` reads the lab's DNS (Knot)
+// and talks SMTP to the real Postfix instances. The lab's blocklist lists one smarthost and one
+// PTR is deliberately wrong: check must say CRITICAL for exactly those, name the list, and pass
+// everything else (records, SPF lookups, DKIM keys, DMARC, FCrDNS, banners and EHLO names).
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { labUp, labDown, type LabState } from "../src/lab/index.ts";
+import { labSkipReason, inHost } from "../src/lab/testing.ts";
+import { buildTopology } from "../src/lab/topology.ts";
+import { loadSpecFile } from "../src/spec/load.ts";
+import { buildModel } from "../src/model/model.ts";
+import { reverseName } from "../src/plan/addresses.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const STACKS = `${ROOT}stacks`;
+const SPEC = `${STACKS}/example.facteur.yaml`;
+const STACK = "check"; // its own namespaces and root: can run beside the example lab
+const skip = labSkipReason();
+
+let lab: LabState;
+
+interface Result {
+  id: string;
+  state: string;
+  what: string;
+  note?: string;
+  found?: string;
+}
+
+async function facteurCheck(args: string[]): Promise<{ code: number; report: { state: string; results: Result[] }; stdout: string }> {
+  const r = await inHost(lab, "sender", [`${ROOT}node_modules/.bin/tsx`, `${ROOT}src/cli/bin.ts`, "check", "--stack", "example", "--stacks", STACKS, ...args], undefined, 120_000);
+  return { code: r.code, report: args.includes("--json") ? JSON.parse(r.stdout) : { state: "", results: [] }, stdout: r.stdout };
+}
+
+describe("facteur check against the lab", { skip }, () => {
+  before(async () => {
+    // The lab's addresses are decided by its topology, before anything runs.
+    const { addresses } = buildTopology(buildModel(loadSpecFile(SPEC)), STACK);
+    const out1 = addresses.out1!.ipv4!;
+    const out2 = addresses.out2!.ipv4!;
+    const listed = out1.split(".").reverse().join(".");
+    lab = await labUp(STACK, {
+      specFile: SPEC,
+      extraRecords: [
+        { name: `${listed}.bl.lab.tld`, type: "A", value: "127.0.0.2" },
+        { name: `${listed}.bl.lab.tld`, type: "TXT", value: "listed for the facteur lab test" },
+      ],
+      overrideRecords: [{ name: reverseName(out2)!, type: "PTR", value: "mx1.relais.tld" }],
+    });
+  });
+  after(async () => {
+    if (lab && !process.env.LAB_KEEP) await labDown(STACK);
+  });
+
+  it("is CRITICAL for exactly the listed smarthost and the wrong PTR, naming the list, and OK for the rest", async () => {
+    const { code, report } = await facteurCheck(["--resolver", lab.resolver, "--json"]);
+    assert.equal(code, 2, JSON.stringify(report.results.filter((r) => r.state !== "OK"), null, 1));
+    const bad = report.results.filter((r) => r.state !== "OK");
+    assert.deepEqual(bad.map((r) => `${r.state} ${r.id}`).sort(), ["CRITICAL dnsbl:bl.lab.tld:out1:ipv4", "CRITICAL fcrdns:out2:ipv4", "CRITICAL ptr:out2:ipv4"].sort());
+    const listing = bad.find((r) => r.id.startsWith("dnsbl:"))!;
+    assert.match(`${listing.what} ${listing.found ?? ""} ${listing.note ?? ""}`, /bl\.lab\.tld/);
+    assert.match(`${listing.found ?? ""} ${listing.note ?? ""}`, /listed for the facteur lab test/);
+    const ids = report.results.map((r) => r.id);
+    for (const h of ["mx1", "mx2", "out1", "out2", "spam1"])
+      for (const f of ["ipv4", "ipv6"]) assert.ok(ids.includes(`smtp:${h}:${f}`), `no SMTP banner check of ${h} over ${f}`);
+    assert.ok(ids.includes("spf-pool:lookups") && ids.includes("dkim:relais.tld:f2026a"));
+  });
+
+  it("speaks Nagios: first line, perf data, exit code", async () => {
+    const { code, stdout } = await facteurCheck(["--resolver", lab.resolver]);
+    assert.equal(code, 2);
+    assert.match(stdout.split("\n")[0]!, /^FACTEUR CRITICAL - 3 critical \| ok=\d+ warning=0 critical=3 unknown=0$/);
+  });
+});
