@@ -287,7 +287,7 @@ export async function startOwnHost(
       mkdirSync(dirname(dirname(sock)), { recursive: true });
       mkdirOwned(dirname(sock), "policyd-rate-limit", "postfix", 0o750);
     }
-    spawnDetached(withSyslog(h, ["policyd-rate-limit", "--file", rl.path]), `${h.logDir}/policyd-rate-limit.out`, { ns: h.ns, resolv: h.resolv });
+    spawnPolicyd(h, rl.path);
     report.logs.push(`${h.logDir}/policyd-rate-limit.out`);
     if (sock)
       waits.push(
@@ -302,6 +302,11 @@ export async function startOwnHost(
   // 9. Postfix.
   await startPostfix(h, pfDir, who, report);
   return report;
+}
+
+/** policyd-rate-limit in the host's namespace, its syslog to the host's listener (also used to restart it). */
+export function spawnPolicyd(h: HostContext, yamlPath: string): void {
+  spawnDetached(withSyslog(h, ["policyd-rate-limit", "--file", yamlPath]), `${h.logDir}/policyd-rate-limit.out`, { ns: h.ns, resolv: h.resolv });
 }
 
 function tail(file: string, lines = 8): string {
@@ -335,8 +340,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 `;
 
 /** An outside host: sinks store every message per recipient in <root>/mail/<domain>/<local>/ (maildir). */
-export async function startOutsideHost(o: OutsideHost, h: HostContext): Promise<HostReport> {
+export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: Record<string, string> = {}): Promise<HostReport> {
   const report: HostReport = { checks: [], warnings: [], logs: [] };
+  if (o.kind === "client") return report;
   const pfDir = `${h.root}/etc/postfix`;
   mkdirSync(pfDir, { recursive: true });
   const mine = [...o.ipv4, ...o.ipv6.map((a) => `[${a}]`)].join(" ");
@@ -385,8 +391,52 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext): Promise<
     lines.push(`relay_domains = ${o.domains.join(" ")}`, "relay_recipient_maps =", "relay_transport = sinkstore", "sinkstore_destination_recipient_limit = 1");
     master += `sinkstore unix  -       n       n       -       -       pipe\n  flags=DRO user=nobody argv=${store} ${mail} \${domain} \${user}\n`;
   }
+  if (o.submission?.length) {
+    // An external relay (an ISP's or a commercial relay): SMTP AUTH over STARTTLS on its port,
+    // users in a Cyrus sasldb with the lab's secrets; authenticated mail is relayed by MX.
+    const cert = `${h.root}/etc/tls/cert.pem`;
+    const key = `${h.root}/etc/tls/key.pem`;
+    await selfSignedCert(cert, key, o.submission[0]!.host);
+    const db = `${h.root}/etc/sasldb2`;
+    const saslDir = `${pfDir}/sasl`;
+    mkdirSync(saslDir, { recursive: true });
+    writeFileSync(`${saslDir}/smtpd.conf`, `pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\nsasldb_path: ${db}\n`);
+    for (const l of o.submission.flatMap((s) => s.logins)) {
+      const [local, realm] = l.username.split("@");
+      const pw = secrets[l.passwordSecret];
+      if (pw === undefined) throw new Error(`outside ${o.name}: no lab secret ${l.passwordSecret} for ${l.username}`);
+      await must(`outside ${o.name}: saslpasswd2 ${l.username}`, ["saslpasswd2", "-p", "-c", "-f", db, ...(realm ? ["-u", realm] : []), local!], { input: pw });
+    }
+    chownSync(db, 0, gidOf("postfix"));
+    chmodSync(db, 0o640);
+    lines.push(
+      `smtpd_tls_cert_file = ${cert}`,
+      `smtpd_tls_key_file = ${key}`,
+      "smtpd_sasl_type = cyrus",
+      "smtpd_sasl_path = smtpd",
+      `cyrus_sasl_config_path = ${saslDir}`,
+      "smtpd_sasl_security_options = noanonymous",
+      "smtpd_tls_auth_only = yes",
+    );
+    for (const s of [...new Set(o.submission.map((s) => s.port))]) {
+      master += [
+        `${s} inet n - n - - smtpd`,
+        `  -o syslog_name=postfix/submission-${s}`,
+        "  -o smtpd_tls_security_level=encrypt",
+        "  -o smtpd_sasl_auth_enable=yes",
+        "  -o smtpd_client_restrictions=permit_sasl_authenticated,reject",
+        "  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject",
+        "",
+      ].join("\n");
+    }
+  }
   writeFileSync(`${pfDir}/main.cf`, lines.join("\n") + "\n");
   writeFileSync(`${pfDir}/master.cf`, master);
   await startPostfix(h, pfDir, `outside ${o.name} (${o.names[0]})`, report);
+  for (const s of o.submission ?? []) {
+    const ok = await waitFor(async () => /^220[ -]/.test(await bannerIn(h.ns, "127.0.0.1", s.port)), 10_000, 200);
+    if (!ok) throw new Error(`outside ${o.name}: no 220 banner on port ${s.port} (external relay ${s.host})`);
+    report.checks.push(`outside ${o.name}: external relay ${s.host}:${s.port} answers (SASL ${s.logins.map((l) => l.username).join(", ")}, STARTTLS)`);
+  }
   return report;
 }

@@ -161,7 +161,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
 
   log("starting outside hosts");
   const outsideHosts = topo.outside.filter((o) => o.kind !== "dns");
-  const outsideReports = await Promise.all(outsideHosts.map((o) => startOutsideHost(o, ctx(o.name, `${root}/outside/${o.name}`))));
+  const outsideReports = await Promise.all(outsideHosts.map((o) => startOutsideHost(o, ctx(o.name, `${root}/outside/${o.name}`), secrets)));
 
   log(`starting ${plan.hosts.length} hosts of the plan`);
   const ownReports = await Promise.all(
@@ -197,7 +197,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
       ipv4: o.ipv4,
       ipv6: o.ipv6,
       root: o.kind === "dns" ? `${root}/dns` : `${root}/outside/${o.name}`,
-      postfixDir: o.kind === "dns" ? "" : `${root}/outside/${o.name}/etc/postfix`,
+      postfixDir: o.kind === "dns" || o.kind === "client" ? "" : `${root}/outside/${o.name}/etc/postfix`,
       logs: o.kind === "dns" ? [`${root}/dns/knot.log`] : outsideReports[outsideHosts.indexOf(o)]!.logs,
     })),
   ];
@@ -229,6 +229,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
 function outsideRole(o: OutsideHost): string {
   if (o.kind === "dns") return "outside: lab DNS (Knot, authoritative for every zone)";
   if (o.kind === "sender") return "outside: sender (stock Postfix)";
+  if (o.kind === "client") return "outside: a bare SMTP client (no daemon; tests list it on the lab DNSBL)";
+  if (o.submission) return `outside: MX for ${o.domains.join(", ")} and external relay ${o.submission.map((s) => `${s.host}:${s.port}`).join(", ")} (stock Postfix, SASL)`;
   return `outside: MX for ${o.domains.join(", ")} (stock Postfix, maildir per recipient)`;
 }
 

@@ -3,7 +3,8 @@
 // python3-spf (Debian's /usr/bin/python3: pyenv's python3 lacks them).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { run, sleep, type RunResult } from "./proc.ts";
+import { run, sleep, waitFor, type RunResult } from "./proc.ts";
+import { spawnPolicyd } from "./hosts.ts";
 import type { LabState, LabHostInfo } from "./index.ts";
 
 /** Why the lab cannot run here, or undefined when it can. */
@@ -161,4 +162,87 @@ export async function queueOf(state: LabState, host: string): Promise<string> {
 export function postfixLog(state: LabState, host: string, re: RegExp): string[] {
   const f = `${hostOf(state, host).root}/var/log/postfix.log`;
   return existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => re.test(l)) : [];
+}
+
+/** Stops `host`'s policyd-rate-limit (SIGTERM, by its pidfile) and starts it again; resolves once the new one listens. */
+export async function restartPolicyd(state: LabState, host: string): Promise<{ oldPid: number; newPid: number }> {
+  const h = hostOf(state, host);
+  const yaml = `${h.root}/etc/policyd-rate-limit.yaml`;
+  const conf = readFileSync(yaml, "utf8");
+  const pidfile = /^pidfile:\s*"([^"]+)"/m.exec(conf)![1]!;
+  const sock = /^SOCKET:\s*"([^"]+)"/m.exec(conf)![1]!;
+  const oldPid = Number(readFileSync(pidfile, "utf8").trim());
+  process.kill(oldPid, "SIGTERM");
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!(await waitFor(async () => !alive(oldPid), 10_000))) throw new Error(`${host}: policyd-rate-limit ${oldPid} did not stop`);
+  spawnPolicyd({ ns: h.ns, resolv: state.resolv, root: h.root, logDir: `${h.root}/var/log` }, yaml);
+  let newPid = 0;
+  const ok = await waitFor(async () => {
+    if (!existsSync(pidfile) || !existsSync(sock)) return false;
+    newPid = Number(readFileSync(pidfile, "utf8").trim());
+    return newPid !== oldPid && alive(newPid);
+  }, 10_000);
+  if (!ok) throw new Error(`${host}: policyd-rate-limit did not come back (${yaml})`);
+  return { oldPid, newPid };
+}
+
+/** `postfix -c DIR stop|start` for a lab host, inside its namespace. */
+export async function postfixCtl(state: LabState, host: string, action: "stop" | "start"): Promise<RunResult> {
+  const h = hostOf(state, host);
+  return run(["postfix", "-c", h.postfixDir, action], { ns: h.ns, resolv: state.resolv, timeoutMs: 60_000 });
+}
+
+const BATCH_PY = `
+import smtplib, sys, threading
+server, sender, rcpt, prefix, n, sessions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+helo = sys.argv[7]
+todo = list(range(n)); lock = threading.Lock(); errors = []
+def worker():
+    s = None
+    while True:
+        with lock:
+            if not todo: break
+            i = todo.pop(0)
+        tok = '%s-%05d' % (prefix, i)
+        msg = 'From: <%s>\\r\\nTo: <%s>\\r\\nSubject: %s\\r\\nMessage-ID: <%s@expediteur.tld>\\r\\n\\r\\nbatch message %s\\r\\n' % (sender, rcpt, tok, tok, tok)
+        for attempt in range(3):
+            try:
+                if s is None:
+                    s = smtplib.SMTP(server, 25, helo, timeout=60)
+                s.sendmail(sender, [rcpt], msg)
+                break
+            except Exception as e:
+                try: s.close()
+                except Exception: pass
+                s = None
+                if attempt == 2: errors.append('%s: %r' % (tok, e))
+    if s is not None:
+        try: s.quit()
+        except Exception: pass
+ts = [threading.Thread(target=worker) for _ in range(sessions)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print('sent %d errors %d' % (n - len(errors), len(errors)))
+for e in errors[:10]: print(e)
+sys.exit(1 if errors else 0)
+`;
+
+/** n messages, each with its own Subject token `<prefix>-NNNNN`, over `sessions` parallel SMTP sessions from `from`. */
+export async function sendBatch(
+  state: LabState,
+  o: { server: string; rcpt: string; prefix: string; n: number; sessions?: number; from?: string; sender?: string; helo?: string },
+): Promise<RunResult> {
+  return inHost(
+    state,
+    o.from ?? "sender",
+    ["/usr/bin/python3", "-c", BATCH_PY, o.server, o.sender ?? "alice@expediteur.tld", o.rcpt, o.prefix, String(o.n), String(o.sessions ?? 8), o.helo ?? "mail.expediteur.tld"],
+    undefined,
+    600_000,
+  );
 }

@@ -10,13 +10,18 @@ export const LAB_BASE = "/var/lib/facteur-lab";
 export interface OutsideHost {
   /** Short name, also the namespace suffix. */
   name: string;
-  kind: "dns" | "sender" | "sink";
+  kind: "dns" | "sender" | "sink" | "client";
   /** Names this host answers to (A/AAAA + PTR); the first is its HELO/PTR name. */
   names: string[];
   ipv4: string[];
   ipv6: string[];
   /** Sinks: mail domains whose mail it stores (MX target). */
   domains: string[];
+  /**
+   * External relays this provider runs: SMTP AUTH submission on their port (STARTTLS, Cyrus
+   * sasldb holding the lab secret of each login), relaying by MX for authenticated clients.
+   */
+  submission?: { host: string; port: number; logins: { username: string; passwordSecret: string }[] }[];
 }
 
 export interface Topology {
@@ -28,6 +33,8 @@ export interface Topology {
   outside: OutsideHost[];
   dns: OutsideHost;
   sender: OutsideHost;
+  /** A second outside client (no Postfix), the address tests list on the DNSBL. */
+  spammer: OutsideHost;
   /** The outside sender's domain: it signs with its own DKIM key. */
   senderDomain: string;
   senderSelector: string;
@@ -56,6 +63,7 @@ export function buildTopology(model: Model, stack: string): Topology {
   const dns: OutsideHost = { name: "dns", kind: "dns", names: ["ns.lab.tld"], ipv4: ["198.51.100.53"], ipv6: [v6own(0x53)], domains: [] };
   const senderDomain = "expediteur.tld";
   const sender: OutsideHost = { name: "sender", kind: "sender", names: [`mail.${senderDomain}`], ipv4: ["203.0.113.10"], ipv6: [v6out(0x10)], domains: [] };
+  const spammer: OutsideHost = { name: "spammer", kind: "client", names: ["mail.spammer.tld"], ipv4: ["203.0.113.66"], ipv6: [v6out(0x66)], domains: [] };
   const sinks: OutsideHost[] = [...external].sort().map((d, i) => ({
     name: `mx-${d.split(".")[0]}`.slice(0, 12),
     kind: "sink" as const,
@@ -72,7 +80,20 @@ export function buildTopology(model: Model, stack: string): Topology {
   const providers: OutsideHost[] = [...thirdParty].sort().map(([d, names]) => {
     const uniq = [...new Set(names)];
     const ipv4 = uniq.map(() => `203.0.113.${n++}`);
-    return { name: `ext-${d.split(".")[0]}`.slice(0, 12), kind: "sink" as const, names: uniq, ipv4, ipv6: ipv4.map((a) => v6out(Number(a.split(".")[3]))), domains: [d] };
+    const relays = model.externalRelays.filter((e) => parent(e.host) === d);
+    const submission = [...new Set(relays.map((e) => `${e.host}:${e.port}`))].map((k) => {
+      const same = relays.filter((e) => `${e.host}:${e.port}` === k);
+      return { host: same[0]!.host, port: same[0]!.port, logins: same.flatMap((e) => (e.auth ? [{ ...e.auth }] : [])) };
+    });
+    return {
+      name: `ext-${d.split(".")[0]}`.slice(0, 12),
+      kind: "sink" as const,
+      names: uniq,
+      ipv4,
+      ipv6: ipv4.map((a) => v6out(Number(a.split(".")[3]))),
+      domains: [d],
+      ...(submission.length ? { submission } : {}),
+    };
   });
   return {
     stack,
@@ -80,9 +101,10 @@ export function buildTopology(model: Model, stack: string): Topology {
     switchNs: nsName(stack, "sw"),
     nsPrefix: `fl-${stack}-`,
     addresses,
-    outside: [dns, sender, ...sinks, ...providers],
+    outside: [dns, sender, spammer, ...sinks, ...providers],
     dns,
     sender,
+    spammer,
     senderDomain,
     senderSelector: "s2026",
     dnsblZones: model.policy.dnsbl,

@@ -1,0 +1,272 @@
+// Issue #5, shown with real mail in the lab: per-login daily quota that survives a restart,
+// per-destination pacing, pool failover / drain / an authenticated external relay, inbound
+// protection on the relays (DNSBL via postscreen, error limit, no callouts) and the spam lane.
+// Two stacks run side by side, both derived from the example by text replacement (written under
+// the lab root; the example is untouched):
+//   policy      quota 5, a second submission user, no default pacing, smit.tld paced at 2 s,
+//               out3 (drained), hardErrorLimit 5, the spammer listed on bl.lab.tld;
+//   policy-fai  out1 and out2 drained: the relays send through the external relay smtp.fai.tld:587.
+// Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { labUp, labDown, type LabState } from "../src/lab/index.ts";
+import { dnsblListing } from "../src/lab/dns.ts";
+import {
+  labSkipReason, swaks, replies, waitForMail, mailbox, header, headersNamed, queueOf, postfixLog, inHost, hostOf, restartPolicyd, postfixCtl,
+  sendBatch, type StoredMail,
+} from "../src/lab/testing.ts";
+import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
+
+const skip = labSkipReason();
+if (skip) console.log(`# lab policy skipped: ${skip}`);
+
+const EXAMPLE = readFileSync(fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url)), "utf8");
+const SPAMMER = "203.0.113.66";
+const PACE = 2; // seconds between deliveries to smit.tld in the policy stack
+const run = `${process.pid}-${Date.now() % 100000}`;
+const token = (what: string) => `${what}-${run}`;
+
+function replace(text: string, re: RegExp, by: string): string {
+  if (!re.test(text)) throw new Error(`stacks/example.facteur.yaml: ${re} not found (the derived lab spec needs it)`);
+  return text.replace(re, by);
+}
+
+function policySpec(): string {
+  let s = EXAMPLE;
+  s = replace(s, /dailyQuota: 300/, "dailyQuota: 5");
+  s = replace(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
+  s = replace(s, /default: \{ rateDelay: 1s, concurrency: 2 \}/, "default: { rateDelay: 0s, concurrency: 4 }");
+  s = replace(s, /(grosfai\.tld: \{ rateDelay: 5s, concurrency: 1 \})/, `$1\n      smit.tld: { rateDelay: ${PACE}s, concurrency: 1 }`);
+  s = replace(s, /(  out2: \{ kind: own[^\n]*\})/, "$1\n  out3: { kind: own, location: hel1, serverType: cx22, drain: true }");
+  s = replace(s, /(  dnsbl: \[bl\.lab\.tld\])/, "$1\n  inbound: { softErrorLimit: 2, hardErrorLimit: 5 }");
+  return `# Written by test/lab-policy.test.ts from the example.\n${s}`;
+}
+
+function faiSpec(): string {
+  let s = EXAMPLE;
+  s = replace(s, /(  out1: \{ kind: own[^}]*)\}/, "$1, drain: true }");
+  s = replace(s, /(  out2: \{ kind: own[^}]*)\}/, "$1, drain: true }");
+  return `# Written by test/lab-policy.test.ts from the example: every own clean smarthost drained.\n${s}`;
+}
+
+let lab: LabState;
+let fai: LabState;
+const ip = (h: string, st = lab) => hostOf(st, h).ipv4[0]!;
+
+function count(st: LabState, address: string): number {
+  const [local, domain] = address.split("@") as [string, string];
+  const dir = `${st.mailboxes[domain]}/${domain}/${local}/new`;
+  return existsSync(dir) ? readdirSync(dir).length : 0;
+}
+
+/** The client of the first Received header: the host that handed the message to the sink. */
+function lastHopIp(m: StoredMail): string {
+  const rec = headersNamed(m, "received")[0]!;
+  const x = /^from \S+ \(\S+ \[([^\]]+)\]\)/.exec(rec);
+  assert.ok(x, `unexpected Received: ${rec}`);
+  return x[1]!.replace(/^IPv6:/i, "");
+}
+
+function submissionArgs(st: LabState, server: string, login: string, secret: string): string[] {
+  return ["--server", server, "--port", "587", "--tls", "--helo", "laptop.entreprise.tld", "--auth", "PLAIN", "--auth-user", login, "--auth-password", st.secrets[secret]!, "--from", login];
+}
+
+describe("lab: policy (issue #5) with real mail", { skip }, () => {
+  before(async () => {
+    for (const [stack, text] of [["policy", policySpec()], ["policy-fai", faiSpec()]] as const) {
+      mkdirSync(`/var/lib/facteur-lab/${stack}`, { recursive: true });
+      writeFileSync(`/var/lib/facteur-lab/${stack}/${stack}.facteur.yaml`, text);
+    }
+    const extraRecords = dnsblListing(SPAMMER, "bl.lab.tld", "lab test spammer");
+    [lab, fai] = await Promise.all([
+      labUp("policy", { specFile: "/var/lib/facteur-lab/policy/policy.facteur.yaml", extraRecords }),
+      labUp("policy-fai", { specFile: "/var/lib/facteur-lab/policy-fai/policy-fai.facteur.yaml" }),
+    ]);
+    // postscreen's one-time pregreet wait per new client and relay, up front and in parallel.
+    await Promise.all([
+      ...["mx1", "mx2"].map((r) => swaks(lab, ["--server", ip(r), "--helo", "mail.expediteur.tld", "--quit-after", "EHLO"])),
+      swaks(fai, ["--server", ip("mx1", fai), "--helo", "mail.expediteur.tld", "--quit-after", "EHLO"]),
+    ]);
+  });
+  after(async () => {
+    if (process.env.LAB_KEEP) return;
+    await Promise.all([lab && labDown("policy"), fai && labDown("policy-fai")]);
+  });
+
+  it("both stacks came up side by side with no warning", () => {
+    assert.deepEqual(lab.warnings, []);
+    assert.deepEqual(fai.warnings, []);
+    assert.ok(fai.checks.some((c) => /external relay smtp\.fai\.tld:587 answers/.test(c)), fai.checks.join("\n"));
+  });
+
+  it("daily quota: the 6th recipient of a login gets 4.7.1 naming the quota, still after a policyd restart; another login is unaffected", async () => {
+    const john = submissionArgs(lab, ip("out1"), "john@entreprise.tld", "johnSubmission");
+    for (let i = 1; i <= 5; i++) {
+      const r = await swaks(lab, [...john, "--to", "tom@smit.tld", "--header", `Subject: ${token(`quota${i}`)}`]);
+      assert.equal(r.code, 0, `message ${i} of 5 should pass:\n${r.transcript}`);
+    }
+    const over = await swaks(lab, [...john, "--to", "tom@smit.tld", "--header", `Subject: ${token("quota6")}`]);
+    const refusal = replies(over.transcript).find((l) => /^4\d\d/.test(l));
+    assert.ok(refusal, `no 4xx for the 6th message:\n${over.transcript}`);
+    assert.match(refusal, /^450 4\.7\.1 .*Daily quota of this account reached/);
+    assert.match(over.transcript, /RCPT TO:<tom@smit\.tld>\s*\n<\*\* +450 4\.7\.1/, "refused at RCPT");
+    const { oldPid, newPid } = await restartPolicyd(lab, "out1");
+    assert.notEqual(oldPid, newPid);
+    const after = await swaks(lab, [...john, "--to", "tom@smit.tld", "--header", `Subject: ${token("quota7")}`]);
+    assert.ok(replies(after.transcript).some((l) => /^450 4\.7\.1 .*Daily quota/.test(l)), `count lost by the restart:\n${after.transcript}`);
+    const marie = await swaks(lab, [...submissionArgs(lab, ip("out1"), "marie@entreprise.tld", "marieSubmission"), "--to", "tom@smit.tld", "--header", `Subject: ${token("marie")}`]);
+    assert.equal(marie.code, 0, `another login must be unaffected:\n${marie.transcript}`);
+    assert.equal((await waitForMail(lab, "tom@smit.tld", token("marie"), 1, 30_000)).length, 1);
+    // Nothing over quota was accepted (deferred at RCPT, the client keeps it): never delivered, never bounced.
+    await sleep(500);
+    assert.equal(mailbox(lab, "tom@smit.tld").filter((m) => /quota[67]-/.test(header(m, "subject") ?? "")).length, 0);
+  });
+
+  it(`pacing: 4 messages to smit.tld (rateDelay ${PACE}s) reach the sink at least 3 x ${PACE}s apart end to end`, async () => {
+    const main = readFileSync(`${hostOf(lab, "out1").postfixDir}/main.cf`, "utf8");
+    assert.match(main, /^default_destination_rate_delay = 0s$/m);
+    assert.match(main, new RegExp(`^pace\\S*_destination_rate_delay = ${PACE}s$`, "m"));
+    assert.match(readFileSync(`${hostOf(lab, "out1").postfixDir}/transport`, "utf8"), /^smit\.tld pace\S*:$/m);
+    const marie = submissionArgs(lab, ip("out1"), "marie@entreprise.tld", "marieSubmission");
+    const tok = token("pace");
+    const sent = await Promise.all([1, 2, 3, 4].map((i) => swaks(lab, [...marie, "--to", "tom@smit.tld", "--header", `Subject: ${tok} ${i}`])));
+    for (const r of sent) assert.equal(r.code, 0, r.transcript);
+    const got = await waitForMail(lab, "tom@smit.tld", tok, 4, 60_000);
+    assert.equal(got.length, 4);
+    // The sink names each file by its delivery time (date +%s.%N).
+    const times = got.map((m) => Number(m.file.split("/").pop()!.split(".").slice(0, 2).join("."))).sort((a, b) => a - b);
+    const span = times[3]! - times[0]!;
+    assert.ok(span >= 3 * PACE - 0.2, `4 deliveries within ${span.toFixed(2)} s`);
+    for (let i = 1; i < 4; i++) assert.ok(times[i]! - times[i - 1]! >= PACE - 0.2, `gap ${i}: ${(times[i]! - times[i - 1]!).toFixed(2)} s`);
+  });
+
+  it("inbound: a DNSBL-listed client is refused by postscreen (5xx, no bounce), an unlisted one passes", async () => {
+    const listed = await inHost(lab, "sender", ["kdig", "+short", "A", "66.113.0.203.bl.lab.tld"]);
+    assert.equal(listed.stdout.trim(), "127.0.0.2");
+    const tok = token("listed");
+    const r = await swaks(lab, ["--server", ip("mx1"), "--helo", "mail.spammer.tld", "--from", "alice@expediteur.tld", "--to", "john-doe@entreprise.tld", "--header", `Subject: ${tok}`], { from: "spammer" });
+    const codes = replies(r.transcript);
+    assert.ok(codes.some((l) => /^5\d\d .*blocked using bl\.lab\.tld/.test(l)), `listed client not refused by postscreen:\n${r.transcript}`);
+    assert.ok(postfixLog(lab, "mx1", /postscreen.*DNSBL rank \d+ for \[203\.0\.113\.66\]/).length > 0, "postscreen did not log the DNSBL rank");
+    const ok = token("unlisted");
+    const u = await swaks(lab, ["--server", ip("mx1"), "--helo", "mail.expediteur.tld", "--from", "alice@expediteur.tld", "--to", "john-doe@entreprise.tld", "--header", `Subject: ${ok}`]);
+    assert.equal(u.code, 0, u.transcript);
+    assert.equal((await waitForMail(lab, "john@doe.tld", ok)).length, 1);
+    assert.equal(mailbox(lab, "john@doe.tld").filter((m) => (header(m, "subject") ?? "").includes(tok)).length, 0);
+    for (const h of ["mx1", "mx2"]) {
+      assert.equal(await queueOf(lab, h), "", `${h} holds mail`);
+      assert.deepEqual(postfixLog(lab, h, /sender non-delivery notification|postmaster non-delivery/), [], `${h} bounced something`);
+    }
+  });
+
+  it("inbound: a client piling up unknown recipients is cut off at hardErrorLimit (5) with 421", async () => {
+    const rcpts = Array.from({ length: 8 }, (_, i) => `nobody${i}-${run}@entreprise.tld`);
+    const r = await swaks(lab, ["--server", ip("mx2"), "--helo", "mail.expediteur.tld", "--from", "alice@expediteur.tld", "--to", rcpts.join(","), "--header", `Subject: ${token("dict")}`]);
+    const codes = replies(r.transcript).filter((l) => /^(550|421)/.test(l));
+    assert.equal(codes.filter((l) => l.startsWith("550")).length, 5, r.transcript);
+    assert.match(codes[5] ?? "", /^421 4\.7\.0 .*too many errors/, r.transcript);
+    assert.ok(postfixLog(lab, "mx2", /too many errors after RCPT from mail\.expediteur\.tld/).length > 0);
+  });
+
+  it("spam lane: add-header GTUBE is delivered tagged through spam1; clean mail through out1/out2; reject GTUBE refused at end of DATA", async () => {
+    const gt = "JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+    const msg = (subject: string, body: string) =>
+      `From: alice@expediteur.tld\r\nTo: john-doe@entreprise.tld\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@expediteur.tld>\r\nDate: ${new Date().toUTCString()}\r\n\r\n${body}\r\n`;
+    const base = ["--server", ip("mx1"), "--helo", "mail.expediteur.tld", "--from", "alice@expediteur.tld", "--to", "john-doe@entreprise.tld", "--data", "-"];
+    const t = { spam: token("tagged"), clean: token("clean"), reject: token("rejected") };
+    const tagged = await swaks(lab, base, { input: msg(t.spam, `Hello,\r\n\r\nY${gt}\r\n`) });
+    assert.equal(tagged.code, 0, tagged.transcript);
+    const clean = await swaks(lab, base, { input: msg(t.clean, "Hello, a perfectly normal message.") });
+    assert.equal(clean.code, 0, clean.transcript);
+    const rejected = await swaks(lab, base, { input: msg(t.reject, `Hello,\r\n\r\nX${gt}\r\n`) });
+    const afterData = replies(rejected.transcript).at(-2) ?? "";
+    assert.match(afterData, /^5\d\d /, `reject pattern not refused at end of DATA:\n${rejected.transcript}`);
+    const [spam] = await waitForMail(lab, "john@doe.tld", t.spam);
+    const [ok] = await waitForMail(lab, "john@doe.tld", t.clean);
+    assert.ok(spam && ok);
+    assert.equal(header(spam, "x-spam"), "Yes");
+    assert.equal(lastHopIp(spam), ip("spam1"), "tagged mail left through another smarthost than spam1");
+    assert.equal(header(ok, "x-spam"), undefined);
+    assert.ok([ip("out1"), ip("out2")].includes(lastHopIp(ok)), `clean mail left through ${lastHopIp(ok)}`);
+    await sleep(1000);
+    assert.equal(mailbox(lab, "john@doe.tld").filter((m) => (header(m, "subject") ?? "").includes(t.reject)).length, 0);
+    assert.deepEqual(postfixLog(lab, "mx1", /sender non-delivery notification/), []);
+  });
+
+  it("pool failover and drain: 500 messages with out1 stopped mid-batch all arrive exactly once; drained out3 gets nothing", async () => {
+    const rcpt = "john@doe.tld";
+    const prefix = token("batch");
+    const before = count(lab, rcpt);
+    const out3Before = postfixLog(lab, "out3", /connect from/).length;
+    const batch = Promise.all([
+      sendBatch(lab, { server: ip("mx1"), rcpt: "john-doe@entreprise.tld", prefix: `${prefix}-a`, n: 250, sessions: 4 }),
+      sendBatch(lab, { server: ip("mx2"), rcpt: "john-doe@entreprise.tld", prefix: `${prefix}-b`, n: 250, sessions: 4 }),
+    ]);
+    assert.ok(await waitFor(async () => count(lab, rcpt) - before >= 100, 120_000, 100), "the batch did not start arriving");
+    const stop = await postfixCtl(lab, "out1", "stop");
+    assert.equal(stop.code, 0, stop.stderr);
+    const stoppedAt = count(lab, rcpt) - before;
+    for (const r of await batch) assert.equal(r.code, 0, `batch: ${r.stdout}${r.stderr}`);
+    // The relays hand everything to out2 (relays retry a hop that vanished mid-session promptly).
+    const relaysEmpty = await waitFor(
+      async () => {
+        for (const h of ["mx1", "mx2"]) await runCmd(["postqueue", "-c", hostOf(lab, h).postfixDir, "-f"]);
+        return (await queueOf(lab, "mx1")) === "" && (await queueOf(lab, "mx2")) === "";
+      },
+      120_000,
+      2000,
+    );
+    assert.ok(relaysEmpty, `relays still hold mail:\n${await queueOf(lab, "mx1")}\n${await queueOf(lab, "mx2")}`);
+    const out1Queue = await queueOf(lab, "out1");
+    const start = await postfixCtl(lab, "out1", "start");
+    assert.equal(start.code, 0, start.stderr);
+    await runCmd(["postqueue", "-c", hostOf(lab, "out1").postfixDir, "-f"], { ns: hostOf(lab, "out1").ns });
+    const all = await waitFor(async () => count(lab, rcpt) - before >= 500, 120_000, 200);
+    await sleep(2000);
+    const tokens = mailbox(lab, rcpt)
+      .map((m) => header(m, "subject") ?? "")
+      .filter((s) => s.startsWith(prefix));
+    const distinct = new Set(tokens);
+    const missing = [...Array(250).keys()].flatMap((i) => [`${prefix}-a-${String(i).padStart(5, "0")}`, `${prefix}-b-${String(i).padStart(5, "0")}`]).filter((t) => !distinct.has(t));
+    assert.ok(all, `only ${tokens.length} of 500 arrived; missing e.g. ${missing.slice(0, 5).join(" ")}`);
+    assert.equal(distinct.size, 500, `missing: ${missing.slice(0, 10).join(" ")}`);
+    assert.equal(tokens.length, 500, `${tokens.length - distinct.size} duplicates`);
+    console.log(`# failover: out1 stopped after ${stoppedAt} of 500 had arrived; out1 held ${out1Queue ? out1Queue.split("\n").filter((l) => /^[0-9A-F]{6,}/.test(l)).length : 0} at restart`);
+    // Drain: out3 is not in the pool MX and nobody connected to it.
+    const mxs = await inHost(lab, "sender", ["kdig", "+short", "MX", "pool.relais.tld"]);
+    assert.doesNotMatch(mxs.stdout, /out3/);
+    assert.match(mxs.stdout, /out2\.relais\.tld/);
+    assert.equal(postfixLog(lab, "out3", /connect from/).length, out3Before, "drained out3 received connections");
+    assert.equal(await queueOf(lab, "out3"), "");
+    assert.ok(postfixLog(lab, "out2", /connect from mx[12]\.relais\.tld/).length > 0);
+  });
+
+  it("external relay: with the own clean pool drained, relays send through smtp.fai.tld:587 authenticated; a wrong password is logged naming it and 535", async () => {
+    const main = readFileSync(`${hostOf(fai, "mx1").postfixDir}/main.cf`, "utf8");
+    assert.match(main, /^relayhost = \[smtp\.fai\.tld\]:587$/m);
+    const tok = token("viafai");
+    const r = await swaks(fai, ["--server", ip("mx1", fai), "--helo", "mail.expediteur.tld", "--from", "alice@expediteur.tld", "--to", "john-doe@entreprise.tld", "--header", `Subject: ${tok}`]);
+    assert.equal(r.code, 0, r.transcript);
+    const [m] = await waitForMail(fai, "john@doe.tld", tok, 1, 30_000);
+    assert.ok(m, `not delivered through the external relay; mx1 log:\n${postfixLog(fai, "mx1", new RegExp("relay=")).slice(-5).join("\n")}`);
+    assert.equal(lastHopIp(m), ip("ext-fai", fai));
+    assert.ok(postfixLog(fai, "mx1", /relay=smtp\.fai\.tld\[[^\]]+\]:587.*status=sent/).length > 0);
+    assert.ok(postfixLog(fai, "ext-fai", /sasl_method=PLAIN, sasl_username=relais@fai\.tld/).length > 0, "not authenticated at the external relay");
+    assert.ok(postfixLog(fai, "mx1", /Trusted TLS|Untrusted TLS|Anonymous TLS/).some((l) => /smtp\.fai\.tld/.test(l)), "no TLS to the external relay");
+    // The provider changes the password: our secret is now wrong.
+    const db = `${hostOf(fai, "ext-fai").root}/etc/sasldb2`;
+    const pw = await runCmd(["saslpasswd2", "-p", "-f", db, "-u", "fai.tld", "relais"], { input: "changed-by-the-provider" });
+    assert.equal(pw.code, 0, pw.stderr);
+    const tok2 = token("badauth");
+    const r2 = await swaks(fai, ["--server", ip("mx1", fai), "--helo", "mail.expediteur.tld", "--from", "alice@expediteur.tld", "--to", "john-doe@entreprise.tld", "--header", `Subject: ${tok2}`]);
+    assert.equal(r2.code, 0, r2.transcript);
+    const ok = await waitFor(async () => postfixLog(fai, "mx1", /smtp\.fai\.tld\[[^\]]+\]:587.*said: 535/).length > 0, 30_000, 200);
+    const lines = postfixLog(fai, "mx1", /smtp\.fai\.tld/);
+    assert.ok(ok, `no 535 naming smtp.fai.tld in mx1's log:\n${lines.slice(-5).join("\n")}`);
+    console.log(`# ${postfixLog(fai, "mx1", /said: 535/)[0]}`);
+    assert.match(await queueOf(fai, "mx1"), /535/, "the message waits in the relay's queue (deferred), naming the refusal");
+    assert.equal(mailbox(fai, "john@doe.tld").filter((x) => (header(x, "subject") ?? "").includes(tok2)).length, 0);
+  });
+});
