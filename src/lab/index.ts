@@ -2,7 +2,7 @@
 // the real daemons running exactly the rendered bundles. See src/lab/topology.ts for what is
 // built, src/lab/net.ts for the network, src/lab/hosts.ts for each host's bring-up.
 import { parseArgs } from "node:util";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
 import { buildModel, type Model } from "../model/model.ts";
@@ -10,7 +10,7 @@ import { buildPlan, type Plan } from "../plan/plan.ts";
 import { renderStack } from "../render/render.ts";
 import { UsageError } from "../cli/usage.ts";
 import { SpecError } from "../spec/errors.ts";
-import { buildTopology, nsName, type OutsideHost, type Topology } from "./topology.ts";
+import { buildTopology, nsName, LAB_BASE, type OutsideHost, type Topology } from "./topology.ts";
 import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from "./net.ts";
 import { killNamespace, run } from "./proc.ts";
 import { labZones, startKnot } from "./labdns.ts";
@@ -83,15 +83,34 @@ export function readLabState(stack: string): LabState | undefined {
   return existsSync(p) ? (JSON.parse(readFileSync(p, "utf8")) as LabState) : undefined;
 }
 
+const nsListPath = (root: string) => `${root}/namespaces`;
+
+function claimedBy(root: string): string[] {
+  const f = nsListPath(root);
+  return existsSync(f) ? readFileSync(f, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/**
+ * The stack's namespaces: those it recorded when it came up, and any fl-<stack>-* not recorded
+ * by another stack (stack "policy" must not take down "policy-fai"'s fl-policy-fai-*).
+ */
+async function stackNamespaces(stack: string): Promise<string[]> {
+  const prefix = `fl-${stack}-`;
+  const mine = new Set(claimedBy(buildTopologyRoot(stack)));
+  const others = new Set<string>();
+  if (existsSync(LAB_BASE)) for (const d of readdirSync(LAB_BASE)) if (d !== stack && d.startsWith(`${stack}-`)) for (const n of claimedBy(`${LAB_BASE}/${d}`)) others.add(n);
+  return (await listNamespaces()).filter((n) => mine.has(n) || (n.startsWith(prefix) && !others.has(n)));
+}
+
 /** Stops every process of the stack's namespaces and deletes them. Safe to run twice. */
 export async function labDown(stack: string): Promise<string[]> {
   stackRoot(stack);
-  const prefix = `fl-${stack}-`;
-  const names = (await listNamespaces()).filter((n) => n.startsWith(prefix));
+  const names = await stackNamespaces(stack);
   await Promise.all(names.map((n) => killNamespace(n)));
   await deleteNamespaces(names);
   const st = statePath(buildTopologyRoot(stack));
   if (existsSync(st)) rmSync(st);
+  // The namespaces file stays: it keeps claiming these names against a shorter stack name's prefix.
   return names;
 }
 
@@ -139,6 +158,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
 
   // Network.
   log("creating namespaces");
+  writeFileSync(nsListPath(root), [topo.switchNs, ...plan.hosts.map((h) => nsName(stack, h.name)), ...topo.outside.map((o) => nsName(stack, o.name))].join("\n") + "\n");
   const ownNet: NetHost[] = plan.hosts.map((h) => ({ ns: nsName(stack, h.name), ipv4: [h.ipv4], ipv6: [h.ipv6] }));
   const outNet: NetHost[] = topo.outside.map((o) => ({ ns: nsName(stack, o.name), ipv4: o.ipv4, ipv6: o.ipv6 }));
   await createNetwork(topo.switchNs, [...ownNet, ...outNet]);
@@ -242,8 +262,7 @@ export interface LabStatus {
 
 export async function labStatus(stack: string): Promise<LabStatus> {
   stackRoot(stack);
-  const prefix = `fl-${stack}-`;
-  const names = (await listNamespaces()).filter((n) => n.startsWith(prefix)).sort();
+  const names = (await stackNamespaces(stack)).sort();
   const namespaces = await Promise.all(
     names.map(async (ns) => ({ ns, pids: (await run(["ip", "netns", "pids", ns])).stdout.split(/\s+/).filter(Boolean).length })),
   );
