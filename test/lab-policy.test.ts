@@ -54,6 +54,7 @@ function faiSpec(): string {
 let lab: LabState;
 let fai: LabState;
 const ip = (h: string, st = lab) => hostOf(st, h).ipv4[0]!;
+const addrs = (st: LabState, ...hs: string[]) => hs.flatMap((h) => [...hostOf(st, h).ipv4, ...hostOf(st, h).ipv6]);
 
 function count(st: LabState, address: string): number {
   const [local, domain] = address.split("@") as [string, string];
@@ -162,7 +163,8 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     // No sender-verification callouts: the relays never opened a connection to the sender's MX.
     for (const h of ["mx1", "mx2"]) {
       assert.deepEqual(postfixLog(lab, h, /connect to mail\.expediteur\.tld|relay=mail\.expediteur\.tld/), [], `${h} connected to the sender's MX`);
-      assert.doesNotMatch(readFileSync(`${hostOf(lab, h).postfixDir}/main.cf`, "utf8"), /reject_unverified_(sender|recipient)/);
+      const settings = readFileSync(`${hostOf(lab, h).postfixDir}/main.cf`, "utf8").split("\n").filter((l) => !l.startsWith("#"));
+      assert.deepEqual(settings.filter((l) => /reject_unverified_|smtpd_reject_unlisted_sender = yes/.test(l)), []);
     }
     assert.deepEqual(postfixLog(lab, "sender", /connect from \S+\[198\.51\.100\.|connect from \S+\[2001:db8:5100:/), [], "a relay connected to the sender's MX");
   });
@@ -193,9 +195,9 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     const [ok] = await waitForMail(lab, "john@doe.tld", t.clean);
     assert.ok(spam && ok);
     assert.equal(header(spam, "x-spam"), "Yes");
-    assert.equal(lastHopIp(spam), ip("spam1"), "tagged mail left through another smarthost than spam1");
+    assert.ok(addrs(lab, "spam1").includes(lastHopIp(spam)), `tagged mail left through ${lastHopIp(spam)}, not spam1`);
     assert.equal(header(ok, "x-spam"), undefined);
-    assert.ok([ip("out1"), ip("out2")].includes(lastHopIp(ok)), `clean mail left through ${lastHopIp(ok)}`);
+    assert.ok(addrs(lab, "out1", "out2").includes(lastHopIp(ok)), `clean mail left through ${lastHopIp(ok)}, not out1/out2`);
     await sleep(1000);
     assert.equal(mailbox(lab, "john@doe.tld").filter((m) => (header(m, "subject") ?? "").includes(t.reject)).length, 0);
     assert.deepEqual(postfixLog(lab, "mx1", /sender non-delivery notification/), []);
@@ -238,7 +240,12 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     const missing = [...Array(250).keys()].flatMap((i) => [`${prefix}-a-${String(i).padStart(5, "0")}`, `${prefix}-b-${String(i).padStart(5, "0")}`]).filter((t) => !distinct.has(t));
     assert.ok(all, `only ${tokens.length} of 500 arrived; missing e.g. ${missing.slice(0, 5).join(" ")}`);
     assert.equal(distinct.size, 500, `missing: ${missing.slice(0, 10).join(" ")}`);
-    assert.equal(tokens.length, 500, `${tokens.length - distinct.size} duplicates`);
+    const dups = [...distinct].filter((t) => tokens.filter((x) => x === t).length > 1);
+    const why = dups
+      .slice(0, 3)
+      .map((t) => mailbox(lab, rcpt).filter((m) => header(m, "subject") === t).map((m) => `${t} ${m.file}:\n  ${headersNamed(m, "received").slice(0, 3).join("\n  ")}`).join("\n"))
+      .join("\n");
+    assert.equal(tokens.length, 500, `${tokens.length - distinct.size} duplicates:\n${why}`);
     console.log(`# failover: out1 stopped after ${stoppedAt} of 500 had arrived; out1 held ${out1Queue ? out1Queue.split("\n").filter((l) => /^[0-9A-F]{6,}/.test(l)).length : 0} at restart`);
     // Drain: out3 is not in the pool MX and nobody connected to it.
     const mxs = await inHost(lab, "sender", ["kdig", "+short", "MX", "pool.relais.tld"]);
@@ -257,8 +264,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     assert.equal(r.code, 0, r.transcript);
     const [m] = await waitForMail(fai, "john@doe.tld", tok, 1, 30_000);
     assert.ok(m, `not delivered through the external relay; mx1 log:\n${postfixLog(fai, "mx1", new RegExp("relay=")).slice(-5).join("\n")}`);
-    const provider = hostOf(fai, "ext-fai");
-    assert.ok([...provider.ipv4, ...provider.ipv6].includes(lastHopIp(m)), `last hop ${lastHopIp(m)} is not smtp.fai.tld`);
+    assert.ok(addrs(fai, "ext-fai").includes(lastHopIp(m)), `last hop ${lastHopIp(m)} is not smtp.fai.tld`);
     assert.ok(postfixLog(fai, "mx1", /relay=smtp\.fai\.tld\[[^\]]+\]:587.*status=sent/).length > 0);
     assert.ok(postfixLog(fai, "ext-fai", /sasl_method=PLAIN, sasl_username=relais@fai\.tld/).length > 0, "not authenticated at the external relay");
     assert.ok(postfixLog(fai, "mx1", /Trusted TLS|Untrusted TLS|Anonymous TLS/).some((l) => /smtp\.fai\.tld/.test(l)), "no TLS to the external relay");
