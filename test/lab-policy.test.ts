@@ -203,7 +203,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     assert.deepEqual(postfixLog(lab, "mx1", /sender non-delivery notification/), []);
   });
 
-  it("pool failover and drain: 500 messages with out1 stopped mid-batch all arrive exactly once; drained out3 gets nothing", async () => {
+  it("pool failover and drain: 500 messages with out1 stopped mid-batch all arrive, none lost, no duplicate beyond SMTP's announced end-of-data window; drained out3 gets nothing", async () => {
     const rcpt = "john@doe.tld";
     const prefix = token("batch");
     const before = count(lab, rcpt);
@@ -230,6 +230,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     const out1Queue = await queueOf(lab, "out1");
     const start = await postfixCtl(lab, "out1", "start");
     assert.equal(start.code, 0, start.stderr);
+    if (start.retried) console.log(`# out1 restart needed the maillog_file trap work-around: ${start.retried.split("\n").join(" | ")}`);
     await runCmd(["postqueue", "-c", hostOf(lab, "out1").postfixDir, "-f"], { ns: hostOf(lab, "out1").ns });
     const all = await waitFor(async () => count(lab, rcpt) - before >= 500, 120_000, 200);
     await sleep(2000);
@@ -245,7 +246,16 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
       .slice(0, 3)
       .map((t) => mailbox(lab, rcpt).filter((m) => header(m, "subject") === t).map((m) => `${t} ${m.file}:\n  ${headersNamed(m, "received").slice(0, 3).join("\n  ")}`).join("\n"))
       .join("\n");
-    assert.equal(tokens.length, 500, `${tokens.length - distinct.size} duplicates:\n${why}`);
+    // SMTP's one unavoidable duplicate (RFC 1047): out1 killed after it took the final dot but
+    // before its 250 reached the relay. The relay logs exactly that, per queue ID; any other
+    // duplicate is a bug.
+    const mayRepeat = new Set(["mx1", "mx2"].flatMap((h) => postfixLog(lab, h, /lost connection with out1\.relais\.tld.*message may be sent more than once/).map((l) => `${h}:${/: ([0-9A-F]+): lost/.exec(l)![1]}`)));
+    const queueIdOf = (t: string) =>
+      ["mx1", "mx2"].flatMap((h) => postfixLog(lab, h, new RegExp(`: message-id=<${t}@expediteur\\.tld>`)).map((l) => `${h}:${/: ([0-9A-F]+): message-id/.exec(l)![1]}`));
+    const unexplained = dups.filter((t) => !queueIdOf(t).some((q) => mayRepeat.has(q)));
+    assert.deepEqual(unexplained, [], `${unexplained.length} duplicates the relays did not announce:\n${why}`);
+    assert.ok(tokens.length - distinct.size <= mayRepeat.size, `${tokens.length - distinct.size} duplicates, ${mayRepeat.size} announced`);
+    console.log(`# failover: ${dups.length} duplicate(s), each announced by the relay ("lost connection ... while sending end of data -- message may be sent more than once"; ${mayRepeat.size} such hand-overs)`);
     console.log(`# failover: out1 stopped after ${stoppedAt} of 500 had arrived; out1 held ${out1Queue ? out1Queue.split("\n").filter((l) => /^[0-9A-F]{6,}/.test(l)).length : 0} at restart`);
     // Drain: out3 is not in the pool MX and nobody connected to it.
     const mxs = await inHost(lab, "sender", ["kdig", "+short", "MX", "pool.relais.tld"]);

@@ -1,7 +1,7 @@
 // Helpers for the lab's end-to-end tests and benches: run things inside a lab host, talk SMTP
 // with swaks, read what the outside MX hosts stored, verify DKIM and SPF with python3-dkim /
 // python3-spf (Debian's /usr/bin/python3: pyenv's python3 lacks them).
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { run, sleep, waitFor, type RunResult } from "./proc.ts";
 import { spawnPolicyd } from "./hosts.ts";
@@ -194,9 +194,22 @@ export async function restartPolicyd(state: LabState, host: string): Promise<{ o
 }
 
 /** `postfix -c DIR stop|start` for a lab host, inside its namespace. */
-export async function postfixCtl(state: LabState, host: string, action: "stop" | "start"): Promise<RunResult> {
+export async function postfixCtl(state: LabState, host: string, action: "stop" | "start"): Promise<RunResult & { retried?: string }> {
   const h = hostOf(state, host);
-  return run(["postfix", "-c", h.postfixDir, action], { ns: h.ns, resolv: state.resolv, timeoutMs: 60_000 });
+  const go = () => run(["postfix", "-c", h.postfixDir, action], { ns: h.ns, resolv: state.resolv, timeoutMs: 60_000 });
+  const r = await go();
+  // Known Postfix 3.7 trap (also in production): after an abrupt stop left a half-written
+  // incoming file, `postfix start` runs postsuper as the postfix user, which warns about it and
+  // must then write maillog_file itself (postlogd is not running yet); the file belongs to root
+  // (created by postlogd) and the start dies with "open logfile ... Permission denied".
+  // Hand the log to postfix and try once more; the caller sees `retried`.
+  const m = /open logfile '([^']+)': cannot open file: Permission denied/.exec(r.stderr + r.stdout);
+  if (action === "start" && r.code !== 0 && m) {
+    const pf = spawnSync("id", ["-u", "postfix"], { encoding: "utf8" }).stdout.trim();
+    chownSync(m[1]!, Number(pf), -1);
+    return { ...(await go()), retried: (r.stderr + r.stdout).trim() };
+  }
+  return r;
 }
 
 const BATCH_PY = `
