@@ -73,6 +73,8 @@ test("apply: stages, postmaps, writes DKIM keys and sasldb, checks, then reloads
       assert.equal((statSync(join(s.root, k.path)).mode & 0o777).toString(8), "600");
     }
     assert.equal(s.read("/etc/sasldb2"), `john@entreprise.tld:${SECRETS.johnSubmission}\n`);
+    // The maillog exists before any root-run postfix command could create it root-owned.
+    assert.equal((statSync(join(s.root, "var/log/postfix.log")).mode & 0o777).toString(8), "640");
     const log = s.takeLog();
     assert.match(log, /opendkim -n -x .*\/etc\/opendkim\.conf/);
     assert.match(log, /systemctl reload-or-restart opendkim/);

@@ -189,6 +189,10 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '    -keyout "$R/etc/facteur/tls/key.pem" -out "$R/etc/facteur/tls/cert.pem" >/dev/null 2>&1',
     '  chmod 0600 "$R/etc/facteur/tls/key.pem"; chmod 0644 "$R/etc/facteur/tls/cert.pem"',
     "fi",
+    // maillog_file: created here for postfix, never by a root-run command, or postsuper (which
+    // writes it directly while postlogd is down) cannot open it at the next start.
+    'mkdir -p "$R/var/log"; [ -e "$R/var/log/postfix.log" ] || : >"$R/var/log/postfix.log"',
+    'chmod 0640 "$R/var/log/postfix.log"; own postfix:adm "$R/var/log/postfix.log"',
     "failed=",
     'if ! out=$(postfix -c "$R/etc/postfix" check 2>&1); then failed="postfix check: $out"; fi',
     ...(hasOpendkim ? ['if [ -z "$failed" ] && ! out=$(opendkim -n -x "$R/etc/opendkim.conf" 2>&1); then failed="opendkim -n: $out"; fi'] : []),
