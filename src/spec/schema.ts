@@ -96,7 +96,7 @@ const externalSmarthost = z
     tls: z
       .enum(["starttls"])
       .default("starttls")
-      .describe("STARTTLS, required and verified before credentials are sent. Implicit TLS (465) next hops are not supported yet."),
+      .describe("STARTTLS, mandatory before credentials are sent (Postfix encrypt level; the certificate name is not checked). Implicit TLS (465) next hops are not supported yet."),
     auth: z
       .object({ username: z.string().min(1), passwordSecret: secretRef })
       .strict()
