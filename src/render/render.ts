@@ -54,7 +54,7 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
     .map((d) => ({
       domain: d.name,
       selector: d.dkim!.active,
-      keyName: `${d.name}`,
+      keyName: d.name,
       pattern: d.operator ? "*" : `*@${d.name}`,
       path: `${keyDir}/${d.name}/${d.dkim!.active}.private`,
     }));

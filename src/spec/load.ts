@@ -28,7 +28,6 @@ function locate(doc: Document, lines: LineCounter, path: SpecPath, atKey = false
       const { line, col } = lines.linePos((node as Node).range![0]);
       return { line, column: col };
     }
-    // A map key is found as a Pair's key when its value is null; yaml.getIn returns undefined then.
   }
   return { line: 1, column: 1 };
 }
