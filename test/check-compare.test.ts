@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runChecks, countSpf, dkimRecordProblem, type CheckResult } from "../src/check/checks.ts";
-import { tableLookups, ptrName, reversedLabels, canonicalIp, parseResolver } from "../src/check/lookups.ts";
+import { tableLookups, parseResolver } from "../src/check/lookups.ts";
+import { ptrName, reversedLabels, canonicalIp } from "../src/plan/addresses.ts";
 import { nagiosLine, worst, EXIT, textReport } from "../src/check/report.ts";
 import { parseAddressBook } from "../src/check/index.ts";
 import { examplePlan, liveRecordsOf, lookupTable } from "../src/check/testing/fixtures.ts";

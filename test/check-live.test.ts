@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { isIP } from "node:net";
 import { spawnSync } from "node:child_process";
 import { runCheckCommand, checkCommand } from "../src/check/index.ts";
-import { ptrName, reversedLabels } from "../src/check/lookups.ts";
+import { ptrName, reversedLabels } from "../src/plan/addresses.ts";
 import { examplePlan, liveRecordsOf, type LiveRecord } from "../src/check/testing/fixtures.ts";
 import { startKnot, zoneFiles, freePort, type Knot } from "../src/check/testing/knot.ts";
 import { startBannerServer } from "../src/check/testing/smtp-server.ts";

@@ -5,9 +5,9 @@ import { createPublicKey } from "node:crypto";
 import { isIP } from "node:net";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
 import type { DnsRecord } from "../plan/dns.ts";
-import { isPlaceholder } from "../plan/addresses.ts";
+import { canonicalIp, isPlaceholder, ptrName, reversedLabels } from "../plan/addresses.ts";
 import { countSpfLookups } from "../spec/spf.ts";
-import { LookupFailure, canonicalIp, ptrName, reversedLabels, type Lookups } from "./lookups.ts";
+import { LookupFailure, type Lookups } from "./lookups.ts";
 import type { SmtpProber } from "./smtp.ts";
 
 export type State = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";

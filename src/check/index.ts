@@ -8,9 +8,9 @@ import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
 import { SpecError } from "../spec/errors.ts";
 import { buildModel } from "../model/model.ts";
 import { buildPlan } from "../plan/plan.ts";
-import type { AddressBook, Family } from "../plan/addresses.ts";
+import { canonicalIp, type AddressBook, type Family } from "../plan/addresses.ts";
 import { runChecks, type CheckResult } from "./checks.ts";
-import { LookupFailure, canonicalIp, dnsLookups, parseResolver, type Lookups } from "./lookups.ts";
+import { LookupFailure, dnsLookups, parseResolver, type Lookups } from "./lookups.ts";
 import { probeSmtp } from "./smtp.ts";
 import { EXIT, jsonReport, textReport, worst } from "./report.ts";
 

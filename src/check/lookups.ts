@@ -85,30 +85,3 @@ export function tableLookups(table: Record<string, string[] | string>): Lookups 
   };
 }
 
-/** One canonical text form per address, so 2001:DB8::1 and 2001:db8:0::1 compare equal. */
-export function canonicalIp(address: string): string {
-  const kind = isIP(address);
-  if (kind === 4) return address.split(".").map((o) => String(Number(o))).join(".");
-  if (kind === 6) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  return address;
-}
-
-function ipv6Nibbles(address: string): string[] {
-  const canon = canonicalIp(address);
-  const [head, tail] = canon.includes("::") ? canon.split("::") : [canon, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
-  return groups.map((g) => g.padStart(4, "0")).join("").split("");
-}
-
-/** Reversed octets (IPv4) or nibbles (IPv6), the label sequence of in-addr.arpa / ip6.arpa and of DNSBL queries. */
-export function reversedLabels(address: string): string {
-  if (isIP(address) === 4) return address.split(".").reverse().join(".");
-  if (isIP(address) === 6) return ipv6Nibbles(address).reverse().join(".");
-  throw new Error(`not an IP address: ${address}`);
-}
-
-export function ptrName(address: string): string {
-  return `${reversedLabels(address)}.${isIP(address) === 4 ? "in-addr.arpa" : "ip6.arpa"}`;
-}

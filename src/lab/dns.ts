@@ -3,7 +3,7 @@
 // and the check tests (src/check/testing/knot.ts, Knot on loopback).
 import { isIP } from "node:net";
 import { quoteTxt } from "../plan/dns.ts";
-import { expandIpv6 } from "../plan/addresses.ts";
+import { expandIpv6, reversedLabels } from "../plan/addresses.ts";
 
 export interface ZoneRecord {
   name: string;
@@ -102,7 +102,7 @@ export function isAuthoritativeAnswer(kdigOut: string): boolean {
 
 /** DNSBL listing records for an address in a blocklist zone: `<reversed>.<zone> A 127.0.0.2` and a TXT reason. */
 export function dnsblListing(address: string, zone: string, reason = "listed by the facteur lab"): ZoneRecord[] {
-  const rev = isIP(address) === 4 ? address.split(".").reverse().join(".") : expandIpv6(address).replace(/:/g, "").split("").reverse().join(".");
+  const rev = reversedLabels(address);
   return [
     { name: `${rev}.${zone}`, type: "A", value: "127.0.0.2" },
     { name: `${rev}.${zone}`, type: "TXT", value: reason },

@@ -1,6 +1,7 @@
 // The address book: which IPv4/IPv6 each own host has. Addresses that are not known yet
 // (before the first `pulumi up`, in a review render) stay named placeholders such as
 // <mx1.ipv4>, so a plan is always complete and readable.
+import { isIP } from "node:net";
 
 export type Family = "ipv4" | "ipv6";
 export type AddressBook = Record<string, Partial<Record<Family, string>>>;
@@ -17,11 +18,30 @@ export function addressOf(book: AddressBook, host: string, family: Family): stri
   return book[host]?.[family] ?? placeholder(host, family);
 }
 
-/** Reverse-DNS owner name of an address (in-addr.arpa / ip6.arpa), or undefined for a placeholder. */
+/** One canonical text form per address, so 2001:DB8::1 and 2001:db8:0::1 compare equal. */
+export function canonicalIp(address: string): string {
+  const kind = isIP(address);
+  if (kind === 4) return address.split(".").map((o) => String(Number(o))).join(".");
+  if (kind === 6) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  return address;
+}
+
+/** Reversed octets (IPv4) or nibbles (IPv6): the labels of in-addr.arpa / ip6.arpa names and of DNSBL queries. */
+export function reversedLabels(address: string): string {
+  const kind = isIP(address);
+  if (kind === 4) return address.split(".").reverse().join(".");
+  if (kind === 6) return expandIpv6(canonicalIp(address)).replace(/:/g, "").split("").reverse().join(".");
+  throw new Error(`not an IP address: ${address}`);
+}
+
+/** Reverse-DNS owner name of an address (in-addr.arpa / ip6.arpa). */
+export function ptrName(address: string): string {
+  return `${reversedLabels(address)}.${isIP(address) === 4 ? "in-addr.arpa" : "ip6.arpa"}`;
+}
+
+/** ptrName of a planned address, or undefined while it is still a placeholder. */
 export function reverseName(address: string): string | undefined {
-  if (isPlaceholder(address)) return undefined;
-  if (address.includes(":")) return `${expandIpv6(address).replace(/:/g, "").split("").reverse().join(".")}.ip6.arpa`;
-  return `${address.split(".").reverse().join(".")}.in-addr.arpa`;
+  return isPlaceholder(address) ? undefined : ptrName(address);
 }
 
 /** Full 32-nibble form of an IPv6 address, groups separated by colons. */

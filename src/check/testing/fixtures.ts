@@ -6,7 +6,7 @@ import { buildModel, type Model } from "../../model/model.ts";
 import { buildPlan, type Plan } from "../../plan/plan.ts";
 import { dkimKeyId, type DkimPublicKeys } from "../../plan/dns.ts";
 import type { AddressBook } from "../../plan/addresses.ts";
-import { ptrName } from "../lookups.ts";
+import { ptrName } from "../../plan/addresses.ts";
 
 /** Loopback IPv4, and IPv4-mapped IPv6 of the same loopback address, so every probe stays on this machine. */
 export function loopbackAddresses(hosts: string[], thirdOctet = 53): AddressBook {
