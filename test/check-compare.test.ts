@@ -6,7 +6,7 @@ import { runChecks, countSpf, dkimRecordProblem, type CheckResult } from "../src
 import { tableLookups, parseResolver } from "../src/check/lookups.ts";
 import { ptrName, reversedLabels, canonicalIp } from "../src/plan/addresses.ts";
 import { nagiosLine, worst, EXIT, textReport } from "../src/check/report.ts";
-import { parseAddressBook } from "../src/check/index.ts";
+import { parseAddressBook } from "../src/plan/addressBookFile.ts";
 import { examplePlan, liveRecordsOf, lookupTable } from "../src/check/testing/fixtures.ts";
 import type { SmtpProber } from "../src/check/smtp.ts";
 import { buildPlan } from "../src/plan/plan.ts";
@@ -186,7 +186,7 @@ test("flag parsing helpers: resolver forms and address books", () => {
   assert.equal(parseResolver("::1"), "::1");
   assert.throws(() => parseResolver("dns.example"), /expected IP/);
   assert.throws(() => parseResolver("127.0.0.1:99999"), /bad port/);
-  assert.deepEqual(parseAddressBook('{"addresses": {"mx1": {"ipv4": "192.0.2.1", "ipv6": "2001:db8::1"}}}', "f"), { mx1: { ipv4: "192.0.2.1", ipv6: "2001:db8::1" } });
-  assert.deepEqual(parseAddressBook("mx1: {ipv4: 192.0.2.1}\n", "f"), { mx1: { ipv4: "192.0.2.1" } });
-  assert.throws(() => parseAddressBook("mx1: {ipv4: 2001:db8::1}\n", "f"), /not an IPv4 address/);
+  assert.deepEqual(parseAddressBook('{"addresses": {"mx1": {"ipv4": "192.0.2.1", "ipv6": "2001:db8::1"}}}', "f", model), { mx1: { ipv4: "192.0.2.1", ipv6: "2001:db8::1" } });
+  assert.deepEqual(parseAddressBook("mx1: {ipv4: 192.0.2.1}\n", "f", model), { mx1: { ipv4: "192.0.2.1" } });
+  assert.throws(() => parseAddressBook("mx1: {ipv4: 2001:db8::1}\n", "f", model), /not an IPv4 address/);
 });

@@ -96,7 +96,7 @@ test("render with a bad spec or a bad address book changes nothing in the output
     assert.equal(badBook.code, 1);
     assert.equal(
       badBook.err,
-      `${join(dir, "addr.yaml")}:1:15: out9.ipv4: expected an IPv4 address such as 198.51.100.10\n`,
+      `${join(dir, "addr.yaml")}:1:15: out9.ipv4: not an IPv4 address (expected one such as 198.51.100.10)\n`,
     );
     assert.equal(readFileSync(join(out, "dns.txt"), "utf8"), before);
     assert.ok(!readdirSync(dir).some((f) => f.includes("facteur-tmp")), "no staging directory left behind");

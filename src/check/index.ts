@@ -1,13 +1,11 @@
 // facteur check: live DNS, reverse DNS, SMTP banners and DNSBL listings against the plan.
 // A Nagios plugin: first line is the status, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
 import { SpecError } from "../spec/errors.ts";
 import { buildModel } from "../model/model.ts";
 import { buildPlan } from "../plan/plan.ts";
+import { loadAddressBook } from "../plan/addressBookFile.ts";
 import { canonicalIp, type AddressBook, type Family } from "../plan/addresses.ts";
 import { runChecks, type CheckResult } from "./checks.ts";
 import { LookupFailure, dnsLookups, parseResolver, type Lookups } from "./lookups.ts";
@@ -20,30 +18,6 @@ const USAGE = `usage: facteur check --stack NAME [--stacks DIR] [--resolver IP[:
                      [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--json]`;
 
 class CheckUsage extends Error {}
-
-/** Reads an address book: {host: {ipv4, ipv6}}, or a `pulumi stack output --json` object holding one under "addresses". */
-export function parseAddressBook(text: string, file: string): AddressBook {
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (e) {
-    throw new CheckUsage(`--addresses ${file}: not YAML/JSON: ${(e as Error).message.split("\n")[0]}`);
-  }
-  if (data && typeof data === "object" && "addresses" in data && typeof (data as { addresses: unknown }).addresses === "object") data = (data as { addresses: unknown }).addresses;
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new CheckUsage(`--addresses ${file}: expected {host: {ipv4, ipv6}}`);
-  const book: AddressBook = {};
-  for (const [host, v] of Object.entries(data as Record<string, unknown>)) {
-    if (!v || typeof v !== "object") throw new CheckUsage(`--addresses ${file}: ${host}: expected {ipv4, ipv6}`);
-    book[host] = {};
-    for (const [family, want] of [["ipv4", 4], ["ipv6", 6]] as const) {
-      const a = (v as Record<string, unknown>)[family];
-      if (a === undefined) continue;
-      if (typeof a !== "string" || isIP(a) !== want) throw new CheckUsage(`--addresses ${file}: ${host}.${family}: not an IPv${want} address: ${JSON.stringify(a)}`);
-      book[host]![family] = a;
-    }
-  }
-  return book;
-}
 
 /** Without an address book, the hosts' own A/AAAA records say where they are. */
 async function resolveAddresses(names: { name: string; fqdn: string }[], lookups: Lookups): Promise<AddressBook> {
@@ -98,13 +72,7 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
   const lookups = dnsLookups(server);
   let addresses: AddressBook;
   if (values.addresses) {
-    let text: string;
-    try {
-      text = readFileSync(values.addresses, "utf8");
-    } catch (e) {
-      throw new CheckUsage(`--addresses ${values.addresses}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-    }
-    addresses = parseAddressBook(text, values.addresses);
+    addresses = loadAddressBook(values.addresses, model);
   } else {
     addresses = await resolveAddresses([...model.relays, ...model.smarthosts], lookups);
   }
