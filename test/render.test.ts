@@ -87,6 +87,10 @@ test("submission on smarthosts: TLS required, authenticated only, a login sends 
   assert.match(master, /smtpd_sender_restrictions=reject_sender_login_mismatch,permit_sasl_authenticated,reject/);
   assert.doesNotMatch(file("mx1", "/etc/postfix/master.cf").content, /^submission/m, "relays take no submission");
   assert.match(file("out1", "/etc/postfix/main.cf").content, /^smtpd_tls_auth_only = yes$/m);
+  const out1 = bundles.find((b) => b.host === "out1")!;
+  assert.equal(out1.saslDb, "/etc/sasldb2");
+  assert.match(file("out1", "/etc/postfix/sasl/smtpd.conf").content, /^sasldb_path: \/etc\/sasldb2$/m, "the applier fills the sasldb the config names");
+  assert.equal(bundles.find((b) => b.host === "mx1")!.saslDb, undefined, "relays take no logins");
 });
 
 test("pacing per destination domain becomes its own paced transport", () => {

@@ -168,8 +168,8 @@ export async function startOwnHost(
   if (main.smtpd_tls_cert_file && main.smtpd_tls_key_file) await selfSignedCert(main.smtpd_tls_cert_file, main.smtpd_tls_key_file, bundle.fqdn);
   // 3. SASL users for submission (Cyrus sasldb, readable by postfix).
   if (bundle.saslUsers.length) {
-    const saslConf = readFileSync(`${pfDir}/sasl/smtpd.conf`, "utf8");
-    const db = /^sasldb_path:\s*(\S+)/m.exec(saslConf)?.[1] ?? `${h.root}/etc/sasldb2`;
+    const db = bundle.saslDb;
+    if (!db) throw new Error(`${who}: the bundle has SASL users but names no sasldb`);
     mkdirSync(dirname(db), { recursive: true });
     for (const u of bundle.saslUsers) {
       const [local, realm] = u.login.split("@");

@@ -25,7 +25,6 @@ export const ROLE_SERVICES: Record<HostBundle["role"], string[]> = {
   smarthost: ["opendkim", "policyd-rate-limit"],
 };
 /** Where Cyrus SASL looks for submission users (templates/postfix/sasl-smtpd.conf.hbs). */
-export const SASLDB_PATH = "/etc/sasldb2";
 
 export function packagesFor(role: HostBundle["role"]): string[] {
   return [...BASE_PACKAGES, ...ROLE_PACKAGES[role]];
@@ -139,23 +138,24 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     L.push(`put ${q(k.path)} 0600 opendkim:opendkim <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
   }
-  if (bundle.role === "smarthost") {
+  if (bundle.saslDb) {
     // A fresh sasldb with exactly the spec's users: removed logins stop working.
-    targets.push(SASLDB_PATH);
+    const db = bundle.saslDb;
+    targets.push(db);
     if (bundle.saslUsers.length > 0) {
-      L.push(`mkdir -p "$(dirname "$STAGE${SASLDB_PATH}")"`);
+      L.push(`mkdir -p "$(dirname "$STAGE${db}")"`);
       for (const u of bundle.saslUsers) {
         const at = u.login.lastIndexOf("@");
         const [user, realm] = at > 0 ? [u.login.slice(0, at), u.login.slice(at + 1)] : [u.login, ""];
         const pw = secrets[u.passwordSecret];
         if (pw === undefined) throw new Error(`${where}: secret ${u.passwordSecret} is not set (pulumi config set --secret ${u.passwordSecret} ...)`);
         L.push(
-          `base64 -d <<'${EOF}' | saslpasswd2 -p -c -f "$STAGE${SASLDB_PATH}"${realm ? ` -u ${q(realm)}` : ""} ${q(user)}`,
+          `base64 -d <<'${EOF}' | saslpasswd2 -p -c -f "$STAGE${db}"${realm ? ` -u ${q(realm)}` : ""} ${q(user)}`,
           b64(pw),
           EOF,
         );
       }
-      L.push(`chmod 0640 "$STAGE${SASLDB_PATH}"`, `own root:postfix "$STAGE${SASLDB_PATH}"`);
+      L.push(`chmod 0640 "$STAGE${db}"`, `own root:postfix "$STAGE${db}"`);
     }
   }
   const hasOpendkim = bundle.files.some((f) => f.path === "/etc/opendkim.conf");

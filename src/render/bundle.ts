@@ -23,6 +23,8 @@ export interface HostBundle {
   dkimKeys: { domain: string; selector: string; path: string }[];
   /** SASL logins this host must accept (smarthosts: submission users), passwords by reference. */
   saslUsers: { login: string; passwordSecret: string }[];
+  /** Smarthosts: the Cyrus sasldb those logins live in, as the rendered sasl/smtpd.conf names it. */
+  saslDb?: string;
 }
 
 const SECRET_REF = /\$\{secret:([A-Za-z][A-Za-z0-9_-]*)\}/g;

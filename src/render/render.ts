@@ -79,6 +79,7 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
       domains: model.policy.pacing.domains.map((p) => ({ ...p, transport: pacingTransport(p.domain) })),
     },
     signers,
+    saslDb: `${root}/etc/sasldb2`,
   };
 }
 
@@ -153,6 +154,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
     dkimKeys: host.role === "smarthost" ? context.signers.map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : [],
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
+    ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),
   };
 }
 
