@@ -91,6 +91,11 @@ test("submission on smarthosts: TLS required, authenticated only, a login sends 
   assert.equal(out1.saslDb, "/etc/sasldb2");
   assert.match(file("out1", "/etc/postfix/sasl/smtpd.conf").content, /^sasldb_path: \/etc\/sasldb2$/m, "the applier fills the sasldb the config names");
   assert.equal(bundles.find((b) => b.host === "mx1")!.saslDb, undefined, "relays take no logins");
+  for (const b of bundles) {
+    const main = b.files.find((f) => f.path === "/etc/postfix/main.cf")!.content;
+    assert.ok(main.includes(`\nsmtpd_tls_cert_file = ${b.tls.cert}\n`), `${b.host}: main.cf names the certificate the applier makes`);
+    assert.ok(main.includes(`\nsmtpd_tls_key_file = ${b.tls.key}\n`), `${b.host}: main.cf names the key the applier makes`);
+  }
 });
 
 test("pacing per destination domain becomes its own paced transport", () => {

@@ -163,9 +163,8 @@ export async function startOwnHost(
   }
   const pfDir = `${h.root}/etc/postfix`;
   for (const f of bundle.files.filter((f) => f.postmap)) await must(`${who}: postmap ${f.path}`, ["postmap", "-c", pfDir, `hash:${f.path}`]);
-  const main = parseMainCf(readFileSync(join(pfDir, "main.cf"), "utf8"));
-  // 2. TLS certificate where main.cf expects it.
-  if (main.smtpd_tls_cert_file && main.smtpd_tls_key_file) await selfSignedCert(main.smtpd_tls_cert_file, main.smtpd_tls_key_file, bundle.fqdn);
+  // 2. The TLS key pair main.cf names.
+  await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn);
   // 3. SASL users for submission (Cyrus sasldb, readable by postfix).
   if (bundle.saslUsers.length) {
     const db = bundle.saslDb;

@@ -11,6 +11,7 @@
 //   fails it puts the previous files back and exits non-zero, so running daemons keep the old
 //   configuration. Only when both pass does it reload.
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import { fillSecrets, secretRefsIn, type HostBundle } from "../render/bundle.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
@@ -182,12 +183,12 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     ),
     "",
     "# 3. Check; on failure put the previous files back and keep the running configuration.",
-    "# A TLS key pair for smtpd (templates: /etc/facteur/tls), made once on the host, never in state.",
-    'if [ ! -s "$R/etc/facteur/tls/key.pem" ]; then',
-    '  mkdir -p "$R/etc/facteur/tls"',
+    "# The TLS key pair main.cf names, made once on the host, never in state.",
+    `if [ ! -s "$R"${q(bundle.tls.key)} ]; then`,
+    `  mkdir -p "$R"${q(dirname(bundle.tls.key))} "$R"${q(dirname(bundle.tls.cert))}`,
     `  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} \\`,
-    '    -keyout "$R/etc/facteur/tls/key.pem" -out "$R/etc/facteur/tls/cert.pem" >/dev/null 2>&1',
-    '  chmod 0600 "$R/etc/facteur/tls/key.pem"; chmod 0644 "$R/etc/facteur/tls/cert.pem"',
+    `    -keyout "$R"${q(bundle.tls.key)} -out "$R"${q(bundle.tls.cert)} >/dev/null 2>&1`,
+    `  chmod 0600 "$R"${q(bundle.tls.key)}; chmod 0644 "$R"${q(bundle.tls.cert)}`,
     "fi",
     // maillog_file: created here for postfix, never by a root-run command, or postsuper (which
     // writes it directly while postlogd is down) cannot open it at the next start.

@@ -23,6 +23,8 @@ export interface HostBundle {
   dkimKeys: { domain: string; selector: string; path: string }[];
   /** SASL logins this host must accept (smarthosts: submission users), passwords by reference. */
   saslUsers: { login: string; passwordSecret: string }[];
+  /** The key pair smtpd offers, as main.cf names it: made on the host by the applier, never rendered. */
+  tls: { cert: string; key: string };
   /** Smarthosts: the Cyrus sasldb those logins live in, as the rendered sasl/smtpd.conf names it. */
   saslDb?: string;
 }

@@ -80,6 +80,7 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
     },
     signers,
     saslDb: `${root}/etc/sasldb2`,
+    tls: { cert: `${root}/etc/facteur/tls/cert.pem`, key: `${root}/etc/facteur/tls/key.pem` },
   };
 }
 
@@ -154,6 +155,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
     dkimKeys: host.role === "smarthost" ? context.signers.map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : [],
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
+    tls: context.tls,
     ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),
   };
 }
