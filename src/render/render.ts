@@ -58,14 +58,16 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
       pattern: d.operator ? "*" : `*@${d.name}`,
       path: `${keyDir}/${d.name}/${d.dkim!.active}.private`,
     }));
+  // The domains this host receives: those it is MX for, and the operator's (SRS, role addresses).
+  const received = model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator);
   return {
     root,
     host,
     smarthost: host.role === "smarthost",
     roleTitle: host.role === "relay" ? "relay (MX host)" : `smarthost (${host.lane} lane)`,
     operatorDomain: model.operator.domain,
-    domains: model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator),
-    virtualDomains: model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator).map((d) => d.name),
+    domains: received,
+    virtualDomains: received.map((d) => d.name),
     routing: plan.routing,
     relayClients: plan.routing.relayClients,
     externalRelays: model.externalRelays.filter((e) => e.auth),
