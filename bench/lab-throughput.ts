@@ -11,8 +11,10 @@ import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, swaks, hostOf, inHost } from "../src/lab/testing.ts";
 import { sleep } from "../src/lab/proc.ts";
+import { labStack } from "../test/support/labStacks.ts";
+import { LAB_BASE } from "../src/lab/topology.ts";
 
-const STACK = "bench";
+const STACK = labStack("bench");
 const N = Number(process.env.BENCH_MESSAGES ?? 500);
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 8);
 
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
     console.log(`lab bench skipped: ${skip}`);
     return;
   }
-  const root = `/var/lib/facteur-lab/${STACK}`;
+  const root = `${LAB_BASE}/${STACK}`;
   mkdirSync(root, { recursive: true });
   const specFile = `${root}/${STACK}.facteur.yaml`;
   writeFileSync(specFile, benchSpec());

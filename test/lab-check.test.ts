@@ -11,11 +11,12 @@ import { buildTopology } from "../src/lab/topology.ts";
 import { loadSpecFile } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { reverseName } from "../src/plan/addresses.ts";
+import { labStack } from "./support/labStacks.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STACKS = `${ROOT}stacks`;
 const SPEC = `${STACKS}/example.facteur.yaml`;
-const STACK = "check"; // its own namespaces and root: can run beside the example lab
+const STACK = labStack("check"); // its own namespaces and root: can run beside the example lab
 const skip = labSkipReason();
 
 let lab: LabState;

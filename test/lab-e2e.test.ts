@@ -11,8 +11,12 @@ import {
   signAsSender, queueOf, postfixLog, inHost, hostOf, type StoredMail,
 } from "../src/lab/testing.ts";
 import { sleep } from "../src/lab/proc.ts";
+import { labStack } from "./support/labStacks.ts";
 
 const STACKS = fileURLToPath(new URL("../stacks", import.meta.url));
+// The example spec under the test's own lab stack name: a user's `example` lab is never touched.
+const STACK = labStack("e2e");
+const SPEC = `${STACKS}/example.facteur.yaml`;
 const skip = labSkipReason();
 if (skip) console.log(`# lab e2e skipped: ${skip}`);
 
@@ -41,12 +45,12 @@ function lastHop(m: StoredMail): { helo: string; ptr: string; ip: string } {
 
 describe("lab: the example stack end to end", { skip }, () => {
   before(async () => {
-    lab = await labUp("example", { stacks: STACKS });
+    lab = await labUp(STACK, { specFile: SPEC });
     // postscreen makes a new client wait for its pregreet test once per relay: do it up front, in parallel.
     await Promise.all(RELAYS.map((r) => swaks(lab, ["--server", ip(r), "--helo", "mail.expediteur.tld", "--quit-after", "EHLO"])));
   });
   after(async () => {
-    if (lab && !process.env.LAB_KEEP) await labDown("example");
+    if (lab && !process.env.LAB_KEEP) await labDown(STACK);
   });
 
   it("came up with every check passed and no warning, and status sees it", async () => {
@@ -55,7 +59,7 @@ describe("lab: the example stack end to end", { skip }, () => {
     for (const h of SMARTHOSTS) assert.ok(lab.checks.some((c) => c.startsWith(`${h}: opendkim -n`)), `no opendkim -n for ${h}`);
     for (const h of RELAYS) assert.ok(lab.checks.some((c) => c.startsWith(`${h}: rspamd milter`)), `rspamd not answering on ${h}`);
     assert.ok(lab.upSeconds < 60, `bring-up took ${lab.upSeconds} s`);
-    const st = await labStatus("example");
+    const st = await labStatus(STACK);
     assert.ok(st.namespaces.length >= RELAYS.length + SMARTHOSTS.length + 3);
   });
 

@@ -18,6 +18,11 @@ import {
   sendBatch, type StoredMail,
 } from "../src/lab/testing.ts";
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
+import { LAB_BASE } from "../src/lab/topology.ts";
+import { labStack } from "./support/labStacks.ts";
+
+const POLICY = labStack("policy");
+const POLICY_FAI = labStack("policy-fai");
 
 const skip = labSkipReason();
 if (skip) console.log(`# lab policy skipped: ${skip}`);
@@ -76,14 +81,15 @@ function submissionArgs(st: LabState, server: string, login: string, secret: str
 
 describe("lab: policy (issue #5) with real mail", { skip }, () => {
   before(async () => {
-    for (const [stack, text] of [["policy", policySpec()], ["policy-fai", faiSpec()]] as const) {
-      mkdirSync(`/var/lib/facteur-lab/${stack}`, { recursive: true });
-      writeFileSync(`/var/lib/facteur-lab/${stack}/${stack}.facteur.yaml`, text);
+    const specs = [[POLICY, policySpec()], [POLICY_FAI, faiSpec()]] as const;
+    for (const [stack, text] of specs) {
+      mkdirSync(`${LAB_BASE}/${stack}`, { recursive: true });
+      writeFileSync(`${LAB_BASE}/${stack}/${stack}.facteur.yaml`, text);
     }
     const extraRecords = dnsblListing(SPAMMER, "bl.lab.tld", "lab test spammer");
     [lab, fai] = await Promise.all([
-      labUp("policy", { specFile: "/var/lib/facteur-lab/policy/policy.facteur.yaml", extraRecords }),
-      labUp("policy-fai", { specFile: "/var/lib/facteur-lab/policy-fai/policy-fai.facteur.yaml" }),
+      labUp(POLICY, { specFile: `${LAB_BASE}/${POLICY}/${POLICY}.facteur.yaml`, extraRecords }),
+      labUp(POLICY_FAI, { specFile: `${LAB_BASE}/${POLICY_FAI}/${POLICY_FAI}.facteur.yaml` }),
     ]);
     // postscreen's one-time pregreet wait per new client and relay, up front and in parallel.
     await Promise.all([
@@ -93,7 +99,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
   });
   after(async () => {
     if (process.env.LAB_KEEP) return;
-    await Promise.all([lab && labDown("policy"), fai && labDown("policy-fai")]);
+    await Promise.all([lab && labDown(POLICY), fai && labDown(POLICY_FAI)]);
   });
 
   it("both stacks came up side by side with no warning", () => {
