@@ -65,9 +65,10 @@ async function main(): Promise<void> {
   const specFile = `${root}/${STACK}.facteur.yaml`;
   writeFileSync(specFile, benchSpec());
   console.log(`bringing up the bench stack (${specFile}) ...`);
-  const state = await labUp(STACK, { specFile });
   try {
-    if (state.warnings.length) console.log(`warnings:\n${state.warnings.join("\n")}`);
+    const state = await labUp(STACK, { specFile });
+    console.log(`up in ${state.upSeconds.toFixed(1)} s, every daemon answering`);
+    if (state.warnings.length) console.log(`notes:\n${state.warnings.join("\n")}`);
     const sink = hostOf(state, "mx-doe").ipv4[0]!;
     const mx1 = hostOf(state, "mx1").ipv4[0]!;
     // postscreen's one-time pregreet wait for a new client, outside the measurement.

@@ -51,7 +51,8 @@ describe("facteur check against the lab", { skip }, () => {
     });
   });
   after(async () => {
-    if (lab && !process.env.LAB_KEEP) await labDown(STACK);
+    // Also after a failed bring-up: a half-started stack must not outlive the test.
+    if (!process.env.LAB_KEEP) await labDown(STACK);
   });
 
   it("is CRITICAL for exactly the listed smarthost and the wrong PTR, naming the list, and OK for the rest", async () => {

@@ -99,12 +99,15 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
   });
   after(async () => {
     if (process.env.LAB_KEEP) return;
-    await Promise.all([lab && labDown(POLICY), fai && labDown(POLICY_FAI)]);
+    // Also after a failed bring-up: a half-started stack must not outlive the test.
+    await Promise.all([labDown(POLICY), labDown(POLICY_FAI)]);
   });
 
-  it("both stacks came up side by side with no warning", () => {
+  it("both stacks came up side by side, every daemon answering", () => {
+    console.log(`# lab policy: bring-up ${lab.upSeconds.toFixed(1)} s and ${fai.upSeconds.toFixed(1)} s, side by side`);
     assert.deepEqual(lab.warnings, []);
     assert.deepEqual(fai.warnings, []);
+    for (const st of [lab, fai]) assert.ok(st.probes.some((p) => p.host === "mx1" && p.daemon === "rspamd"), "rspamd's milter is among what answered");
     assert.ok(fai.checks.some((c) => /external relay smtp\.fai\.tld:587 answers/.test(c)), fai.checks.join("\n"));
   });
 

@@ -1,21 +1,44 @@
 // Bringing up one host of the lab: the plan's own hosts run exactly their rendered bundle
-// (files, postmap, secrets, SASL users, DKIM keys, TLS cert, then postsrsd / OpenDKIM /
+// (files, postmap, secrets, SASL users, DKIM keys, TLS cert, then postsrsd / rspamd / OpenDKIM /
 // policyd-rate-limit / Postfix); outside hosts run a small stock Postfix that stores what it
 // receives in maildirs (sinks) or sends directly by MX (the outside sender).
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
+//
+// A host is up when every one of its daemons answers a live probe (src/lab/probes.ts), within a
+// generous bound; otherwise bring-up fails naming the daemon and the log to read. There is no
+// "up with warnings".
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { execFileSync } from "node:child_process";
 import { fillSecrets, type HostBundle } from "../render/bundle.ts";
-import { must, run, spawnDetached, waitFor } from "./proc.ts";
-import type { OutsideHost } from "./topology.ts";
+import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
+import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
+import { LAB_BASE, type OutsideHost } from "./topology.ts";
+
+/** /etc/passwd and /etc/group, read once: an `id` process per lookup blocked the event loop of every host's bring-up. */
+const accounts = (() => {
+  let users: Map<string, { uid: number; gid: number }> | undefined;
+  let groups: Map<string, number> | undefined;
+  const table = (file: string) => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => l.split(":"));
+  return {
+    user(name: string) {
+      users ??= new Map(table("/etc/passwd").map((f) => [f[0]!, { uid: Number(f[2]), gid: Number(f[3]) }]));
+      const u = users.get(name);
+      if (!u) throw new Error(`the lab needs the system user ${name}: run scripts/setup-system.sh`);
+      return u;
+    },
+    group(name: string) {
+      groups ??= new Map(table("/etc/group").map((f) => [f[0]!, Number(f[2])]));
+      const g = groups.get(name);
+      if (g === undefined) throw new Error(`the lab needs the system group ${name}: run scripts/setup-system.sh`);
+      return g;
+    },
+  };
+})();
 
 function ids(name: string): { uid: number; gid: number } {
-  const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
-  const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
-  return { uid, gid };
+  return accounts.user(name);
 }
 function gidOf(group: string): number {
-  return Number(execFileSync("getent", ["group", group], { encoding: "utf8" }).split(":")[2]);
+  return accounts.group(group);
 }
 
 function mkdirOwned(path: string, user?: string, group?: string, mode = 0o755): void {
@@ -44,23 +67,50 @@ export function parseDefaults(text: string): Record<string, string> {
   return out;
 }
 
+const SERVICE_PORTS: Record<string, number> = { smtp: 25, submission: 587, smtps: 465, submissions: 465 };
+
+/** The TCP listeners of a master.cf: address, port, and whether they speak TLS from the first byte (wrapper mode). */
+export function inetListeners(masterCf: string): { service: string; address: string; port: number; tls: boolean }[] {
+  const out: { service: string; address: string; port: number; tls: boolean }[] = [];
+  const lines = masterCf.split("\n");
+  lines.forEach((line, i) => {
+    const m = /^(\S+)\s+inet\s/.exec(line);
+    if (!m) return;
+    const service = m[1]!;
+    const hp = /^(?:\[?([^\]]*)\]?:)?([^:]+)$/.exec(service)!;
+    const port = /^\d+$/.test(hp[2]!) ? Number(hp[2]) : SERVICE_PORTS[hp[2]!];
+    if (!port) return;
+    let tls = false;
+    for (let j = i + 1; j < lines.length && /^\s+\S/.test(lines[j]!); j++) if (/-o\s+smtpd_tls_wrappermode=yes/.test(lines[j]!)) tls = true;
+    out.push({ service, address: hp[1] || "127.0.0.1", port, tls });
+  });
+  return out;
+}
+
 /** Opens a TCP connection inside ns and returns the first line the server says (a banner). */
 export async function bannerIn(ns: string, address: string, port: number): Promise<string> {
   const r = await run(["timeout", "3", "bash", "-c", `exec 3<>/dev/tcp/${address}/${port}; head -1 <&3`], { ns, timeoutMs: 5000 });
   return r.stdout.trim();
 }
 
+/**
+ * A self-signed certificate for the lab (lab-only: production hosts make their own). ECDSA P-256:
+ * an RSA key for every host of every stack coming up at once was the slowest, and under load a
+ * timed-out, step of bring-up.
+ */
 async function selfSignedCert(cert: string, key: string, cn: string): Promise<void> {
   mkdirSync(dirname(cert), { recursive: true });
   mkdirSync(dirname(key), { recursive: true });
   await must(`TLS certificate for ${cn}`, [
-    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`,
-    "-keyout", key, "-out", cert,
+    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
+    "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`, "-keyout", key, "-out", cert,
   ]);
   chmodSync(key, 0o600);
 }
 
 export interface HostContext {
+  /** Lab host name (the probes report it). */
+  name: string;
   ns: string;
   resolv: string;
   /** The host's root directory in the lab. */
@@ -70,14 +120,46 @@ export interface HostContext {
 
 export interface HostReport {
   checks: string[];
+  /** Things that do not stop the host (a `postfix check` warning); a daemon that does not answer is an error. */
   warnings: string[];
   logs: string[];
+  /** What answers when the host is up; `lab status` asks again. */
+  probes: LabProbe[];
+  /** Seconds from the start of the host's bring-up until all its daemons answered. */
+  seconds: number;
+  /** Where those seconds went, e.g. "postfix check 1.2". */
+  steps: string[];
 }
 
-/** RSA-2048 key for (domain, selector), kept across runs under keyDir; public half as base64 DER. */
+/** Records how long each step of a host's bring-up took, in report.steps. */
+function stopwatch(report: HostReport): (step: string) => void {
+  let mark = Date.now();
+  return (step) => {
+    const now = Date.now();
+    report.steps.push(`${step} ${((now - mark) / 1000).toFixed(1)}`);
+    mark = now;
+  };
+}
+
+const LAB_CACHE = `${LAB_BASE}/.cache`;
+
+/**
+ * RSA-2048 key for (domain, selector), kept across runs under keyDir; public half as base64 DER.
+ * Keys are lab-only and shared by every lab stack on the machine (a cache under LAB_BASE), so a
+ * fresh stack does not spend its bring-up searching for primes.
+ */
 export async function generateDkimKey(keyDir: string, domain: string, selector: string): Promise<{ domain: string; selector: string; pem: string; publicB64: string }> {
   const file = `${keyDir}/${domain}.${selector}.pem`;
-  if (!existsSync(file)) await must(`DKIM key ${domain}/${selector}`, ["openssl", "genrsa", "-traditional", "-out", file, "2048"]);
+  const shared = `${LAB_CACHE}/dkim/${domain}.${selector}.pem`;
+  if (!existsSync(file)) {
+    if (!existsSync(shared)) {
+      mkdirSync(dirname(shared), { recursive: true, mode: 0o700 });
+      const tmp = `${shared}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+      await must(`DKIM key ${domain}/${selector}`, ["openssl", "genrsa", "-traditional", "-out", tmp, "2048"]);
+      await must(`DKIM key ${domain}/${selector}`, ["mv", "-f", tmp, shared]);
+    }
+    copyFileSync(shared, file);
+  }
   chmodSync(file, 0o600);
   const der = await must(`DKIM public key ${domain}/${selector}`, ["sh", "-c", 'openssl rsa -in "$0" -pubout -outform DER 2>/dev/null | base64 -w0', file]);
   return { domain, selector, pem: readFileSync(file, "utf8"), publicB64: der.stdout.trim() };
@@ -102,12 +184,14 @@ const SYSLOG_PY = [
   "    f.write(time.strftime('%H:%M:%S ') + d + '\\n')",
 ].join("\n");
 
-async function startSyslog(h: HostContext): Promise<string> {
+async function startSyslog(h: HostContext, report: HostReport): Promise<string> {
   const dev = `${h.root}/dev`;
   mkdirSync(dev, { recursive: true });
   const log = `${h.logDir}/syslog.log`;
   spawnDetached(["/usr/bin/python3", "-c", SYSLOG_PY, `${dev}/log`, log], `${h.logDir}/syslog-listener.log`, { ns: h.ns });
-  if (!(await waitFor(async () => existsSync(`${dev}/log`), 5000))) throw new Error(`${h.ns}: the syslog listener did not create ${dev}/log`);
+  if (!(await waitFor(async () => existsSync(`${dev}/log`), readyBoundMs())))
+    throw new Error(`${h.name}: the syslog listener did not create ${dev}/log (see ${h.logDir}/syslog-listener.log):\n${tail(`${h.logDir}/syslog-listener.log`)}`);
+  probe(report, h, "syslog listener", `datagram to ${dev}/log`, { kind: "syslog", socket: `${dev}/log` }, [`${h.logDir}/syslog-listener.log`]);
   return log;
 }
 
@@ -115,36 +199,152 @@ function withSyslog(h: HostContext, argv: string[]): string[] {
   return ["sh", "-c", DEV_WRAP, `${h.root}/dev`, ...argv];
 }
 
-async function tcpAnswers(ns: string, addr: string, port: string | number): Promise<boolean> {
-  return (await run(["bash", "-c", `exec 3<>/dev/tcp/${addr}/${port}`], { ns, timeoutMs: 3000 })).code === 0;
+function probe(report: HostReport, h: HostContext, daemon: string, what: string, check: ProbeCheck, logs: string[]): LabProbe {
+  const p: LabProbe = { host: h.name, ns: h.ns, daemon, what, check, logs };
+  report.probes.push(p);
+  return p;
 }
 
-/** Postfix queue/data/log directories, `postfix check`, `postfix start`, and a 220 banner. */
-async function startPostfix(h: HostContext, pfDir: string, who: string, report: HostReport): Promise<void> {
+/** Waits until every probe answers; throws naming each daemon that does not, with its logs' last lines. */
+async function answerAll(probes: LabProbe[], who: string): Promise<void> {
+  if (!probes.length) return;
+  const results = await runProbes(probes, { waitMs: readyBoundMs() });
+  const down = results.filter((r) => !r.ok);
+  if (down.length)
+    throw new Error(
+      `${who}: not up after ${readyBoundMs() / 1000} s:\n` +
+        down.map((r) => `  ${describeDown(r)}\n${r.probe.logs.map((l) => tail(l, 6).replace(/^/gm, "    | ")).join("\n")}`).join("\n"),
+    );
+}
+
+/**
+ * The queue and data directories Postfix's own postfix-files lists, with their owners and
+ * modes: what `postfix post-install create-missing` makes, without its hundred-odd processes.
+ * For the lab's stock outside hosts only; the rendered hosts go through `postfix check`.
+ */
+function createPostfixDirs(main: Record<string, string>): void {
+  const vars: Record<string, string> = { $queue_directory: main.queue_directory!, $data_directory: main.data_directory!, $mail_owner: "postfix", $setgid_group: "postdrop" };
+  for (const line of readFileSync("/etc/postfix/postfix-files", "utf8").split("\n")) {
+    const [path, type, owner, group, mode] = line.trim().split(":");
+    if (type !== "d" || !/^\$(queue|data)_directory(\/|$)/.test(path ?? "")) continue;
+    const dir = path!.replace(/^\$\w+/, (v) => vars[v]!);
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, ids(vars[owner!] ?? owner!).uid, group === "-" ? 0 : gidOf(vars[group!] ?? group!));
+    chmodSync(dir, parseInt(mode!, 8));
+  }
+}
+
+/**
+ * Postfix queue/data/log directories, `postfix check` (the rendered configuration must pass it
+ * before it runs), `postfix start`; its listeners become probes. `checked: false` is for the
+ * lab's own stock outside hosts: their directories are made directly (createPostfixDirs) and
+ * the integrity checks skipped. No `postfix set-permissions`: it re-chowns every file Postfix
+ * installed (over 300 processes per host) and the lab needs none of it.
+ */
+async function startPostfix(h: HostContext, pfDir: string, who: string, report: HostReport, checked = true): Promise<void> {
   const main = parseMainCf(readFileSync(join(pfDir, "main.cf"), "utf8"));
   const pf = ids("postfix");
   for (const key of ["queue_directory", "data_directory"]) mkdirSync(main[key]!, { recursive: true });
   chownSync(main.data_directory!, pf.uid, pf.gid);
+  const log = main.maillog_file ?? `${h.logDir}/postfix.log`;
   if (main.maillog_file) {
     mkdirSync(dirname(main.maillog_file), { recursive: true });
     report.logs.push(main.maillog_file);
   }
   const logTail = () => (main.maillog_file ? tail(main.maillog_file) : "");
-  const check = await run(["postfix", "-c", pfDir, "check"], { ns: h.ns, resolv: h.resolv });
-  if (check.code !== 0 || /fatal|error/i.test(check.stderr)) {
-    throw new Error(`${who}: postfix -c ${pfDir} check failed (exit ${check.code}) on ${pfDir}/main.cf or master.cf:\n${(check.stderr + check.stdout).trim()}\n${logTail()}`);
+  if (checked) {
+    const check = await run(["postfix", "-c", pfDir, "check"], { ns: h.ns, resolv: h.resolv });
+    if (check.code !== 0 || /fatal|error/i.test(check.stderr)) {
+      throw new Error(`${who}: postfix -c ${pfDir} check failed (${check.timedOut ? "timed out" : `exit ${check.code}`}) on ${pfDir}/main.cf or master.cf:\n${(check.stderr + check.stdout).trim()}\n${logTail()}`);
+    }
+    report.checks.push(`${who}: postfix -c ${pfDir} check`);
+    if (/warning/i.test(check.stderr)) report.warnings.push(`${who}: postfix -c ${pfDir} check warned: ${check.stderr.trim().split("\n").join("; ")}`);
+    // `postfix start` would run the very same integrity checks again (postfix-script check-fatal
+    // and check-warn); its own quick-start marker skips them once, as after `postfix quick-stop`.
+    writeFileSync(`${main.queue_directory}/quick-start`, "");
+  } else {
+    createPostfixDirs(main);
+    writeFileSync(`${main.queue_directory}/quick-start`, "");
   }
-  report.checks.push(`${who}: postfix -c ${pfDir} check${/warning/i.test(check.stderr) ? ` (warnings: ${check.stderr.trim().split("\n").join("; ")})` : ""}`);
-  await must(`${who}: postfix set-permissions (${pfDir})`, ["postfix", "-c", pfDir, "set-permissions"], { timeoutMs: 60_000 });
-  const start = await run(["postfix", "-c", pfDir, "start"], { ns: h.ns, resolv: h.resolv, timeoutMs: 60_000 });
-  if (start.code !== 0) throw new Error(`${who}: postfix -c ${pfDir} start failed (exit ${start.code}):\n${(start.stderr + start.stdout).trim()}\n${logTail()}`);
-  // Loopback is in mynetworks: postscreen lets it straight through to the banner.
-  const ok = await waitFor(async () => /^220[ -]/.test(await bannerIn(h.ns, "127.0.0.1", 25)), 15_000, 200);
-  if (!ok) throw new Error(`${who}: Postfix started but no 220 banner on port 25 (log ${main.maillog_file}):\n${logTail()}`);
-  report.checks.push(`${who}: Postfix answers 220 on port 25`);
+  const start = await run(["postfix", "-c", pfDir, "start"], { ns: h.ns, resolv: h.resolv });
+  if (start.code !== 0) throw new Error(`${who}: postfix -c ${pfDir} start failed (${start.timedOut ? "timed out" : `exit ${start.code}`}):\n${(start.stderr + start.stdout).trim()}\n${logTail()}`);
+  // Every listener of master.cf; loopback is in mynetworks, so postscreen lets it straight through to the banner.
+  for (const l of inetListeners(readFileSync(join(pfDir, "master.cf"), "utf8")))
+    probe(report, h, "Postfix", `${l.service} on ${l.address}:${l.port}${l.tls ? " (TLS)" : ""}: 220 banner`, { kind: "smtp", address: l.address, port: l.port, ...(l.tls ? { tls: true } : {}) }, [log]);
 }
 
-/** Applies a rendered bundle to the host's root and starts its daemons. */
+/**
+ * Lab-only rspamd settings, written to override.d beside the rendered local.d (never part of a
+ * production bundle): GTUBE test patterns, so tests can make rspamd tag or reject on purpose; and
+ * one hyperscan cache for every lab relay of every stack (compiling rspamd's 9,600 TLD suffixes
+ * and its regexps takes 15-40 s per start, loading them takes about a second).
+ */
+export function labRspamdOverlay(rspamdDir: string, hsCacheDir = RSPAMD_HS_CACHE): { path: string; content: string }[] {
+  return [
+    {
+      path: `${rspamdDir}/override.d/options.inc`,
+      content: [
+        "# facteur lab only (src/lab/hosts.ts): not rendered, never deployed.",
+        "# GTUBE test patterns (XJS* reject, YJS* add header): the lab's spam-lane tests use them.",
+        "# rspamd 3.4 (Debian 12) calls this enable_test_patterns.",
+        "enable_test_patterns = true;",
+        "# One compiled hyperscan cache shared by every lab relay.",
+        `hs_cache_dir = "${hsCacheDir}/";`,
+        "",
+      ].join("\n"),
+    },
+  ];
+}
+
+export const RSPAMD_HS_CACHE = `${LAB_CACHE}/rspamd-hs`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `start` (rspamd started and answering) so that only one rspamd on the machine compiles the
+ * shared hyperscan cache while it is cold; the others wait for it and then load the result. The
+ * cache holds content-addressed files written atomically by rspamd, so a wrong guess here costs
+ * time, never correctness.
+ */
+async function withWarmRspamdCache(start: () => Promise<void>): Promise<void> {
+  const r = ids("_rspamd");
+  mkdirSync(RSPAMD_HS_CACHE, { recursive: true });
+  chownSync(RSPAMD_HS_CACHE, r.uid, r.gid);
+  const version = (await must("rspamd --version", ["rspamd", "--version"])).stdout.trim().split("\n")[0]!.replace(/[^A-Za-z0-9.]+/g, "_");
+  const marker = `${RSPAMD_HS_CACHE}/.warm-${version}`;
+  const lock = `${RSPAMD_HS_CACHE}/.warming`;
+  const end = Date.now() + 2 * readyBoundMs();
+  while (!existsSync(marker) && Date.now() < end) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Someone else is warming it: wait, unless the lock outlived its owner.
+      const pid = Number(existsSync(`${lock}/pid`) ? readFileSync(`${lock}/pid`, "utf8") : 0);
+      const age = existsSync(lock) ? Date.now() - statSync(lock).mtimeMs : 0;
+      if ((pid && !alive(pid)) || (!pid && age > 10_000)) rmSync(lock, { recursive: true, force: true });
+      await sleep(250);
+      continue;
+    }
+    writeFileSync(`${lock}/pid`, String(process.pid));
+    try {
+      await start();
+      writeFileSync(marker, `${new Date().toISOString()}\n`);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+    return;
+  }
+  await start();
+}
+
+/** Applies a rendered bundle to the host's root and starts its daemons; resolves once every one answers. */
 export async function startOwnHost(
   bundle: HostBundle,
   h: HostContext,
@@ -152,8 +352,10 @@ export async function startOwnHost(
   dkimPrivate: Map<string, string>,
   _address: { ipv4: string; ipv6: string },
 ): Promise<HostReport> {
+  const t0 = Date.now();
   const who = bundle.host;
-  const report: HostReport = { checks: [], warnings: [], logs: [] };
+  const report: HostReport = { checks: [], warnings: [], logs: [], probes: [], seconds: 0, steps: [] };
+  const step = stopwatch(report);
   mkdirSync(h.logDir, { recursive: true });
   // 1. Every file of the bundle, secrets filled in at the last moment.
   for (const f of bundle.files) {
@@ -162,9 +364,11 @@ export async function startOwnHost(
     chmodSync(f.path, parseInt(f.mode, 8));
   }
   const pfDir = `${h.root}/etc/postfix`;
-  for (const f of bundle.files.filter((f) => f.postmap)) await must(`${who}: postmap ${f.path}`, ["postmap", "-c", pfDir, `hash:${f.path}`]);
+  await Promise.all(bundle.files.filter((f) => f.postmap).map((f) => must(`${who}: postmap ${f.path}`, ["postmap", "-c", pfDir, `hash:${f.path}`])));
+  step("files and postmap");
   // 2. The TLS key pair main.cf names.
   await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn);
+  step("TLS certificate");
   // 3. SASL users for submission (Cyrus sasldb, readable by postfix).
   if (bundle.saslUsers.length) {
     const db = bundle.saslDb;
@@ -188,10 +392,15 @@ export async function startOwnHost(
     chownSync(k.path, ids("opendkim").uid, ids("opendkim").gid);
     chmodSync(k.path, 0o600);
   }
+  step("SASL users and DKIM keys");
   const needsSyslog = bundle.files.some((f) => /\/etc\/(default\/postsrsd|opendkim\.conf|policyd-rate-limit\.yaml)$/.test(f.path));
-  if (needsSyslog) report.logs.push(await startSyslog(h));
-  const waits: Promise<void>[] = [];
-  // 5. rspamd (relays), with the rendered local.d over Debian's stock configuration.
+  const syslogLog = needsSyslog ? await startSyslog(h, report) : `${h.logDir}/syslog.log`;
+  if (needsSyslog) report.logs.push(syslogLog);
+  step("syslog listener");
+  // 5. rspamd (relays): the rendered local.d over Debian's stock configuration, plus the lab's
+  //    own override.d (test patterns, shared cache). It starts in the background: the other
+  //    daemons and Postfix come up meanwhile.
+  let rspamdReady: Promise<void> = Promise.resolve();
   const rspamdDir = `${h.root}/etc/rspamd`;
   if (bundle.files.some((f) => f.path.startsWith(`${rspamdDir}/`))) {
     const r = ids("_rspamd");
@@ -199,32 +408,35 @@ export async function startOwnHost(
       mkdirSync(`${h.root}/${d}`, { recursive: true });
       chownSync(`${h.root}/${d}`, r.uid, r.gid);
     }
+    for (const o of labRspamdOverlay(rspamdDir)) {
+      if (bundle.files.some((f) => f.path === o.path)) throw new Error(`${who}: the lab's rspamd overlay ${o.path} would replace a rendered file`);
+      mkdirSync(dirname(o.path), { recursive: true });
+      writeFileSync(o.path, o.content);
+    }
     const logging = readFileSync(`${rspamdDir}/local.d/logging.inc`, "utf8");
     const rlog = /filename\s*=\s*"([^"]+)"/.exec(logging)?.[1] ?? `${h.logDir}/rspamd.log`;
     mkdirSync(dirname(rlog), { recursive: true });
     writeFileSync(rlog, "", { flag: "a" });
     chownSync(rlog, r.uid, r.gid);
-    report.logs.push(rlog);
+    report.logs.push(rlog, `${h.logDir}/rspamd.out`);
     const sock = /bind_socket\s*=\s*"([^"]+)"/.exec(readFileSync(`${rspamdDir}/local.d/worker-proxy.inc`, "utf8"))?.[1] ?? "127.0.0.1:11332";
-    const [addr, port] = [sock.slice(0, sock.lastIndexOf(":")), sock.slice(sock.lastIndexOf(":") + 1)];
-    spawnDetached(
-      [
-        "rspamd", "-f", "-u", "_rspamd", "-g", "_rspamd", "-c", "/etc/rspamd/rspamd.conf",
-        `--var=LOCAL_CONFDIR=${rspamdDir}`, `--var=RUNDIR=${h.root}/run/rspamd`, `--var=DBDIR=${h.root}/var/lib/rspamd`, `--var=LOGDIR=${h.logDir}`,
-      ],
-      `${h.logDir}/rspamd.out`,
-      { ns: h.ns, resolv: h.resolv },
-    );
-    report.logs.push(`${h.logDir}/rspamd.out`);
-    waits.push(
-      (async () => {
-        if (await waitFor(() => tcpAnswers(h.ns, addr, port), 40_000, 250)) report.checks.push(`${who}: rspamd milter ${sock} answers`);
-        else
-          report.warnings.push(
-            `${who}: rspamd is NOT answering on its milter socket ${sock}: mail still flows (milter_default_action = accept) but is not scanned; see ${rlog} and ${h.logDir}/rspamd.out:\n${tail(`${h.logDir}/rspamd.out`)}`,
-          );
-      })(),
-    );
+    const p = probe(report, h, "rspamd", `milter on inet:${sock}`, { kind: "milter", socket: `inet:${sock}` }, [rlog, `${h.logDir}/rspamd.out`]);
+    rspamdReady = withWarmRspamdCache(async () => {
+      spawnDetached(
+        [
+          "rspamd", "-f", "-u", "_rspamd", "-g", "_rspamd", "-c", "/etc/rspamd/rspamd.conf",
+          `--var=LOCAL_CONFDIR=${rspamdDir}`, `--var=RUNDIR=${h.root}/run/rspamd`, `--var=DBDIR=${h.root}/var/lib/rspamd`, `--var=LOGDIR=${h.logDir}`,
+        ],
+        `${h.logDir}/rspamd.out`,
+        { ns: h.ns, resolv: h.resolv },
+      );
+      const t = Date.now();
+      await answerAll([p], who);
+      report.checks.push(`${who}: rspamd milter ${sock} answers`);
+      report.steps.push(`(rspamd: ${((Date.now() - t) / 1000).toFixed(1)} from its start)`);
+    });
+    // Reported by the Promise.all below; never an unhandled rejection meanwhile.
+    rspamdReady.catch(() => {});
   }
   // 6. postsrsd, as /etc/default/postsrsd configures it.
   const srsFile = bundle.files.find((f) => f.path.endsWith("/etc/default/postsrsd"));
@@ -242,15 +454,11 @@ export async function startOwnHost(
       ...(d.SRS_EXCLUDE_DOMAINS ? d.SRS_EXCLUDE_DOMAINS.split(",").filter(Boolean).map((x) => `-X${x}`) : []),
     ];
     spawnDetached(withSyslog(h, argv), `${h.logDir}/postsrsd.out`, { ns: h.ns, resolv: h.resolv });
+    report.logs.push(`${h.logDir}/postsrsd.out`);
     const addr = d.SRS_LISTEN_ADDR ?? "127.0.0.1";
-    const port = d.SRS_FORWARD_PORT ?? "10001";
-    waits.push(
-      (async () => {
-        if (!(await waitFor(() => tcpAnswers(h.ns, addr, port), 5000)))
-          throw new Error(`${who}: postsrsd (${srsFile.path}) did not listen on ${addr}:${port}: ${tail(`${h.logDir}/postsrsd.out`)}\n${tail(`${h.logDir}/syslog.log`)}`);
-        report.checks.push(`${who}: postsrsd answers on ${addr}:${port} (SRS domain ${d.SRS_DOMAIN})`);
-      })(),
-    );
+    for (const [dir, port] of [["forward", d.SRS_FORWARD_PORT ?? "10001"], ["reverse", d.SRS_REVERSE_PORT ?? "10002"]] as const)
+      probe(report, h, "postsrsd", `${dir} SRS lookup on ${addr}:${port}`, { kind: "table", address: addr, port: Number(port) }, [`${h.logDir}/postsrsd.out`, syslogLog]);
+    report.checks.push(`${who}: postsrsd started (${srsFile.path}: SRS domain ${d.SRS_DOMAIN})`);
   }
   // 7. OpenDKIM: config test, then the daemon in the foreground (its syslog goes to our listener).
   const dkimConf = bundle.files.find((f) => f.path.endsWith("/etc/opendkim.conf"));
@@ -261,17 +469,12 @@ export async function startOwnHost(
     if (sock) mkdirOwned(dirname(sock), "opendkim", "postfix", 0o750);
     if (pid) mkdirOwned(dirname(pid), "opendkim", "postfix", 0o750);
     const n = await run(withSyslog(h, ["opendkim", "-n", "-x", dkimConf.path]), { ns: h.ns, resolv: h.resolv });
-    if (n.code !== 0) throw new Error(`${who}: opendkim -n rejects ${dkimConf.path} (exit ${n.code}):\n${(n.stderr + n.stdout).trim()}\n${tail(`${h.logDir}/syslog.log`)}`);
+    if (n.code !== 0) throw new Error(`${who}: opendkim -n rejects ${dkimConf.path} (exit ${n.code}):\n${(n.stderr + n.stdout).trim()}\n${tail(syslogLog)}`);
     report.checks.push(`${who}: opendkim -n -x ${dkimConf.path}`);
     spawnDetached(withSyslog(h, ["opendkim", "-f", "-x", dkimConf.path]), `${h.logDir}/opendkim.out`, { ns: h.ns, resolv: h.resolv });
-    if (sock)
-      waits.push(
-        (async () => {
-          if (!(await waitFor(async () => existsSync(sock), 10_000)))
-            throw new Error(`${who}: OpenDKIM did not create its socket ${sock} (config ${dkimConf.path}):\n${tail(`${h.logDir}/opendkim.out`)}\n${tail(`${h.logDir}/syslog.log`)}`);
-          report.checks.push(`${who}: OpenDKIM listening on ${sock}`);
-        })(),
-      );
+    report.logs.push(`${h.logDir}/opendkim.out`);
+    if (!sock) throw new Error(`${who}: ${dkimConf.path} names no local Socket for Postfix to reach OpenDKIM`);
+    probe(report, h, "OpenDKIM", `milter on unix:${sock}`, { kind: "milter", socket: `unix:${sock}` }, [syslogLog, `${h.logDir}/opendkim.out`]);
   }
   // 8. policyd-rate-limit (submission quota), socket reachable by Postfix.
   const rl = bundle.files.find((f) => f.path.endsWith("/etc/policyd-rate-limit.yaml"));
@@ -281,31 +484,32 @@ export async function startOwnHost(
     const db = /^\s*database:\s*"([^"]+)"/m.exec(rl.content)?.[1];
     if (pidfile) mkdirOwned(dirname(pidfile), "policyd-rate-limit", "policyd-rate-limit", 0o755);
     if (db) mkdirOwned(dirname(db), "policyd-rate-limit", "policyd-rate-limit", 0o750);
-    if (sock) {
-      // The socket lives in the queue directory, which postfix check creates later: make its own dir now.
-      mkdirSync(dirname(dirname(sock)), { recursive: true });
-      mkdirOwned(dirname(sock), "policyd-rate-limit", "postfix", 0o750);
-    }
+    if (!sock) throw new Error(`${who}: ${rl.path} names no SOCKET for Postfix to reach policyd-rate-limit`);
+    // The socket lives in the queue directory, which postfix check creates later: make its own dir now.
+    mkdirSync(dirname(dirname(sock)), { recursive: true });
+    mkdirOwned(dirname(sock), "policyd-rate-limit", "postfix", 0o750);
     spawnPolicyd(h, rl.path);
     report.logs.push(`${h.logDir}/policyd-rate-limit.out`);
-    if (sock)
-      waits.push(
-        (async () => {
-          if (!(await waitFor(async () => existsSync(sock), 10_000)))
-            throw new Error(`${who}: policyd-rate-limit did not create ${sock} (${rl.path}):\n${tail(`${h.logDir}/policyd-rate-limit.out`)}\n${tail(`${h.logDir}/syslog.log`)}`);
-          report.checks.push(`${who}: policyd-rate-limit listening on ${sock}`);
-        })(),
-      );
+    probe(report, h, "policyd-rate-limit", `policy request on unix:${sock}`, { kind: "policy", socket: `unix:${sock}` }, [`${h.logDir}/policyd-rate-limit.out`, syslogLog]);
   }
-  await Promise.all(waits);
-  // 9. Postfix.
+  step("postsrsd, OpenDKIM (opendkim -n), policyd started");
+  // 9. Postfix, while the others get ready (milters and lookup tables are only asked per message).
   await startPostfix(h, pfDir, who, report);
+  step("postfix check and start");
+  // 10. Up means every daemon answers.
+  const rspamdProbes = new Set(report.probes.filter((p) => p.daemon === "rspamd"));
+  await answerAll(report.probes.filter((p) => !rspamdProbes.has(p)), who);
+  step("daemons answering");
+  await rspamdReady;
+  if (rspamdProbes.size) step("rspamd answering");
+  report.checks.push(`${who}: ${report.probes.map((p) => `${p.daemon} ${p.what}`).join("; ")}: all answer`);
+  report.seconds = (Date.now() - t0) / 1000;
   return report;
 }
 
 /** policyd-rate-limit in the host's namespace, its syslog to the host's listener (also used to restart it). */
-export function spawnPolicyd(h: HostContext, yamlPath: string): void {
-  spawnDetached(withSyslog(h, ["policyd-rate-limit", "--file", yamlPath]), `${h.logDir}/policyd-rate-limit.out`, { ns: h.ns, resolv: h.resolv });
+export function spawnPolicyd(h: Pick<HostContext, "ns" | "resolv" | "root" | "logDir">, yamlPath: string): void {
+  spawnDetached(withSyslog(h as HostContext, ["policyd-rate-limit", "--file", yamlPath]), `${h.logDir}/policyd-rate-limit.out`, { ns: h.ns, resolv: h.resolv });
 }
 
 function tail(file: string, lines = 8): string {
@@ -340,7 +544,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
 /** An outside host: sinks store every message per recipient in <root>/mail/<domain>/<local>/ (maildir). */
 export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: Record<string, string> = {}): Promise<HostReport> {
-  const report: HostReport = { checks: [], warnings: [], logs: [] };
+  const t0 = Date.now();
+  const report: HostReport = { checks: [], warnings: [], logs: [], probes: [], seconds: 0, steps: [] };
+  const step = stopwatch(report);
   if (o.kind === "client") return report;
   const pfDir = `${h.root}/etc/postfix`;
   mkdirSync(pfDir, { recursive: true });
@@ -431,11 +637,15 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
   }
   writeFileSync(`${pfDir}/main.cf`, lines.join("\n") + "\n");
   writeFileSync(`${pfDir}/master.cf`, master);
-  await startPostfix(h, pfDir, `outside ${o.name} (${o.names[0]})`, report);
-  for (const s of o.submission ?? []) {
-    const ok = await waitFor(async () => /^220[ -]/.test(await bannerIn(h.ns, "127.0.0.1", s.port)), 10_000, 200);
-    if (!ok) throw new Error(`outside ${o.name}: no 220 banner on port ${s.port} (external relay ${s.host})`);
+  const who = `outside ${o.name} (${o.names[0]})`;
+  step("files");
+  await startPostfix(h, pfDir, who, report, false);
+  step("postfix start");
+  await answerAll(report.probes, who);
+  step("Postfix answering");
+  for (const s of o.submission ?? [])
     report.checks.push(`outside ${o.name}: external relay ${s.host}:${s.port} answers (SASL ${s.logins.map((l) => l.username).join(", ")}, STARTTLS)`);
-  }
+  report.checks.push(`${who}: Postfix answers 220 on ${report.probes.map((p) => (p.check.kind === "smtp" ? p.check.port : "?")).join(", ")}`);
+  report.seconds = (Date.now() - t0) / 1000;
   return report;
 }

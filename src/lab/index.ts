@@ -16,6 +16,7 @@ import { killNamespace, run } from "./proc.ts";
 import { labZones, startKnot } from "./labdns.ts";
 import type { ZoneRecord } from "./dns.ts";
 import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
+import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
 
 export interface LabOptions {
   /** Directory holding <stack>.facteur.yaml (default "stacks"). */
@@ -56,7 +57,10 @@ export interface LabState {
   hosts: LabHostInfo[];
   zones: string[];
   checks: string[];
+  /** Notes that stop nothing (a `postfix check` warning). A daemon that does not answer fails bring-up instead. */
   warnings: string[];
+  /** The live probe of every daemon: all answered when the stack came up; `lab status` asks them again. */
+  probes: LabProbe[];
   secrets: Record<string, string>;
   senderDomain: string;
   senderSelector: string;
@@ -66,6 +70,8 @@ export interface LabState {
   mailboxes: Record<string, string>;
   startedMs: number;
   upSeconds: number;
+  /** Where bring-up spent its time: phases in order, then each host from its start to all its daemons answering. */
+  timings: { step: string; seconds: number }[];
 }
 
 const statePath = (root: string) => `${root}/state.json`;
@@ -91,20 +97,37 @@ function claimedBy(root: string): string[] {
 }
 
 /**
- * The stack's namespaces: those it recorded when it came up, and any fl-<stack>-* not recorded
- * by another stack (stack "policy" must not take down "policy-fai"'s fl-policy-fai-*).
+ * The stack's namespaces: those it recorded when it came up, and any unrecorded fl-<stack>-*
+ * (left by a bring-up that died before recording them) that no other stack recorded either.
+ * Stack "policy" never takes down "policy-fai"'s fl-policy-fai-*, nor stack "example-mx" the
+ * example's fl-example-mx-doe.
  */
 async function stackNamespaces(stack: string): Promise<string[]> {
   const prefix = `fl-${stack}-`;
   const mine = new Set(claimedBy(buildTopologyRoot(stack)));
   const others = new Set<string>();
-  if (existsSync(LAB_BASE)) for (const d of readdirSync(LAB_BASE)) if (d !== stack && d.startsWith(`${stack}-`)) for (const n of claimedBy(`${LAB_BASE}/${d}`)) others.add(n);
+  if (existsSync(LAB_BASE)) for (const d of readdirSync(LAB_BASE)) if (d !== stack) for (const n of claimedBy(`${LAB_BASE}/${d}`)) if (!mine.has(n)) others.add(n);
   return (await listNamespaces()).filter((n) => mine.has(n) || (n.startsWith(prefix) && !others.has(n)));
+}
+
+/**
+ * Stacks this process must leave alone: FACTEUR_LAB_PROTECT, space-separated. The test suite
+ * sets it to "example" (test/support/labStacks.ts), so no test, bench or CLI run it spawns can
+ * bring up or take down the lab a user started with scripts/lab.sh.
+ */
+export function protectedStacks(): string[] {
+  return (process.env.FACTEUR_LAB_PROTECT ?? "").split(/[\s,]+/).filter(Boolean);
+}
+
+function refuseProtected(stack: string, action: string): void {
+  if (protectedStacks().includes(stack))
+    throw new UsageError(`lab stack "${stack}" is protected here (FACTEUR_LAB_PROTECT=${process.env.FACTEUR_LAB_PROTECT}): refusing to ${action} it`);
 }
 
 /** Stops every process of the stack's namespaces and deletes them. Safe to run twice. */
 export async function labDown(stack: string): Promise<string[]> {
   stackRoot(stack);
+  refuseProtected(stack, "take down");
   const names = await stackNamespaces(stack);
   await Promise.all(names.map((n) => killNamespace(n)));
   await deleteNamespaces(names);
@@ -128,6 +151,14 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const t0 = Date.now();
   const log = opts.log ?? (() => {});
   const root = stackRoot(stack);
+  refuseProtected(stack, "bring up");
+  const timings: { step: string; seconds: number }[] = [];
+  let mark = t0;
+  const lap = (step: string) => {
+    const now = Date.now();
+    timings.push({ step, seconds: (now - mark) / 1000 });
+    mark = now;
+  };
   const specFile = opts.specFile ?? stackSpecPath(opts.stacks ?? "stacks", stack);
   if (!opts.specFile && !existsSync(specFile)) throw new UsageError(`no stack "${stack}": ${specFile} does not exist`);
   // Spec errors surface as the loader's SpecError before anything is touched.
@@ -135,6 +166,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   if (process.getuid?.() !== 0) throw new Error("facteur lab needs root (it creates network namespaces and runs mail daemons)");
 
   await labDown(stack);
+  lap("take down what ran before");
   const topo = buildTopology(model, stack);
   mkdirSync(root, { recursive: true });
   chmodSync(root, 0o755);
@@ -155,6 +187,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const dkimPrivate = new Map(keys.map((k) => [`${k.domain}/${k.selector}`, k.pem]));
   const dkimPublic = Object.fromEntries(keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]));
   const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic });
+  lap("DKIM keys and plan");
 
   // Network.
   log("creating namespaces");
@@ -162,6 +195,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const ownNet: NetHost[] = plan.hosts.map((h) => ({ ns: nsName(stack, h.name), ipv4: [h.ipv4], ipv6: [h.ipv6] }));
   const outNet: NetHost[] = topo.outside.map((o) => ({ ns: nsName(stack, o.name), ipv4: o.ipv4, ipv6: o.ipv6 }));
   await createNetwork(topo.switchNs, [...ownNet, ...outNet]);
+  lap("network namespaces");
 
   // DNS.
   const resolver = topo.dns.ipv4[0]!;
@@ -172,30 +206,35 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     ...(opts.overrideRecords ? { overrideRecords: opts.overrideRecords } : {}),
   });
   log(`starting Knot (${zones.length} zones)`);
-  await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files);
+  const knotProbe = await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files);
+  lap("lab DNS (Knot serving every zone)");
 
-  const ctx = (name: string, hostRoot: string): HostContext => ({ ns: nsName(stack, name), resolv, root: hostRoot, logDir: `${hostRoot}/var/log` });
-  const checks: string[] = [];
+  const ctx = (name: string, hostRoot: string): HostContext => ({ name, ns: nsName(stack, name), resolv, root: hostRoot, logDir: `${hostRoot}/var/log` });
+  const checks: string[] = [`dns: ${knotProbe.what}`];
   const warnings: string[] = [];
-  const reports: HostReport[] = [];
 
-  log("starting outside hosts");
+  // Every host at once, outside and own: each one is up when all its daemons answer.
   const outsideHosts = topo.outside.filter((o) => o.kind !== "dns");
-  const outsideReports = await Promise.all(outsideHosts.map((o) => startOutsideHost(o, ctx(o.name, `${root}/outside/${o.name}`), secrets)));
-
-  log(`starting ${plan.hosts.length} hosts of the plan`);
-  const ownReports = await Promise.all(
-    plan.hosts.map(async (h) => {
-      const hostRoot = `${root}/hosts/${h.name}`;
-      const bundle = renderStack(model, plan, { root: hostRoot }).find((b) => b.host === h.name)!;
-      return startOwnHost(bundle, ctx(h.name, hostRoot), secrets, dkimPrivate, { ipv4: h.ipv4, ipv6: h.ipv6 });
-    }),
-  );
-  reports.push(...ownReports, ...outsideReports);
+  log(`starting ${plan.hosts.length} hosts of the plan and ${outsideHosts.length} outside hosts`);
+  const [ownReports, outsideReports] = await Promise.all([
+    Promise.all(
+      plan.hosts.map(async (h) => {
+        const hostRoot = `${root}/hosts/${h.name}`;
+        const bundle = renderStack(model, plan, { root: hostRoot }).find((b) => b.host === h.name)!;
+        return startOwnHost(bundle, ctx(h.name, hostRoot), secrets, dkimPrivate, { ipv4: h.ipv4, ipv6: h.ipv6 });
+      }),
+    ),
+    Promise.all(outsideHosts.map((o) => startOutsideHost(o, ctx(o.name, `${root}/outside/${o.name}`), secrets))),
+  ]);
+  const reports: HostReport[] = [...ownReports, ...outsideReports];
   for (const r of reports) {
     checks.push(...r.checks);
     warnings.push(...r.warnings);
   }
+  lap(`hosts (${reports.length}, in parallel, until every daemon answers)`);
+  [...plan.hosts.map((h) => h.name), ...outsideHosts.map((o) => o.name)].forEach((name, i) => {
+    if (reports[i]!.probes.length) timings.push({ step: `  host ${name}: ${reports[i]!.steps.join(", ")}`, seconds: reports[i]!.seconds });
+  });
 
   const hosts: LabHostInfo[] = [
     ...plan.hosts.map((h, i) => ({
@@ -234,6 +273,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     zones,
     checks,
     warnings,
+    probes: [knotProbe, ...reports.flatMap((r) => r.probes)],
     secrets,
     senderDomain: topo.senderDomain,
     senderSelector: topo.senderSelector,
@@ -241,6 +281,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     mailboxes,
     startedMs: Date.now(),
     upSeconds: (Date.now() - t0) / 1000,
+    timings,
   };
   writeFileSync(statePath(root), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
   return state;
@@ -258,8 +299,13 @@ export interface LabStatus {
   stack: string;
   namespaces: { ns: string; pids: number }[];
   state?: LabState;
+  /** Every daemon of the stack, asked now (none when the stack is not running or never came up). */
+  probes: ProbeResult[];
+  /** Running, and every daemon answered. */
+  up: boolean;
 }
 
+/** What runs now: each daemon of each host is asked live (a banner, a milter negotiation, a lookup...). */
 export async function labStatus(stack: string): Promise<LabStatus> {
   stackRoot(stack);
   const names = (await stackNamespaces(stack)).sort();
@@ -267,32 +313,62 @@ export async function labStatus(stack: string): Promise<LabStatus> {
     names.map(async (ns) => ({ ns, pids: (await run(["ip", "netns", "pids", ns])).stdout.split(/\s+/).filter(Boolean).length })),
   );
   const state = readLabState(stack);
-  return { stack, namespaces, ...(state ? { state } : {}) };
+  const probes = names.length && state?.probes ? await runProbes(state.probes) : [];
+  const up = names.length > 0 && probes.length > 0 && probes.every((p) => p.ok);
+  return { stack, namespaces, ...(state ? { state } : {}), probes, up };
+}
+
+/** `lab status` as printed: what is down first, with the log to read, then what answers. */
+export function formatStatus(st: LabStatus): string {
+  if (!st.namespaces.length) return `facteur lab: stack ${st.stack} is not running\n`;
+  const out: string[] = [];
+  if (!st.state) {
+    out.push(`facteur lab: stack ${st.stack} is DOWN: ${st.namespaces.length} namespaces but no state (its bring-up did not finish); take it down and up again`);
+  } else {
+    const down = st.probes.filter((p) => !p.ok);
+    out.push(
+      down.length
+        ? `facteur lab: stack ${st.stack} is DOWN: ${down.length} of ${st.probes.length} daemons not answering`
+        : `facteur lab: stack ${st.stack} is up: all ${st.probes.length} daemons answer (asked just now)`,
+    );
+    for (const r of down) out.push(`  DOWN  ${describeDown(r)}`);
+    const w = Math.max(...st.probes.map((r) => r.probe.host.length));
+    for (const r of st.probes.filter((p) => p.ok)) out.push(`  ok    ${r.probe.host.padEnd(w)}  ${r.probe.daemon}: ${r.probe.what}: ${r.detail}`);
+  }
+  out.push("", "namespaces:", ...st.namespaces.map((n) => `  ${n.ns.padEnd(24)} ${n.pids} processes`));
+  if (st.state) out.push("", "logs:", ...st.state.hosts.map((h) => `  ${h.name}: ${h.logs.join(" ")}`));
+  return out.join("\n") + "\n";
 }
 
 export function formatReport(s: LabState): string {
   const out: string[] = [];
-  out.push(`facteur lab: stack ${s.stack} is up (${s.upSeconds.toFixed(1)} s), root ${s.root}`);
+  out.push(`facteur lab: stack ${s.stack} is up in ${s.upSeconds.toFixed(1)} s, every daemon answering; root ${s.root}`);
   out.push("", "hosts:");
   const w = Math.max(...s.hosts.map((h) => h.name.length));
   for (const h of s.hosts) out.push(`  ${h.name.padEnd(w)}  ${[...h.ipv4, ...h.ipv6].join(" ").padEnd(40)}  ${h.names.join(", ")}  ${h.role}`);
   out.push("", `zones served by ${s.resolver} (Knot): ${s.zones.join(" ")}`);
   out.push("", `checks passed (${s.checks.length}):`, ...s.checks.map((c) => `  ok  ${c}`));
-  if (s.warnings.length) out.push("", "WARNINGS:", ...s.warnings.map((c) => `  !!  ${c}`));
+  out.push("", `daemons answering (${(s.probes ?? []).length}):`, ...(s.probes ?? []).map((p) => `  ok  ${p.host.padEnd(w)}  ${p.daemon}: ${p.what}`));
+  if (s.warnings.length) out.push("", "notes:", ...s.warnings.map((c) => `  !!  ${c}`));
   out.push("", "logs:");
   for (const h of s.hosts) out.push(`  ${h.name.padEnd(w)}  ${h.logs.join(" ")}`);
   out.push("", "mailboxes (outside MX hosts, one maildir per recipient):");
   for (const [d, base] of Object.entries(s.mailboxes)) out.push(`  ${d}: ${base}/${d}/<local>/new/`);
+  if (s.timings?.length) out.push("", `bring-up time: ${s.upSeconds.toFixed(1)} s`, ...s.timings.map((t) => `  ${t.seconds.toFixed(1).padStart(6)} s  ${t.step}`));
   out.push(
     "",
     `run a command on a host: ip netns exec fl-${s.stack}-<host> CMD   (e.g. swaks from fl-${s.stack}-sender)`,
+    `what runs now:           npm run -s facteur -- lab status --stack ${s.stack}`,
     `take it down:            npm run -s facteur -- lab down --stack ${s.stack}`,
     "",
   );
   return out.join("\n");
 }
 
-const USAGE = "usage: facteur lab up|down|status [--stack NAME] [--stacks DIR]";
+const USAGE = [
+  "usage: facteur lab up|down|status [--stack NAME] [--stacks DIR]",
+  "  status exits 0 when every daemon answers, 1 when one is down (named, with its log), 3 when the stack is not running",
+].join("\n");
 
 export async function labCommand(argv: string[]): Promise<number> {
   let parsed;
@@ -333,12 +409,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const st = await labStatus(stack);
-  if (!st.namespaces.length) {
-    process.stdout.write(`facteur lab: stack ${stack} is not running\n`);
-    return 3;
-  }
-  process.stdout.write(`facteur lab: stack ${stack}: ${st.namespaces.length} namespaces\n`);
-  for (const n of st.namespaces) process.stdout.write(`  ${n.ns.padEnd(24)} ${n.pids} processes\n`);
-  if (st.state) process.stdout.write(`\n${formatReport(st.state)}`);
-  return 0;
+  process.stdout.write(formatStatus(st));
+  // Nagios-like: 0 every daemon answers, 1 something is down, 3 the stack is not running.
+  return !st.namespaces.length ? 3 : st.up ? 0 : 1;
 }

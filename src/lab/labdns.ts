@@ -6,8 +6,9 @@ import { execFileSync } from "node:child_process";
 import type { Model } from "../model/model.ts";
 import type { Plan } from "../plan/plan.ts";
 import { reverseName } from "../plan/addresses.ts";
-import { isAuthoritativeAnswer, knotConfig, reverseZoneOf, soaQuery, zoneFiles, zoneOf, type ZoneRecord } from "./dns.ts";
-import { must, run, spawnDetached, waitFor } from "./proc.ts";
+import { knotConfig, reverseZoneOf, zoneFiles, zoneOf, type ZoneRecord } from "./dns.ts";
+import { must, spawnDetached } from "./proc.ts";
+import { readyBoundMs, runProbes, type LabProbe } from "./probes.ts";
 import type { OutsideHost, Topology } from "./topology.ts";
 
 export function labRecords(model: Model, plan: Plan, topo: Topology, senderDkimPublic: string): ZoneRecord[] {
@@ -91,8 +92,8 @@ function knotIds(): { uid: number; gid: number } {
   };
 }
 
-/** Knot in the DNS namespace on port 53 of its addresses; waits until every zone answers its SOA. */
-export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>): Promise<void> {
+/** Knot in the DNS namespace on port 53 of its addresses; resolves (with its probe) once every zone answers its SOA. */
+export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>): Promise<LabProbe> {
   const { uid, gid } = knotIds();
   for (const sub of ["zones", "db", "run"]) {
     mkdirSync(`${dir}/${sub}`, { recursive: true });
@@ -104,19 +105,16 @@ export async function startKnot(dir: string, ns: string, host: OutsideHost, file
   writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: true }));
   await must(`lab DNS: knotc conf-check (${conf})`, ["knotc", "-c", conf, "conf-check"]);
   spawnDetached(["knotd", "-c", conf], `${dir}/knot.log`, { ns });
-  const pending = new Set(files.keys());
-  const ok = await waitFor(
-    async () => {
-      await Promise.all(
-        [...pending].map(async (z) => {
-          const r = await run(soaQuery(host.ipv4[0]!, 53, z), { ns, timeoutMs: 3000 });
-          if (isAuthoritativeAnswer(r.stdout)) pending.delete(z);
-        }),
-      );
-      return pending.size === 0;
-    },
-    15_000,
-    150,
-  );
-  if (!ok) throw new Error(`lab DNS: Knot does not serve ${[...pending].join(", ")} (zone files in ${dir}/zones, log ${dir}/knot.log)`);
+  // A query for every zone, not only the server's: Knot starts even when it refuses a zone file.
+  const probe: LabProbe = {
+    host: host.name,
+    ns,
+    daemon: "Knot",
+    what: `authoritative SOA of every lab zone on ${host.ipv4[0]}:53`,
+    check: { kind: "dns", address: host.ipv4[0]!, zones: [...files.keys()] },
+    logs: [`${dir}/knot.log`],
+  };
+  const [r] = await runProbes([probe], { waitMs: readyBoundMs() });
+  if (!r!.ok) throw new Error(`lab DNS: Knot does not serve every zone: ${r!.detail} (zone files in ${dir}/zones, log ${dir}/knot.log)`);
+  return probe;
 }

@@ -7,6 +7,8 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Set when the command was killed because it outlived its timeout. */
+  timedOut?: number;
 }
 
 export interface RunOptions {
@@ -15,7 +17,11 @@ export interface RunOptions {
   /** resolv.conf to bind-mount over /etc/resolv.conf (needs ns). */
   resolv?: string;
   input?: string;
-  /** Milliseconds before the command is killed (default 30 s). */
+  /**
+   * Milliseconds before the command is killed (default DEFAULT_TIMEOUT_MS). A bound against
+   * hangs, not a performance target: on a loaded 2-core machine with several stacks coming up,
+   * even `openssl` or `postfix start` can take tens of seconds.
+   */
   timeoutMs?: number;
   env?: Record<string, string>;
 }
@@ -26,6 +32,8 @@ export function nsArgv(argv: string[], ns?: string, resolv?: string): string[] {
   if (!resolv) return ["ip", "netns", "exec", ns, ...argv];
   return ["ip", "netns", "exec", ns, "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv, ...argv];
 }
+
+export const DEFAULT_TIMEOUT_MS = 180_000;
 
 export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const full = nsArgv(argv, opts.ns, opts.resolv);
@@ -38,14 +46,19 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    const limit = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, limit);
     child.on("error", (e) => {
       clearTimeout(timer);
       resolve({ code: 127, stdout, stderr: stderr + String(e) });
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, ...(timedOut ? { timedOut: limit } : {}) });
     });
     child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
@@ -57,7 +70,8 @@ export async function must(what: string, argv: string[], opts: RunOptions = {}):
   const r = await run(argv, opts);
   if (r.code !== 0) {
     const out = (r.stderr + r.stdout).trim().split("\n").slice(-15).join("\n");
-    throw new Error(`${what} failed (exit ${r.code}): ${argv.join(" ")}${out ? `\n${out}` : ""}`);
+    const why = r.timedOut ? `killed after ${r.timedOut / 1000} s without finishing` : `exit ${r.code}`;
+    throw new Error(`${what} failed (${why}): ${argv.join(" ")}${out ? `\n${out}` : ""}`);
   }
   return r;
 }
