@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import { fillSecrets } from "../src/render/bundle.ts";
+import { labRspamdOverlay } from "../src/lab/hosts.ts";
 import { EXAMPLE_ADDRESSES, examplePlan, exampleWith } from "./helpers/example.ts";
 import { matchSnapshot } from "./helpers/snapshot.ts";
 
@@ -24,8 +25,8 @@ test("snapshot of every rendered file of the example stack", () => {
   assert.deepEqual(
     bundles.map((b) => [b.host, b.files.length]),
     [
-      ["mx1", 13],
-      ["mx2", 13],
+      ["mx1", 12],
+      ["mx2", 12],
       ["out1", 13],
       ["out2", 13],
       ["spam1", 13],
@@ -173,6 +174,15 @@ test("spam lane: rspamd tags and rejects by the spec's scores; tagged mail is ro
   const mx1 = renderStack(noLane.model, noLane.plan, { root: "" }).find((b) => b.host === "mx1")!;
   assert.ok(!mx1.files.some((f) => f.path.endsWith("spam_lane")), "without a spam lane, tagged mail stays in the clean pool");
   assert.doesNotMatch(mx1.files.find((f) => f.path === "/etc/postfix/main.cf")!.content, /milter_header_checks/);
+});
+
+test("production bundles carry production settings only: no GTUBE test patterns; the lab adds its own overlay beside them", () => {
+  for (const b of bundles) for (const f of b.files) assert.doesNotMatch(f.content, /enable_test_patterns|gtube/i, `${b.host}:${f.path}`);
+  const overlay = labRspamdOverlay("/ROOT/etc/rspamd", "/cache");
+  assert.deepEqual(overlay.map((o) => o.path), ["/ROOT/etc/rspamd/override.d/options.inc"]);
+  assert.match(overlay[0]!.content, /^enable_test_patterns = true;$/m);
+  const rendered = new Set(bundles.flatMap((b) => b.files.map((f) => f.path.replace(/^/, "/ROOT"))));
+  for (const o of overlay) assert.ok(!rendered.has(o.path), `${o.path} is a rendered file`);
 });
 
 test("daily quota per login: policyd-rate-limit on submission, state on disk, temporary refusal", async () => {

@@ -117,7 +117,6 @@ function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
       { template: "rspamd/actions.conf", path: `${root}/etc/rspamd/local.d/actions.conf` },
       { template: "rspamd/worker-proxy.inc", path: `${root}/etc/rspamd/local.d/worker-proxy.inc` },
       { template: "rspamd/logging.inc", path: `${root}/etc/rspamd/local.d/logging.inc` },
-      { template: "rspamd/options.inc", path: `${root}/etc/rspamd/local.d/options.inc` },
     ];
   }
   return [
