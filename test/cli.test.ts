@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,6 +108,5 @@ test("render with a bad spec or a bad address book changes nothing in the output
 test("schema/facteur.schema.json is the zod schema's JSON Schema, committed and in sync", () => {
   const committed = JSON.parse(readFileSync(join(ROOT, "schema/facteur.schema.json"), "utf8"));
   assert.deepEqual(committed, JSON.parse(JSON.stringify(specJsonSchema())), "run: npm run -s facteur -- schema --out schema/facteur.schema.json");
-  assert.ok(existsSync(join(ROOT, "schema/facteur.schema.json")));
   assert.deepEqual(committed.required, ["version", "operator", "domains", "relays", "smarthosts"]);
 });
