@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exampleText, exampleWith } from "./helpers/example.ts";
-import { specJsonSchema } from "../src/spec/jsonSchema.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = join(ROOT, "node_modules/.bin/tsx");
@@ -103,10 +102,4 @@ test("render with a bad spec or a bad address book changes nothing in the output
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
-
-test("schema/facteur.schema.json is the zod schema's JSON Schema, committed and in sync", () => {
-  const committed = JSON.parse(readFileSync(join(ROOT, "schema/facteur.schema.json"), "utf8"));
-  assert.deepEqual(committed, JSON.parse(JSON.stringify(specJsonSchema())), "run: npm run -s facteur -- schema --out schema/facteur.schema.json");
-  assert.deepEqual(committed.required, ["version", "operator", "domains", "relays", "smarthosts"]);
 });
