@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Mutation testing of the pure core (src/spec, src/model, src/plan, src/render) with StrykerJS
+# and its command runner: every mutant is run against the fast in-process tests listed in
+# test/support/mutation-suite.ts. Not part of npm test: it is CPU-heavy (about 1,400 mutants).
+# Runs at low priority; MUTATION_CONCURRENCY (default 1) test processes at a time.
+# The score is printed at the end and kept in reports/mutation/ (mutation.json, mutation.html);
+# Stryker exits non-zero below the break threshold of stryker.config.json (85%).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null
+exec nice -n "${MUTATION_NICE:-15}" node_modules/.bin/stryker run --concurrency "${MUTATION_CONCURRENCY:-1}" "$@"

@@ -1,0 +1,12 @@
+// What runs against each mutant of src/spec, src/model, src/plan and src/render in mutation
+// testing (scripts/mutation.sh, StrykerJS with its command runner): the fast, in-process tests
+// of the pure core, all in one process, so a mutant costs one start-up rather than one per file.
+// Not a *.test.ts file: npm test runs these files on their own.
+import "../spec-errors.test.ts";
+import "../aliases.test.ts";
+import "../plan.test.ts";
+import "../render.test.ts";
+import "../options.test.ts";
+import "../scenarios.test.ts";
+import "../schema.test.ts";
+import "../check-compare.test.ts";
