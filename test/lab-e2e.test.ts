@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { labUp, labDown, labStatus, formatStatus, type LabState } from "../src/lab/index.ts";
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, allMail, header, headersNamed, dkimResults, dkimverify, spfCheck,
-  signAsSender, queueOf, postfixLog, inHost, hostOf, type StoredMail,
+  signAsSender, queueOf, postfixLog, inHost, hostOf, LAB_WAIT_MS, type StoredMail,
 } from "../src/lab/testing.ts";
 import { namespacePids, sleep, waitFor } from "../src/lab/proc.ts";
 import { labStack } from "./support/labStacks.ts";
@@ -248,7 +248,7 @@ describe("lab: the example stack end to end", { skip }, () => {
     const rcpts = ["entreprise.tld", "monmagasin.tld", "relais.tld"].flatMap((d) => ["postmaster", "abuse", "hostmaster"].map((l) => `${l}@${d}`));
     await Promise.all(rcpts.map((r, i) => send(r, `${tok} ${r}`, { server: ip(i % 2 ? "mx2" : "mx1") })));
     for (const r of rcpts) {
-      const got = await waitForMail(lab, "ops@gestion.tld", `${tok} ${r}`, 1, 40_000);
+      const got = await waitForMail(lab, "ops@gestion.tld", `${tok} ${r}`);
       assert.equal(got.length, 1, `${r} did not reach ops@gestion.tld`);
     }
   });
@@ -273,7 +273,7 @@ describe("lab: the example stack end to end", { skip }, () => {
     const dkimPids = (await namespacePids(out1.ns)).filter((p) => existsSync(`/proc/${p}/comm`) && readFileSync(`/proc/${p}/comm`, "utf8").trim() === "opendkim");
     assert.ok(dkimPids.length > 0, "no opendkim process in out1");
     for (const p of dkimPids) process.kill(p, "SIGKILL");
-    assert.ok(await waitFor(async () => dkimPids.every((p) => !existsSync(`/proc/${p}`)), 10_000), "opendkim did not die");
+    assert.ok(await waitFor(async () => dkimPids.every((p) => !existsSync(`/proc/${p}`)), LAB_WAIT_MS), "opendkim did not die");
     assert.ok(existsSync(sock), "the socket file stays: a check for the file alone would say OpenDKIM listens");
     const r = spawnSync(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}src/cli/bin.ts`, "lab", "status", "--stack", STACK], { encoding: "utf8", timeout: 120_000 });
     assert.equal(r.status, 1, `lab status should exit 1:\n${r.stdout}${r.stderr}`);

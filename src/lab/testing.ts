@@ -7,6 +7,13 @@ import { run, sleep, waitFor, type RunResult } from "./proc.ts";
 import { spawnPolicyd } from "./hosts.ts";
 import type { LabState, LabHostInfo } from "./index.ts";
 
+/**
+ * How long a test waits for something that normally takes a second (mail to arrive, a daemon to
+ * stop or answer) before it fails. Generous on purpose: with several stacks coming up on a
+ * loaded 2-core machine, "a second" can become half a minute; a pass returns as soon as it can.
+ */
+export const LAB_WAIT_MS = 120_000;
+
 /** Why the lab cannot run here, or undefined when it can. */
 export function labSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return "the lab needs root (network namespaces); run as root";
@@ -24,7 +31,7 @@ export function hostOf(state: LabState, name: string): LabHostInfo {
 }
 
 /** Runs argv inside a lab host's namespace, resolving through the lab DNS. */
-export function inHost(state: LabState, host: string, argv: string[], input?: string, timeoutMs = 60_000): Promise<RunResult> {
+export function inHost(state: LabState, host: string, argv: string[], input?: string, timeoutMs = 2 * LAB_WAIT_MS): Promise<RunResult> {
   return run(argv, { ns: hostOf(state, host).ns, resolv: state.resolv, ...(input !== undefined ? { input } : {}), timeoutMs });
 }
 
@@ -35,7 +42,7 @@ export interface SwaksResult extends RunResult {
 
 /** swaks from an outside host (default: the outside sender). */
 export async function swaks(state: LabState, args: string[], opts: { from?: string; input?: string } = {}): Promise<SwaksResult> {
-  const r = await inHost(state, opts.from ?? "sender", ["swaks", "--timeout", "30", ...args], opts.input);
+  const r = await inHost(state, opts.from ?? "sender", ["swaks", "--timeout", String(LAB_WAIT_MS / 2000), ...args], opts.input);
   return { ...r, transcript: r.stdout + r.stderr };
 }
 
@@ -97,7 +104,7 @@ export function allMail(state: LabState): StoredMail[] {
 }
 
 /** Waits until `address` holds at least `count` messages whose Subject contains `token`. */
-export async function waitForMail(state: LabState, address: string, token: string, count = 1, timeoutMs = 30_000): Promise<StoredMail[]> {
+export async function waitForMail(state: LabState, address: string, token: string, count = 1, timeoutMs = LAB_WAIT_MS): Promise<StoredMail[]> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const got = mailbox(state, address).filter((m) => (header(m, "subject") ?? "").includes(token));
@@ -181,14 +188,14 @@ export async function restartPolicyd(state: LabState, host: string): Promise<{ o
       return false;
     }
   };
-  if (!(await waitFor(async () => !alive(oldPid), 10_000))) throw new Error(`${host}: policyd-rate-limit ${oldPid} did not stop`);
+  if (!(await waitFor(async () => !alive(oldPid), LAB_WAIT_MS))) throw new Error(`${host}: policyd-rate-limit ${oldPid} did not stop`);
   spawnPolicyd({ ns: h.ns, resolv: state.resolv, root: h.root, logDir: `${h.root}/var/log` }, yaml);
   let newPid = 0;
   const ok = await waitFor(async () => {
     if (!existsSync(pidfile) || !existsSync(sock)) return false;
     newPid = Number(readFileSync(pidfile, "utf8").trim());
     return newPid !== oldPid && alive(newPid);
-  }, 10_000);
+  }, LAB_WAIT_MS);
   if (!ok) throw new Error(`${host}: policyd-rate-limit did not come back (${yaml})`);
   return { oldPid, newPid };
 }
@@ -196,7 +203,7 @@ export async function restartPolicyd(state: LabState, host: string): Promise<{ o
 /** `postfix -c DIR stop|start` for a lab host, inside its namespace. */
 export async function postfixCtl(state: LabState, host: string, action: "stop" | "start"): Promise<RunResult & { retried?: string }> {
   const h = hostOf(state, host);
-  const go = () => run(["postfix", "-c", h.postfixDir, action], { ns: h.ns, resolv: state.resolv, timeoutMs: 60_000 });
+  const go = () => run(["postfix", "-c", h.postfixDir, action], { ns: h.ns, resolv: state.resolv });
   const r = await go();
   // Known Postfix 3.7 trap (also in production): after an abrupt stop left a half-written
   // incoming file, `postfix start` runs postsuper as the postfix user, which warns about it and
