@@ -8,6 +8,7 @@ import { fillSecrets } from "../src/render/bundle.ts";
 import { labRspamdOverlay } from "../src/lab/hosts.ts";
 import { EXAMPLE_ADDRESSES, examplePlan, exampleWith } from "./helpers/example.ts";
 import { matchTree } from "./helpers/snapshot.ts";
+import { bundleManifest } from "./helpers/bundles.ts";
 
 const { model, plan } = examplePlan();
 const bundles = renderStack(model, plan, { root: "" });
@@ -19,7 +20,10 @@ const file = (host: string, path: string) => {
 
 test("snapshot of every rendered file of the example stack", () => {
   // The whole tree: a file that stops being rendered leaves a stale golden file, which fails too.
-  matchTree(fileURLToPath(new URL("./__snapshots__/render", import.meta.url)), Object.fromEntries(bundles.flatMap((b) => b.files.map((f) => [`${b.host}${f.path}`, f.content]))));
+  matchTree(
+    fileURLToPath(new URL("./__snapshots__/render", import.meta.url)),
+    Object.fromEntries(bundles.flatMap((b) => [...b.files.map((f) => [`${b.host}${f.path}`, f.content]), [`${b.host}.bundle.json`, bundleManifest(b)]])),
+  );
   assert.deepEqual(
     bundles.map((b) => [b.host, b.files.length]),
     [

@@ -1,6 +1,8 @@
 // Scenario golden tests (kops style): each test/scenarios/<name>/ holds a stack file and the
 // tree facteur produces from it under expected/: the plan (plan.json), the tables a reviewer
-// reads (dns.txt, hosts.txt) and every rendered file of every host (hosts/<host>/etc/...).
+// reads (dns.txt, hosts.txt), every rendered file of every host (hosts/<host>/etc/...) and what
+// else each host's bundle tells its applier (bundles/<host>.json: modes, postmap, secrets by
+// name, DKIM key paths, SASL logins, TLS and sasldb paths).
 // A missing or stale golden file fails; UPDATE_SNAPSHOTS=1 npm test rewrites them for review.
 // Beside the golden tree, each scenario states the few facts it exists for, so a reviewer who
 // accepts a golden change by mistake still gets a failing test.
@@ -14,6 +16,7 @@ import { buildPlan, type Plan } from "../src/plan/plan.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { AddressBook } from "../src/plan/addresses.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "../src/cli/tables.ts";
+import { bundleManifest } from "./helpers/bundles.ts";
 import { matchTree } from "./helpers/snapshot.ts";
 
 const DIR = fileURLToPath(new URL("./scenarios/", import.meta.url));
@@ -43,7 +46,10 @@ function scenario(name: string): Scenario {
     "dns.txt": `${formatDnsTable(plan)}\n`,
     "hosts.txt": `${formatHostsTable(plan)}\n\n${formatPtrTable(plan)}\n`,
   };
-  for (const b of renderStack(model, plan, { root: "" })) for (const f of b.files) tree[`hosts/${b.host}${f.path}`] = f.content;
+  for (const b of renderStack(model, plan, { root: "" })) {
+    for (const f of b.files) tree[`hosts/${b.host}${f.path}`] = f.content;
+    tree[`bundles/${b.host}.json`] = bundleManifest(b);
+  }
   return { model, plan, tree };
 }
 
@@ -106,7 +112,7 @@ const STORIES: Record<string, (s: Scenario) => void> = {
   "dkim-rotation-2-switch": (s) => {
     const before = scenario("dkim-rotation-1-publish");
     const changed = Object.keys(s.tree).filter((f) => s.tree[f] !== before.tree[f]);
-    assert.deepEqual(changed, ["plan.json", "dns.txt", "hosts/out1/etc/opendkim/KeyTable"], "only the signer's key choice (and the records' reasons) change");
+    assert.deepEqual(changed, ["plan.json", "dns.txt", "hosts/out1/etc/opendkim/KeyTable", "bundles/out1.json"], "only the signer's key choice (and the records' reasons) change");
     assert.deepEqual(s.plan.dns.map((r) => r.content), before.plan.dns.map((r) => r.content), "no DNS content changes while switching");
     assert.match(get(s, "hosts/out1/etc/opendkim/KeyTable"), /^entreprise\.tld entreprise\.tld:e2026b:/m);
   },
