@@ -122,7 +122,7 @@ export function dnsRecords(
       name: `_dmarc.${d.name}`,
       type: "TXT",
       content: ["v=DMARC1", `p=${dm.policy}`, ...(dm.pct !== 100 ? [`pct=${dm.pct}`] : []), ...(dm.rua ? [`rua=mailto:${dm.rua}`] : []), "adkim=r", "aspf=r"].join("; "),
-      reason: `DMARC policy for ${d.name}: receivers ${dm.policy === "none" ? "only report" : `${dm.policy} mail`} that fails SPF and DKIM alignment`,
+      reason: `DMARC policy for ${d.name}: receivers ${dm.policy === "none" ? "only report" : dm.policy} mail that fails SPF and DKIM alignment`,
     });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -10,3 +10,6 @@ import "../options.test.ts";
 import "../scenarios.test.ts";
 import "../schema.test.ts";
 import "../check-compare.test.ts";
+import "../spec-rules.test.ts";
+import "../model-plan.test.ts";
+import "../render-bundle.test.ts";
