@@ -3,7 +3,7 @@
 // protection on the relays (DNSBL via postscreen, error limit, no callouts) and the spam lane.
 // Two stacks run side by side, both derived from the example by text replacement (written under
 // the lab root; the example is untouched):
-//   policy      quota 5, a second submission user, no default pacing, smit.tld paced at 2 s,
+//   policy      quota 5, a second submission user, no default pacing, smit.tld paced at 3 s,
 //               out3 (drained), hardErrorLimit 5, the spammer listed on bl.lab.tld;
 //   policy-fai  out1 and out2 drained: the relays send through the external relay smtp.fai.tld:587.
 // Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
@@ -29,7 +29,7 @@ if (skip) console.log(`# lab policy skipped: ${skip}`);
 
 const EXAMPLE = readFileSync(fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url)), "utf8");
 const SPAMMER = "203.0.113.66";
-const PACE = 2; // seconds between deliveries to smit.tld in the policy stack
+const PACE = 3; // seconds between deliveries to smit.tld in the policy stack
 const run = `${process.pid}-${Date.now() % 100000}`;
 const token = (what: string) => `${what}-${run}`;
 
@@ -134,7 +134,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     assert.equal(mailbox(lab, "tom@smit.tld").filter((m) => /quota[67]-/.test(header(m, "subject") ?? "")).length, 0);
   });
 
-  it(`pacing: 4 messages to smit.tld (rateDelay ${PACE}s) reach the sink at least 3 x ${PACE}s apart end to end`, async () => {
+  it(`pacing: 4 messages to smit.tld (rateDelay ${PACE}s) reach the sink a pace apart end to end (give or take half a pace of the sink's own queueing)`, async () => {
     const main = readFileSync(`${hostOf(lab, "out1").postfixDir}/main.cf`, "utf8");
     assert.match(main, /^default_destination_rate_delay = 0s$/m);
     assert.match(main, new RegExp(`^pace\\S*_destination_rate_delay = ${PACE}s$`, "m"));
@@ -148,8 +148,13 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     // The sink names each file by its delivery time (date +%s.%N).
     const times = got.map((m) => Number(m.file.split("/").pop()!.split(".").slice(0, 2).join("."))).sort((a, b) => a - b);
     const span = times[3]! - times[0]!;
-    assert.ok(span >= 3 * PACE - 0.2, `4 deliveries within ${span.toFixed(2)} s`);
-    for (let i = 1; i < 4; i++) assert.ok(times[i]! - times[i - 1]! >= PACE - 0.2, `gap ${i}: ${(times[i]! - times[i - 1]!).toFixed(2)} s`);
+    // out1 starts each delivery a pace after the last; the sink stamps a message after its own
+    // queue, whose latency varies (more on a loaded machine). Unpaced, all four would arrive
+    // within a fraction of a second: half a pace of tolerance tells the two apart, never flakes.
+    const slack = PACE / 2;
+    console.log(`# pacing: gaps at the sink ${times.slice(1).map((t, i) => (t - times[i]!).toFixed(2)).join(", ")} s (pace ${PACE} s)`);
+    assert.ok(span >= 3 * PACE - slack, `4 deliveries within ${span.toFixed(2)} s`);
+    for (let i = 1; i < 4; i++) assert.ok(times[i]! - times[i - 1]! >= PACE - slack, `gap ${i}: ${(times[i]! - times[i - 1]!).toFixed(2)} s`);
   });
 
   it("inbound: a DNSBL-listed client is refused by postscreen (5xx, no bounce), an unlisted one passes", async () => {
