@@ -324,6 +324,8 @@ export function formatStatus(st: LabStatus): string {
   const out: string[] = [];
   if (!st.state) {
     out.push(`facteur lab: stack ${st.stack} is DOWN: ${st.namespaces.length} namespaces but no state (its bring-up did not finish); take it down and up again`);
+  } else if (!st.probes.length) {
+    out.push(`facteur lab: stack ${st.stack} is DOWN: its state names no daemon to ask (brought up by an older facteur); take it down and up again`);
   } else {
     const down = st.probes.filter((p) => !p.ok);
     out.push(
