@@ -74,14 +74,17 @@ def recvn(s, n):
         b += c
     return b
 
-def line(s):
+def until(s, end, step=1):
     b = b''
-    while not b.endswith(b'\n'):
-        c = s.recv(1)
+    while not b.endswith(end):
+        c = s.recv(step)
         if not c:
             break
         b += c
     return b.decode('utf-8', 'replace').strip()
+
+def line(s):
+    return until(s, b'\n')
 
 def smtp(c):
     s = socket.create_connection((c['address'], c['port']), timeout=each)
@@ -126,13 +129,7 @@ def policy(c):
     s = connect(c['socket'])
     try:
         s.sendall(b'request=smtpd_access_policy\nprotocol_state=VRFY\nprotocol_name=SMTP\n\n')
-        b = b''
-        while not b.endswith(b'\n\n'):
-            x = s.recv(1024)
-            if not x:
-                break
-            b += x
-        l = b.decode('utf-8', 'replace').strip()
+        l = until(s, b'\n\n', 1024)
         return l.startswith('action='), 'policy answered: ' + l if l else 'no answer to a policy request'
     finally:
         s.close()
