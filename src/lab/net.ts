@@ -28,33 +28,43 @@ async function ipBatch(ns: string | undefined, lines: string[], what: string): P
   await must(what, argv, { input: lines.join("\n") + "\n" });
 }
 
-/** Creates the switch namespace and bridge, then every host namespace with its addresses. */
+/**
+ * Creates the switch namespace and bridge, then every host namespace with its addresses. A
+ * handful of `ip -batch` processes, not a few per host: on a loaded machine each process start
+ * waits for a CPU, and this used to take half a minute there.
+ */
 export async function createNetwork(switchNs: string, hosts: NetHost[]): Promise<void> {
-  await must("create switch namespace", ["ip", "netns", "add", switchNs]);
+  await ipBatch(undefined, [`netns add ${switchNs}`, ...hosts.map((h) => `netns add ${h.ns}`)], "create namespaces");
   await must("switch sysctl", ["ip", "netns", "exec", switchNs, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-  await ipBatch(switchNs, ["link add br0 type bridge", "link set br0 up", "link set lo up"], `bridge in ${switchNs}`);
-  for (const [i, h] of hosts.entries()) {
-    await must(`create namespace ${h.ns}`, ["ip", "netns", "add", h.ns]);
-    const veth = `v${i}`;
-    // Created inside the switch namespace, the host end is then moved to its namespace.
-    await ipBatch(
-      switchNs,
-      [`link add ${veth} type veth peer name eth0 netns ${h.ns}`, `link set ${veth} master br0`, `link set ${veth} up`],
-      `veth for ${h.ns}`,
-    );
-    const lines = ["link set lo up", "link set eth0 up"];
-    for (const a of h.ipv4) lines.push(`addr add ${a}/24 dev eth0`);
-    for (const a of h.ipv6) lines.push(`addr add ${a}/64 dev eth0 nodad`);
-    // Both lab subnets are on the same bridge: reach the other one on-link, and nothing else.
-    const own4 = new Set(h.ipv4.map((a) => a.split(".").slice(0, 3).join(".")));
-    for (const net of LAB_V4_NETS) if (!own4.has(net.split(".").slice(0, 3).join("."))) lines.push(`route add ${net} dev eth0`);
-    const own6 = new Set(h.ipv6.map((a) => a.split(":").slice(0, 3).join(":")));
-    for (const net of LAB_V6_NETS) if (!own6.has(net.split(":").slice(0, 3).join(":"))) lines.push(`route add ${net} dev eth0`);
-    await ipBatch(h.ns, lines, `addresses of ${h.ns}`);
-  }
+  // Each veth is created inside the switch namespace; its host end moves to the host's namespace as eth0.
+  await ipBatch(
+    switchNs,
+    [
+      "link add br0 type bridge",
+      "link set br0 up",
+      "link set lo up",
+      ...hosts.flatMap((h, i) => [`link add v${i} type veth peer name eth0 netns ${h.ns}`, `link set v${i} master br0`, `link set v${i} up`]),
+    ],
+    `bridge and veths in ${switchNs}`,
+  );
+  await Promise.all(
+    hosts.map((h) => {
+      const lines = ["link set lo up", "link set eth0 up"];
+      for (const a of h.ipv4) lines.push(`addr add ${a}/24 dev eth0`);
+      for (const a of h.ipv6) lines.push(`addr add ${a}/64 dev eth0 nodad`);
+      // Both lab subnets are on the same bridge: reach the other one on-link, and nothing else.
+      const own4 = new Set(h.ipv4.map((a) => a.split(".").slice(0, 3).join(".")));
+      for (const net of LAB_V4_NETS) if (!own4.has(net.split(".").slice(0, 3).join("."))) lines.push(`route add ${net} dev eth0`);
+      const own6 = new Set(h.ipv6.map((a) => a.split(":").slice(0, 3).join(":")));
+      for (const net of LAB_V6_NETS) if (!own6.has(net.split(":").slice(0, 3).join(":"))) lines.push(`route add ${net} dev eth0`);
+      return ipBatch(h.ns, lines, `addresses of ${h.ns}`);
+    }),
+  );
 }
 
 /** Deletes namespaces (their processes must be gone first). */
 export async function deleteNamespaces(names: string[]): Promise<void> {
-  for (const n of names) await run(["ip", "netns", "delete", n]);
+  if (!names.length) return;
+  // One process; -force goes on past a namespace that is already gone.
+  await run(["ip", "-force", "-batch", "-"], { input: names.map((n) => `netns delete ${n}`).join("\n") + "\n" });
 }

@@ -219,6 +219,57 @@ export async function postfixCtl(state: LabState, host: string, action: "stop" |
   return r;
 }
 
+const SESSIONS_PY = `
+import json, smtplib, sys
+server, helo, sessions = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+out = []
+for x in sessions:
+    t = []
+    s = None
+    try:
+        s = smtplib.SMTP(timeout=60)
+        code, msg = s.connect(server, 25)
+        t.append(['', code, msg.decode('utf-8', 'replace')])
+        # Sent exactly as written (docmd, not mail()/rcpt(), which would re-quote the address).
+        for cmd in ['EHLO ' + helo, 'MAIL FROM:<%s>' % x['from'], 'RCPT TO:<%s>' % x['rcpt']]:
+            code, msg = s.docmd(cmd)
+            t.append([cmd, code, msg.decode('utf-8', 'replace')])
+            if code >= 400:
+                break
+        else:
+            code, msg = s.docmd('DATA')
+            t.append(['DATA', code, msg.decode('utf-8', 'replace')])
+            if code == 354:
+                s.send(('Subject: %s\\r\\n\\r\\nfacteur lab\\r\\n.\\r\\n' % x['subject']).encode())
+                code, msg = s.getreply()
+                t.append(['.', code, msg.decode('utf-8', 'replace')])
+        s.docmd('QUIT')
+    except Exception as e:
+        t.append(['ERROR', 0, repr(e)])
+    finally:
+        if s is not None:
+            s.close()
+    out.append(t)
+print(json.dumps(out))
+`;
+
+/** One SMTP transaction per session, from an outside host: [command, reply code, reply text] each, the connection first (command ""). */
+export type SmtpTranscript = [string, number, string][];
+
+/**
+ * Many short SMTP transactions (EHLO, MAIL FROM, RCPT TO, and DATA only when RCPT was accepted)
+ * from one process, addresses sent exactly as written: what a battery of address tricks needs,
+ * without a swaks process per trick.
+ */
+export async function smtpSessions(
+  state: LabState,
+  o: { server: string; helo: string; sessions: { from: string; rcpt: string; subject: string }[]; host?: string },
+): Promise<SmtpTranscript[]> {
+  const r = await inHost(state, o.host ?? "sender", ["/usr/bin/python3", "-c", SESSIONS_PY, o.server, o.helo, JSON.stringify(o.sessions)]);
+  if (r.code !== 0) throw new Error(`SMTP sessions to ${o.server} failed to run: ${r.stderr}`);
+  return JSON.parse(r.stdout) as SmtpTranscript[];
+}
+
 const BATCH_PY = `
 import smtplib, sys, threading
 server, sender, rcpt, prefix, n, sessions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
