@@ -8,4 +8,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null
-exec nice -n "${MUTATION_NICE:-15}" node_modules/.bin/stryker run --concurrency "${MUTATION_CONCURRENCY:-1}" "$@"
+exec nice -n "${MUTATION_NICE:-10}" node_modules/.bin/stryker run --concurrency "${MUTATION_CONCURRENCY:-1}" "$@"
