@@ -63,6 +63,7 @@ test("defaults: what an operator gets for every option left out", () => {
   assert.deepEqual(m.domains[0]!.aliases.map((a) => a.address), ["abuse@a.tld", "hostmaster@a.tld", "postmaster@a.tld", "x@a.tld"], "sorted by address");
   const p = buildPlan(m);
   assert.equal(p.dns.find((r) => r.id === "a:mx1")!.content, "<mx1.ipv4>");
+  assert.equal(p.dns.find((r) => r.id === "spf-pool")!.content, "v=spf1 ip4:<out1.ipv4> ip6:<out1.ipv6> -all", "an external relay without spfInclude adds no term");
   assert.deepEqual(p.dns.filter((r) => r.id.startsWith("mx:a.tld:")).map((r) => `${r.priority} ${r.content}`), ["50 mx-a.fai.tld", "20 mx-b.fai.tld", "50 mx-z.fai.tld", "10 mx1.relais.tld", "10 mx2.relais.tld"], "one per relay and backup MX, by id");
   assert.equal(p.dns.find((r) => r.id === "dkim:relais.tld:f2026a")!.reason, "DKIM key f2026a, kept published while signatures made with it may still be checked");
   assert.ok(p.dns.every((r) => r.ttl === 3600));
@@ -132,7 +133,7 @@ test("addresses: canonical forms, reversed labels and PTR names for both familie
   assert.equal(ptrName("203.0.113.66"), "66.113.0.203.in-addr.arpa");
   assert.match(ptrName("2001:db8::1"), /\.8\.b\.d\.0\.1\.0\.0\.2\.ip6\.arpa$/);
   assert.equal(reverseName("<mx1.ipv6>"), undefined);
-  assert.ok(isPlaceholder("<mx1.ipv4>") && !isPlaceholder("mx1.ipv4>") && !isPlaceholder("<mx1.ipv4") && !isPlaceholder("x<a>"));
+  assert.ok(isPlaceholder("<mx1.ipv4>") && !isPlaceholder("mx1.ipv4>") && !isPlaceholder("<mx1.ipv4") && !isPlaceholder("x<a>") && !isPlaceholder("<a>b"));
   assert.equal(expandIpv6("2001:db8::"), "2001:0db8:0000:0000:0000:0000:0000:0000");
   assert.equal(expandIpv6("::1"), "0000:0000:0000:0000:0000:0000:0000:0001");
   assert.equal(expandIpv6("2001:db8:1:2:3:4:5:6"), "2001:0db8:0001:0002:0003:0004:0005:0006");
@@ -151,6 +152,8 @@ test("address books: a YAML book, a whole `pulumi stack output --json`, and thei
   assert.throws(() => parseAddressBook("mx1: [\n", "a.yaml", model), /a\.yaml:\d+:\d+: YAML: /);
   // A host named "addresses" is a book entry, not a stack output.
   assert.throws(() => parseAddressBook("addresses: { ipv4: 198.51.100.11 }\n", "a.yaml", model), /addresses: unknown host addresses/);
+  assert.throws(() => parseAddressBook("addresses: { ipv6: '2001:db8::1' }\n", "a.yaml", model), /addresses: unknown host addresses/);
+  assert.throws(() => parseAddressBook("addresses: none\n", "a.yaml", model), (e: unknown) => e instanceof SpecError && /^a\.yaml:1:12: addresses: expected object, got string/.test(e.message));
   const dir = mkdtempSync(join(tmpdir(), "facteur-book-"));
   try {
     writeFileSync(join(dir, "b.yaml"), "mx2: { ipv4: 198.51.100.12 }\n");

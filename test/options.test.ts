@@ -58,5 +58,16 @@ test("an empty relays map is refused: mail for our domains would have no MX host
     (e: unknown) => e instanceof SpecError && /^stacks\/example\.facteur\.yaml:\d+:\d+: relays: at least one relay \(MX host\) is needed$/m.test(e.message),
   );
   // And a domain's own empty relays list.
-  assert.throws(() => parseSpec(exampleWith("      contact: john-doe@monmagasin.tld", "      contact: john-doe@monmagasin.tld\n    relays: []"), "x.yaml"), /domain monmagasin\.tld has no relay: it needs at least one MX host/);
+  assert.throws(
+    () => parseSpec(exampleWith("      contact: john-doe@monmagasin.tld", "      contact: john-doe@monmagasin.tld\n    relays: []"), "x.yaml"),
+    /^SpecError: x\.yaml:28:13: domains\."monmagasin\.tld"\.relays: domain monmagasin\.tld has no relay: it needs at least one MX host$/,
+  );
+});
+
+test("the operator's key is the catch-all and signs last, wherever the operator domain sorts", () => {
+  // "aaa-relais.tld" sorts before every mail domain; OpenDKIM's SigningTable is first-match.
+  const p = examplePlan(exampleWith("  domain: relais.tld", "  domain: aaa-relais.tld"));
+  assert.deepEqual(p.model.domains.map((d) => d.name), ["aaa-relais.tld", "entreprise.tld", "monmagasin.tld"]);
+  assert.equal(fileOf(p, "out1", "/etc/opendkim/SigningTable"), "*@entreprise.tld entreprise.tld\n*@monmagasin.tld monmagasin.tld\n* aaa-relais.tld\n");
+  assert.match(fileOf(p, "out1", "/etc/opendkim/KeyTable"), /\naaa-relais\.tld aaa-relais\.tld:f2026a:\/etc\/opendkim\/keys\/aaa-relais\.tld\/f2026a\.private\n$/);
 });

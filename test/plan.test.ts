@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { examplePlan, exampleWith } from "./helpers/example.ts";
 import { reverseName, expandIpv6 } from "../src/plan/addresses.ts";
-import { quoteTxt } from "../src/plan/dns.ts";
+import { quoteTxt, txtStrings } from "../src/plan/dns.ts";
 
 const rec = (plan: ReturnType<typeof examplePlan>["plan"], id: string) => {
   const r = plan.dns.find((d) => d.id === id);
@@ -109,4 +109,8 @@ test("long TXT data (a 2048-bit DKIM key) is split into quoted strings of at mos
   const parts = [...quoted.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
   assert.deepEqual(parts.map((p) => p.length), [255, key.length - 255]);
   assert.equal(parts.join(""), key);
+  assert.equal(quoted, `"${key.slice(0, 255)}" "${key.slice(255)}"`);
+  assert.deepEqual(txtStrings("B".repeat(255)), ["B".repeat(255)], "exactly 255 bytes is one string");
+  assert.equal(quoteTxt(""), '""');
+  assert.equal(quoteTxt('say "hi" \\o/'), '"say \\"hi\\" \\\\o/"');
 });

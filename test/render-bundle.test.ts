@@ -46,3 +46,12 @@ test("secret references: found once each, sorted; filled everywhere they appear;
   assert.equal(fillSecrets("no refs", {}, "x"), "no refs");
   assert.equal(fillSecrets(secretRef("e"), { e: "" }, "x"), "", "an empty secret is a value, not a missing one");
 });
+
+test("without a root, paths are the host's own; placeholders of unknown addresses stay as written (no HTML escaping)", () => {
+  const { model, plan } = examplePlan(undefined, {});
+  const bundles = renderStack(model, plan);
+  assert.ok(bundles.every((b) => b.files.every((f) => f.path.startsWith("/etc/"))));
+  const clients = bundles.find((b) => b.host === "out1")!.files.find((f) => f.path === "/etc/postfix/relay_clients")!.content;
+  assert.match(clients, /^<mx1\.ipv4>\/32 OK\n<mx1\.ipv6>\/128 OK$/m);
+  assert.match(bundles.find((b) => b.host === "mx1")!.files.find((f) => f.path === "/etc/postfix/sasl_passwd")!.content, /^\[smtp\.fai\.tld\]:587 relais@fai\.tld:\$\{secret:faiRelayPassword\}$/m);
+});

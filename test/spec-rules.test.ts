@@ -44,6 +44,10 @@ const cases: [string, string, string, RegExp][] = [
   ["a backup MX that is not a domain", "{ host: mx-backup.fai.tld, priority: 50 }", "{ host: 'mx backup', priority: 50 }", /backupMx\[0\]\.host: expected a lower-case domain name/],
   ["no mail domain", "domains:\n  entreprise.tld:", "domains: {}\nxdomains:\n  entreprise.tld:", /^s\.yaml:12:10: domains: at least one mail domain is needed$/m],
   ["no smarthost", "smarthosts:\n  out1", "smarthosts: {}\nx:\n  out1", /^s\.yaml:38:13: smarthosts: at least one smarthost is needed: relays never send directly$/m],
+  ["a DMARC policy that does not exist", "      policy: quarantine\n", "      policy: reject2\n", /^s\.yaml:22:15: domains\."entreprise\.tld"\.dmarc\.policy: expected one of "none", "quarantine", "reject"$/],
+  ["an alias target that is neither an address nor a list", "john-doe: john@doe.tld", "john-doe: 42", /^s\.yaml:15:17: domains\."entreprise\.tld"\.aliases\.john-doe: does not match any accepted form$/],
+  ["an unknown active domain selector, naming every listed one", "selectors: [e2026a]", "selectors: [e2026a, e2026b]\n      active: e2026c", /^s\.yaml:21:15: domains\."entreprise\.tld"\.dkim\.active: unknown selector e2026c; listed: e2026a, e2026b$/],
+  ["an unknown active operator selector, naming every listed one", "selectors: [f2026a]", "selectors: [f2026a, f2026b]\n    active: f2026z", /^s\.yaml:10:13: operator\.dkim\.active: unknown selector f2026z; listed: f2026a, f2026b$/],
   // How zod's findings read.
   ["a missing required key", "  domain: relais.tld\n", "", /^s\.yaml:6:3: operator\.domain: missing: expected string$/],
   ["a list where a number goes", "mxPriority: 20", "mxPriority: [20]", /relays\.mx2\.mxPriority: expected number, got array$/],
@@ -78,6 +82,37 @@ test("accepted: a role mailbox that is an alias in our domains, a role address a
   assert.equal(spec.domains["entreprise.tld"]!.aliases.webmaster, "postmaster@entreprise.tld");
 });
 
+test("a spec that is not a mapping is refused where its content starts", () => {
+  assert.equal(refusal("# a comment\n\nhello\n"), "s.yaml:3:1: expected object, got string");
+});
+
+test("alias loops: each cycle reported once, at its first alias, without the aliases that lead into it", () => {
+  const m = refusal(
+    exampleWith(
+      "      contact: john-doe@monmagasin.tld",
+      "      contact: a@monmagasin.tld\n      a: b@monmagasin.tld\n      b: c@monmagasin.tld\n      c: a@monmagasin.tld\n      d: e@monmagasin.tld\n      e: d@monmagasin.tld",
+    ),
+  );
+  assert.deepEqual(
+    m.split("\n").map((l) => l.replace(/^s\.yaml:\d+:\d+: /, "")),
+    [
+      'domains."monmagasin.tld".aliases.a: alias loop: a@monmagasin.tld -> b@monmagasin.tld -> c@monmagasin.tld -> a@monmagasin.tld',
+      'domains."monmagasin.tld".aliases.d: alias loop: d@monmagasin.tld -> e@monmagasin.tld -> d@monmagasin.tld',
+    ],
+  );
+});
+
+test("SPF: exactly 10 DNS lookups is accepted, 11 refused; only external relays' includes count for the pool", () => {
+  // Pool: include:_spf.fai.tld (1) + the domain's include of the pool (1); an external relay without spfInclude adds nothing.
+  const withExtra = (n: number) =>
+    exampleWith("    dkim:\n      selectors: [m2026a]", `    dkim:\n      selectors: [m2026a]\n    spf:\n      extra: [${Array.from({ length: n }, (_, i) => `include:x${i}.tld`).join(", ")}]`).replace(
+      "  fai:\n",
+      "  other:\n    kind: external\n    host: smtp.other.tld\n  fai:\n",
+    );
+  assert.ok(parseSpec(withExtra(8), "s.yaml"));
+  assert.match(refusal(withExtra(9)), /domains\."monmagasin\.tld"\.spf\.extra: SPF for monmagasin\.tld needs 11 DNS lookups \(pool 2, extra 9\)/);
+});
+
 test("a problem of a missing list item points at its parent; problems keep file order", () => {
   const m = refusal(exampleWith("mxPriority: 20", "mxPriority: -5").replace("version: 1", "version: 2"));
   assert.deepEqual(m.split("\n").map((l) => l.split(": ")[0]), ["s.yaml:3:10", "s.yaml:33:56"]);
@@ -88,7 +123,10 @@ test("paths read as in YAML: dotted names, quoted keys with dots, [index], (root
   assert.equal(formatPath(["domains", "entreprise.tld", "aliases", "secretariat", 1]), 'domains."entreprise.tld".aliases.secretariat[1]');
   assert.equal(formatPath(["smarthosts", "out-1", "drain"]), "smarthosts.out-1.drain");
   assert.equal(formatPath(["_x", "9lives"]), '_x."9lives"');
-  assert.equal(new SpecError("f.yaml", [{ path: [], message: "whole file" }]).message, "f.yaml:1:1: whole file");
+  assert.equal(formatPath(["entreprise.tld", "aliases"]), '"entreprise.tld".aliases');
+  const e = new SpecError("f.yaml", [{ path: [], message: "whole file" }]);
+  assert.equal(e.message, "f.yaml:1:1: whole file");
+  assert.equal(e.name, "SpecError");
 });
 
 test("reading: a missing spec file is a spec problem naming it; stacks live in <dir>/<stack>.facteur.yaml", () => {

@@ -21,7 +21,8 @@ function makeEngine() {
   const hb = Handlebars.create();
   hb.registerHelper("join", (list: unknown[], sep: string) => list.join(typeof sep === "string" ? sep : " "));
   hb.registerHelper("secret", (name: string) => secretRef(name));
-  hb.registerHelper("cidr", (address: string) => (address.includes(":") ? `${address}/128` : `${address}/32`));
+  // A placeholder (<mx1.ipv6>, in a review render before addresses exist) says its family in its name.
+  hb.registerHelper("cidr", (address: string) => (address.includes(":") || address.endsWith(".ipv6>") ? `${address}/128` : `${address}/32`));
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   for (const dir of readdirSync(TEMPLATES)) {
     for (const file of readdirSync(join(TEMPLATES, dir))) {
