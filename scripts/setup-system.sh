@@ -8,7 +8,7 @@ PACKAGES=(
   policyd-rate-limit rspamd
   sasl2-bin libsasl2-modules
   swaks libnet-ssleay-perl libauthen-sasl-perl python3-dkim python3-spf python3-dnspython
-  iproute2 procps psmisc openssl ca-certificates
+  iproute2 nftables procps psmisc openssl ca-certificates
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
