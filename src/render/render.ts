@@ -7,6 +7,7 @@ import { join } from "node:path";
 import Handlebars from "handlebars";
 import type { Model } from "../model/model.ts";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
+import { hostCidr } from "../plan/addresses.ts";
 import { secretRef, secretRefsIn, type BundleFile, type HostBundle } from "./bundle.ts";
 
 export interface RenderOptions {
@@ -21,7 +22,7 @@ function makeEngine() {
   const hb = Handlebars.create();
   hb.registerHelper("join", (list: unknown[], sep: string) => list.join(typeof sep === "string" ? sep : " "));
   hb.registerHelper("secret", (name: string) => secretRef(name));
-  hb.registerHelper("cidr", (address: string) => (address.includes(":") ? `${address}/128` : `${address}/32`));
+  hb.registerHelper("cidr", (address: string) => hostCidr(address));
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   for (const dir of readdirSync(TEMPLATES)) {
     for (const file of readdirSync(join(TEMPLATES, dir))) {
