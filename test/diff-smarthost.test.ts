@@ -27,8 +27,8 @@ before(() => {
   sh(["config", "user.name", "test"]);
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const spec = readFileSync(join(dir, SPEC), "utf8");
-  assert.ok(spec.includes("  out2: { kind: own, location: hel1, serverType: cx22 }\n"));
-  writeFileSync(join(dir, SPEC), spec.replace("  out2: { kind: own, location: hel1, serverType: cx22 }\n", "$&  out3: { kind: own, location: nbg1, serverType: cx22 }\n"));
+  assert.ok(spec.includes("  out2: { kind: own, location: hel1, serverType: cx23 }\n"));
+  writeFileSync(join(dir, SPEC), spec.replace("  out2: { kind: own, location: hel1, serverType: cx23 }\n", "$&  out3: { kind: own, location: nbg1, serverType: cx23 }\n"));
   sh(["commit", "--quiet", "-am", "add smarthost out3"]);
 });
 after(() => {
@@ -44,7 +44,7 @@ test("adding a smarthost: exactly its records, the pool SPF, its PTRs and files;
   assert.match(md, /\| ➕ added \| `pool-mx:out3` \| `pool\.relais\.tld 3600 MX 10 out3\.relais\.tld` \| clean outbound pool member out3/);
   assert.match(md, /- ➕ `ptr:out3:ipv4`: `<out3\.ipv4> PTR out3\.relais\.tld`/);
   assert.match(md, /- ➕ `ptr:out3:ipv6`/);
-  assert.match(md, /- ➕ \*\*out3\*\*: new smarthost \(clean lane\) `out3\.relais\.tld`, cx22 in nbg1/);
+  assert.match(md, /- ➕ \*\*out3\*\*: new smarthost \(clean lane\) `out3\.relais\.tld`, cx23 in nbg1/);
   assert.match(md, /<summary>New host <b>out3<\/b>: \d+ new files \(.*\/etc\/postfix\/main\.cf/);
   const fileHeads = [...md.matchAll(/^#### (\w+): `([^`]+)`/gm)].map((m) => m[1]);
   assert.ok(fileHeads.length > 5);
@@ -60,7 +60,7 @@ test("adding a smarthost: exactly its records, the pool SPF, its PTRs and files;
 test("HEAD_REF defaults to the working tree; no change says so", { timeout: 60000 }, async () => {
   assert.match(await runDiff(["--stack", "example", "--repo", dir, "HEAD"]), /No change to DNS records, PTRs, hosts or rendered configuration/);
   const spec = readFileSync(join(dir, SPEC), "utf8");
-  writeFileSync(join(dir, SPEC), spec.replace("  out3: { kind: own, location: nbg1, serverType: cx22 }\n", "  out3: { kind: own, location: nbg1, serverType: cx22, drain: true }\n"));
+  writeFileSync(join(dir, SPEC), spec.replace("  out3: { kind: own, location: nbg1, serverType: cx23 }\n", "  out3: { kind: own, location: nbg1, serverType: cx23, drain: true }\n"));
   try {
     const md = await runDiff(["--stack", "example", "--repo", dir, "HEAD"]);
     assert.match(md, /working tree/);

@@ -104,8 +104,8 @@ test("spec error: draining every smarthost is refused", () => {
     "  fai:\n    kind: external",
     "  fai:\n    drain: true\n    kind: external",
   )
-    .replace("out1: { kind: own, location: fsn1, serverType: cx22 }", "out1: { kind: own, location: fsn1, serverType: cx22, drain: true }")
-    .replace("out2: { kind: own, location: hel1, serverType: cx22 }", "out2: { kind: own, location: hel1, serverType: cx22, drain: true }");
+    .replace("out1: { kind: own, location: fsn1, serverType: cx23 }", "out1: { kind: own, location: fsn1, serverType: cx23, drain: true }")
+    .replace("out2: { kind: own, location: hel1, serverType: cx23 }", "out2: { kind: own, location: hel1, serverType: cx23, drain: true }");
   assert.equal(errorOf(text), `${FILE}:39:3: smarthosts: every clean-lane smarthost is drained: outbound mail would have nowhere to go`);
 });
 

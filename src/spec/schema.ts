@@ -68,7 +68,7 @@ const mailDomain = z
 
 const ownServer = z.object({
   location: z.string().min(1).describe("Hetzner location, e.g. fsn1, nbg1, hel1"),
-  serverType: z.string().min(1).describe("Hetzner server type, e.g. cx22"),
+  serverType: z.string().min(1).describe("Hetzner server type, e.g. cx23 or cpx22 (cx22 and the cpx11 family are deprecated); see src/plan/serverTypes.ts"),
 });
 
 const relay = ownServer
