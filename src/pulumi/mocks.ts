@@ -194,13 +194,15 @@ export interface RunOptions extends MockWorld {
   secrets?: Record<string, string>;
   /** Run as `pulumi preview` (unknown values stay unknown). */
   preview?: boolean;
+  /** Mocks to record into (default: new ones): lets a caller see what a failed run declared. */
+  mocks?: StrictMocks;
 }
 
 const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => (resolve(v), v)));
 
 /** Deploys `spec` under strict mocks in this process, as `pulumi up` would run src/pulumi/index.ts. */
 export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<ProgramRun> {
-  const m = strictMocks(opts);
+  const m = opts.mocks ?? strictMocks(opts);
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.config ?? {})) config[`facteur:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   for (const [k, v] of Object.entries(opts.secrets ?? {})) config[`facteur:${k}`] = v;

@@ -64,31 +64,30 @@ export function describeExisting(r: ExistingRecord): string {
 
 /**
  * The foreign records of one zone that clash with the plan's records in it, each paired with
- * the planned record it could be adopted into (same name, same kind; A with A, AAAA with AAAA),
- * in a stable order. A CNAME at a planned name can never coexist and has no counterpart.
+ * the planned record it could be adopted into: same name, same kind (A with A, AAAA with
+ * AAAA), in priority order for MX (the old primary becomes the new primary). A CNAME at a
+ * planned name can never coexist and has no counterpart; neither has a second SPF record.
  */
 export function zoneConflicts(zone: string, planned: DnsRecord[], existing: ExistingRecord[]): Conflict[] {
   const mine = planned.filter((r) => r.zone === zone);
-  const ours = new Set(mine.map((r) => recordComment(r.id)));
   const plannedNames = new Set(mine.map((r) => norm(r.name)));
-  const foreign = existing.filter((e) => !(e.comment && (ours.has(e.comment) || e.comment.startsWith("facteur "))));
-  const out: Conflict[] = [];
-  const taken = new Set<string>();
-  const sorted = [...foreign].sort((a, b) => (norm(a.name) + a.type + a.content < norm(b.name) + b.type + b.content ? -1 : 1));
-  for (const e of sorted) {
+  const foreign = existing.filter((e) => !e.comment?.startsWith("facteur "));
+  const byPriority = <T extends { priority?: number }>(key: (t: T) => string) => (a: T, b: T) => (a.priority ?? 0) - (b.priority ?? 0) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+  const groups = new Map<string, ExistingRecord[]>();
+  for (const e of foreign) {
     const kind = existingKind(e);
     if (!kind || !plannedNames.has(norm(e.name))) continue;
-    if (kind === "cname") {
-      out.push({ zone, existing: e });
-      continue;
-    }
-    const candidates = mine.filter((p) => norm(p.name) === norm(e.name) && plannedKind(p) === kind && (kind !== "address" || p.type === e.type));
-    if (candidates.length === 0) continue; // e.g. an MX where facteur plans none: not ours to judge
-    const free = candidates.find((p) => !taken.has(p.id));
-    if (free) taken.add(free.id);
-    out.push({ zone, existing: e, ...(free ? { planned: free } : {}) });
+    const g = `${norm(e.name)} ${kind} ${kind === "address" ? e.type : ""}`;
+    groups.set(g, [...(groups.get(g) ?? []), e]);
   }
-  return out;
+  const out: Conflict[] = [];
+  for (const [g, records] of groups) {
+    const [name, kind, type] = g.split(" ") as [string, Kind, string];
+    const candidates = kind === "cname" ? [] : mine.filter((p) => norm(p.name) === name && plannedKind(p) === kind && (kind !== "address" || p.type === type)).sort(byPriority((p) => p.id));
+    if (kind !== "cname" && candidates.length === 0) continue; // e.g. an MX where facteur plans none: not ours to judge
+    records.sort(byPriority((e) => `${e.content} ${e.id}`)).forEach((e, i) => out.push({ zone, existing: e, ...(candidates[i] ? { planned: candidates[i] } : {}) }));
+  }
+  return out.sort((a, b) => (describeExisting(a.existing) < describeExisting(b.existing) ? -1 : 1));
 }
 
 /** The error that stops a deployment, listing every conflict and both ways out. */
