@@ -58,7 +58,7 @@ test("adding a smarthost: exactly its records, the pool SPF, its PTRs and files;
 });
 
 test("HEAD_REF defaults to the working tree; no change says so", { timeout: 60000 }, async () => {
-  assert.match(await runDiff(["--stack", "example", "--repo", dir, "HEAD"]), /No change to DNS records, PTRs, hosts or rendered configuration/);
+  assert.match(await runDiff(["--stack", "example", "--repo", dir, "HEAD"]), /No change to DNS records, PTRs, hosts, firewall rules or rendered configuration/);
   const spec = readFileSync(join(dir, SPEC), "utf8");
   writeFileSync(join(dir, SPEC), spec.replace("  out3: { kind: own, location: nbg1, serverType: cx23 }\n", "  out3: { kind: own, location: nbg1, serverType: cx23, drain: true }\n"));
   try {

@@ -1,12 +1,14 @@
 // What a change does, as markdown for a pull-request comment: DNS records and PTRs added,
-// removed or changed (by record id, with reasons), hosts, and a unified diff per config file.
-import type { Rendered, RecordView, HostView } from "./render-ref.ts";
+// removed or changed (by record id, with reasons), hosts, firewall rules (by rule id, with
+// reasons), and a unified diff per config file.
+import type { Rendered, RecordView, HostView, FirewallRuleView } from "./render-ref.ts";
 import { unifiedDiff } from "./unified.ts";
 
 export interface Changes {
   records: { added: RecordView[]; removed: RecordView[]; changed: { before: RecordView; after: RecordView }[] };
   ptrs: { added: string[]; removed: string[]; changed: string[] };
   hosts: { added: HostView[]; removed: HostView[]; changed: { before: HostView; after: HostView; fields: string[] }[] };
+  firewall: { added: FirewallRuleView[]; removed: FirewallRuleView[]; changed: { before: FirewallRuleView; after: FirewallRuleView }[] };
   files: { added: string[]; removed: string[]; changed: string[] };
 }
 
@@ -32,8 +34,10 @@ export function changes(base: Rendered, head: Rendered): Changes {
   const hostFields = (h: HostView) => ({ role: h.role, fqdn: h.fqdn, helo: h.helo, location: h.location, serverType: h.serverType, lane: h.lane, drain: h.drain, mxFor: h.mxFor.join(",") });
   const hosts = compare(base.hosts, head.hosts, (h) => h.name, (x, y) => json(hostFields(x)) === json(hostFields(y)));
   const files = compare([...base.files.keys()], [...head.files.keys()], (k) => k, (x) => base.files.get(x)!.content === head.files.get(x)!.content && base.files.get(x)!.mode === head.files.get(x)!.mode);
+  const ruleData = (r: FirewallRuleView) => json([r.protocol, r.port, [...r.sources].sort()]);
   return {
     records: compare(base.records, head.records, (r) => r.id, (x, y) => recordData(x) === recordData(y)),
+    firewall: compare(base.firewall ?? [], head.firewall ?? [], (r) => r.id, (x, y) => ruleData(x) === ruleData(y)),
     ptrs: { added: ptrs.added.map((p) => p.id), removed: ptrs.removed.map((p) => p.id), changed: ptrs.changed.map((c) => c.after.id) },
     hosts: {
       added: hosts.added,
@@ -46,6 +50,7 @@ export function changes(base: Rendered, head: Rendered): Changes {
 
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const rule = (r: FirewallRuleView) => `${r.protocol}${r.port !== undefined ? ` ${r.port}` : ""} from ${r.sources.join(" ")}`;
 const rdata = (r: RecordView) => `${r.name} ${r.ttl} ${r.type} ${r.priority !== undefined ? `${r.priority} ` : ""}${r.content}`;
 
 /** A file that holds secrets once filled (mode 0600) must show only ${secret:NAME} references. */
@@ -63,10 +68,10 @@ export function markdown(stack: string, baseLabel: string, headLabel: string, ba
   if (!base.exists) out.push(`New stack: \`stacks/${stack}.facteur.yaml\` does not exist at ${baseLabel}.`, "");
   if (!head.exists) out.push(`Stack removed: \`stacks/${stack}.facteur.yaml\` does not exist at ${headLabel}.`, "");
   const n = (x: { added: unknown[]; removed: unknown[]; changed: unknown[] }) => x.added.length + x.removed.length + x.changed.length;
-  const total = n(c.records) + n(c.ptrs) + n(c.hosts) + n(c.files);
-  if (total === 0) return [...out, "No change to DNS records, PTRs, hosts or rendered configuration.", ""].join("\n");
+  const total = n(c.records) + n(c.ptrs) + n(c.hosts) + n(c.firewall) + n(c.files);
+  if (total === 0) return [...out, "No change to DNS records, PTRs, hosts, firewall rules or rendered configuration.", ""].join("\n");
   out.push(
-    `**${n(c.records)}** DNS record change(s) (+${c.records.added.length} −${c.records.removed.length} ~${c.records.changed.length}), **${n(c.ptrs)}** PTR, **${n(c.hosts)}** host, **${n(c.files)}** config file change(s).`,
+    `**${n(c.records)}** DNS record change(s) (+${c.records.added.length} −${c.records.removed.length} ~${c.records.changed.length}), **${n(c.ptrs)}** PTR, **${n(c.hosts)}** host, **${n(c.firewall)}** firewall rule, **${n(c.files)}** config file change(s).`,
     "",
   );
 
@@ -92,6 +97,13 @@ export function markdown(stack: string, baseLabel: string, headLabel: string, ba
     for (const h of c.hosts.added) out.push(`- ➕ **${h.name}**: new ${desc(h)}`);
     for (const h of c.hosts.removed) out.push(`- ➖ **${h.name}**: ${desc(h)} is removed (its server, IPs and PTRs go with it)`);
     for (const h of c.hosts.changed) out.push(`- ✏️ **${h.after.name}**: ${h.fields.map((f) => `${f} ${code(String((h.before as unknown as Record<string, unknown>)[f] ?? "-"))} → ${code(String((h.after as unknown as Record<string, unknown>)[f] ?? "-"))}`).join(", ")}`);
+    out.push("");
+  }
+  if (n(c.firewall)) {
+    out.push("### Firewall (inbound)", "", "| | id | rule | reason |", "|---|---|---|---|");
+    for (const r of c.firewall.added) out.push(`| ➕ added | ${code(r.id)} | ${code(cell(rule(r)))} | ${cell(r.reason)} |`);
+    for (const r of c.firewall.removed) out.push(`| ➖ removed | ${code(r.id)} | ${code(cell(rule(r)))} | ${cell(r.reason)} |`);
+    for (const { before, after } of c.firewall.changed) out.push(`| ✏️ changed | ${code(after.id)} | ${code(cell(rule(before)))} → ${code(cell(rule(after)))} | ${cell(after.reason)} |`);
     out.push("");
   }
   if (n(c.files)) {

@@ -9,16 +9,21 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DnsRecord } from "../plan/dns.ts";
 import type { PlannedHost } from "../plan/plan.ts";
+import type { FirewallRule, PlannedFirewall } from "../plan/firewall.ts";
 
 // The plan's own shapes: a revision's plan is read through them (the zone of a record is not compared).
 export type RecordView = Omit<DnsRecord, "zone">;
 export type HostView = PlannedHost;
+/** One inbound rule, with the firewall (role) it belongs to. */
+export type FirewallRuleView = FirewallRule & { firewall: string };
 export interface Rendered {
   /** Absent when the stack does not exist at this revision. */
   exists: boolean;
   records: RecordView[];
   ptrs: { id: string; address: string; name: string }[];
   hosts: HostView[];
+  /** Inbound rules; revisions from before firewalls were plan data have none. */
+  firewall: FirewallRuleView[];
   /** "host:/etc/postfix/main.cf" -> content */
   files: Map<string, { content: string; mode: string }>;
 }
@@ -34,7 +39,7 @@ const OWN_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta
 /** Renders `stack` from the tree at `dir` (a worktree or the working tree), importing that tree's modules. */
 export async function renderTree(dir: string, stack: string): Promise<Rendered> {
   const specFile = join(dir, "stacks", `${stack}.facteur.yaml`);
-  if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], files: new Map() };
+  if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], firewall: [], files: new Map() };
   const mod = async (p: string) => {
     const f = join(dir, "src", p);
     if (!existsSync(f)) return undefined;
@@ -45,7 +50,7 @@ export async function renderTree(dir: string, stack: string): Promise<Rendered> 
   const plan = await mod("plan/plan.ts");
   if (!load?.loadSpecFile || !model?.buildModel || !plan?.buildPlan) throw new Error(`${dir}: this revision has no spec/model/plan modules facteur diff can use`);
   const m = model.buildModel(load.loadSpecFile(specFile));
-  const p = plan.buildPlan(m, {}) as { dns: RecordView[]; ptrs: RecordView[] & { address: string }[]; hosts: HostView[] };
+  const p = plan.buildPlan(m, {}) as { dns: RecordView[]; ptrs: RecordView[] & { address: string }[]; hosts: HostView[]; firewalls?: PlannedFirewall[] };
   const render = await mod("render/render.ts");
   const files = new Map<string, { content: string; mode: string }>();
   if (render?.renderStack) {
@@ -57,6 +62,7 @@ export async function renderTree(dir: string, stack: string): Promise<Rendered> 
     records: p.dns.map((r) => ({ id: r.id, name: r.name, type: r.type, content: r.content, ...(r.priority !== undefined ? { priority: r.priority } : {}), ttl: r.ttl, reason: r.reason })),
     ptrs: (p.ptrs as unknown as { id: string; address: string; name: string }[]).map((x) => ({ id: x.id, address: x.address, name: x.name })),
     hosts: p.hosts,
+    firewall: (p.firewalls ?? []).flatMap((f) => f.rules.map((r) => ({ ...r, firewall: f.id }))),
     files,
   };
 }
