@@ -8,6 +8,7 @@ import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
 import { renderStack } from "../render/render.ts";
+import { serverTypeWarnings } from "../plan/serverTypes.ts";
 import { specJsonSchema } from "../spec/jsonSchema.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "./tables.ts";
 import { UsageError } from "./usage.ts";
@@ -36,7 +37,10 @@ export function loadStack(values: { stack?: string | undefined; file?: string | 
   const file = specFile(values);
   const model = buildModel(loadSpecFile(file));
   const addresses = values.addresses ? loadAddressBook(values.addresses, model) : {};
-  return { file, model, plan: buildPlan(model, { addresses }) };
+  const plan = buildPlan(model, { addresses });
+  // A warning, not an error: the spec may describe servers that exist and keep running.
+  for (const w of serverTypeWarnings(plan.hosts)) process.stderr.write(`${file}: warning: ${w.message}\n`);
+  return { file, model, plan };
 }
 
 function noPositionals(positionals: string[]): void {
