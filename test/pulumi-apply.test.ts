@@ -149,81 +149,62 @@ test("apply: a package the role needs and the host lacks is installed, non-inter
   }
 });
 
-test("apply: a configuration that fails `postfix check` is rolled back, nothing is reloaded", () => {
+/**
+ * Applies a host's bundle, then a changed one (main.cf + `extra`) under `env`: what the second
+ * apply did, and the live tree just before it. `between` runs after the first apply.
+ */
+function applyThenChange(host: string, extra: string, env: Record<string, string> = {}, between?: (s: ReturnType<typeof sandbox>, b: HostBundle) => void) {
   const s = sandbox();
   try {
-    const b = bundle("mx1");
-    assert.equal(s.apply(applyScript(b, SECRETS, {}, OPTIONS(b))).status, 0);
+    const b = bundle(host);
+    assert.equal(s.apply(applyScript(b, SECRETS, keysOf(b), OPTIONS(b))).status, 0);
+    between?.(s, b);
     s.takeLog();
     const before = s.tree();
-    const r = s.apply(applyScript(changed(b, "BROKEN = yes"), SECRETS, {}, OPTIONS(b)));
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /REJECTED, previous configuration kept: postfix check: fatal: main.cf is BROKEN/);
-    assert.deepEqual(s.tree(), before, "every file back as it was, tables with their .db");
-    assert.doesNotMatch(s.takeLog(), /reload|restart|timeout/);
-    assert.deepEqual(s.leftovers(), []);
+    const r = s.apply(applyScript(changed(b, extra), SECRETS, keysOf(b), OPTIONS(b)), env);
+    return { r, before, after: s.tree(), log: s.takeLog(), leftovers: s.leftovers() };
   } finally {
     s.done();
   }
+}
+
+test("apply: a configuration that fails `postfix check` is rolled back, nothing is reloaded", () => {
+  const { r, before, after, log, leftovers } = applyThenChange("mx1", "BROKEN = yes");
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /REJECTED, previous configuration kept: postfix check: fatal: main.cf is BROKEN/);
+  assert.deepEqual(after, before, "every file back as it was, tables with their .db");
+  assert.doesNotMatch(log, /reload|restart|timeout/);
+  assert.deepEqual(leftovers, []);
 });
 
 test("apply: a command failing between the swap and the checks restores the previous configuration (no longer lost to set -e)", () => {
-  const s = sandbox();
-  try {
-    const b = bundle("out1");
-    assert.equal(s.apply(applyScript(b, SECRETS, keysOf(b), OPTIONS(b))).status, 0);
-    // Make the TLS key pair be generated again, by an openssl that fails.
-    unlinkSync(join(s.root, b.tls.key.slice(1)));
-    s.takeLog();
-    const before = s.tree();
-    const r = s.apply(applyScript(changed(b, "# a new setting"), SECRETS, keysOf(b), OPTIONS(b)), { FAIL_OPENSSL: "1" });
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /facteur out1: FAILED after the swap \(line \d+: +openssl req .*\): previous configuration restored/);
-    assert.deepEqual(s.tree(), before);
-    assert.doesNotMatch(s.takeLog(), /postfix check|reload|restart/, "nothing checked or reloaded");
-    assert.deepEqual(s.leftovers(), []);
-  } finally {
-    s.done();
-  }
+  // The TLS key pair is made again (it is gone), by an openssl that fails.
+  const { r, before, after, log, leftovers } = applyThenChange("out1", "# a new setting", { FAIL_OPENSSL: "1" }, (s, b) => unlinkSync(join(s.root, b.tls.key.slice(1))));
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /facteur out1: FAILED after the swap \(line \d+: +openssl req .*\): previous configuration restored/);
+  assert.deepEqual(after, before);
+  assert.doesNotMatch(log, /postfix check|reload|restart/, "nothing checked or reloaded");
+  assert.deepEqual(leftovers, []);
 });
 
 test("apply: a reload that fails restores the previous files and reloads them", () => {
-  const s = sandbox();
-  try {
-    const b = bundle("mx1");
-    assert.equal(s.apply(applyScript(b, SECRETS, {}, OPTIONS(b))).status, 0);
-    s.takeLog();
-    const before = s.tree();
-    const r = s.apply(applyScript(changed(b, "# BROKEN_RELOAD"), SECRETS, {}, OPTIONS(b)));
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /FAILED after the swap \(line \d+: .*systemctl restart postfix.*\): previous configuration restored/);
-    assert.deepEqual(s.tree(), before);
-    const log = s.takeLog();
-    // The failed restart, then the previous configuration restarted successfully.
-    assert.equal(log.match(/systemctl restart postfix/g)?.length, 2, log);
-    assert.doesNotMatch(r.stderr, /failed too/);
-    assert.doesNotMatch(log, /^timeout/m, "no probe on a failed apply");
-    assert.deepEqual(s.leftovers(), []);
-  } finally {
-    s.done();
-  }
+  const { r, before, after, log, leftovers } = applyThenChange("mx1", "# BROKEN_RELOAD");
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /FAILED after the swap \(line \d+: .*systemctl restart postfix.*\): previous configuration restored/);
+  assert.deepEqual(after, before);
+  // The failed restart, then the previous configuration restarted successfully.
+  assert.equal(log.match(/systemctl restart postfix/g)?.length, 2, log);
+  assert.doesNotMatch(r.stderr, /failed too/);
+  assert.doesNotMatch(log, /^timeout/m, "no probe on a failed apply");
+  assert.deepEqual(leftovers, []);
 });
 
 test("apply: a failure while staging touches nothing live", () => {
-  const s = sandbox();
-  try {
-    const b = bundle("mx1");
-    assert.equal(s.apply(applyScript(b, SECRETS, {}, OPTIONS(b))).status, 0);
-    s.takeLog();
-    const before = s.tree();
-    const r = s.apply(applyScript(changed(b, "# new"), SECRETS, {}, OPTIONS(b)), { FAIL_POSTMAP: "1" });
-    assert.notEqual(r.status, 0);
-    assert.doesNotMatch(r.stderr, /after the swap/);
-    assert.deepEqual(s.tree(), before);
-    assert.deepEqual(s.leftovers(), []);
-  } finally {
-    s.done();
-  }
+  const { r, before, after, leftovers } = applyThenChange("mx1", "# new", { FAIL_POSTMAP: "1" });
+  assert.notEqual(r.status, 0);
+  assert.doesNotMatch(r.stderr, /after the swap/);
+  assert.deepEqual(after, before);
+  assert.deepEqual(leftovers, []);
 });
 
 test("apply: outbound port 25 blocked (a new Hetzner project) fails loudly, naming the cause; the good configuration stays live", () => {
