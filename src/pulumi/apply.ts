@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { fillSecrets, secretRefsIn, type HostBundle } from "../render/bundle.ts";
+import { logUserSetup } from "../trace/logUser.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 /** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
@@ -60,13 +61,14 @@ export type DkimPrivateKeys = Record<string, string>;
  * still as ${secret:NAME} references), the DKIM keys by public half, the SASL logins. It is
  * shown in `pulumi preview` (in the apply command line), so a reviewer sees which hosts change.
  */
-export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, string>): string {
+export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, string>, logReaders: Record<string, string> = {}): string {
   const h = createHash("sha256");
   h.update(
     JSON.stringify({
       files: bundle.files.map((f) => [f.path, f.mode, f.postmap ?? false, f.content]),
       dkim: bundle.dkimKeys.map((k) => [k.path, dkimPublicKeys[`${k.domain}/${k.selector}`] ?? null]),
       sasl: bundle.saslUsers.map((u) => [u.login, u.passwordSecret]),
+      ...(Object.keys(logReaders).length ? { logReaders } : {}),
     }),
   );
   return h.digest("hex");
@@ -101,7 +103,7 @@ function ownerOf(path: string): string {
  * FACTEUR_ROOT (empty on hosts) prefixes every path; FACTEUR_NO_CHOWN skips ownership changes.
  * Both exist only so that the test can run the real script in a temporary directory.
  */
-export function applyScript(bundle: HostBundle, secrets: Record<string, string>, dkimKeys: DkimPrivateKeys): string {
+export function applyScript(bundle: HostBundle, secrets: Record<string, string>, dkimKeys: DkimPrivateKeys, logReaders: Record<string, string> = {}): string {
   const where = `facteur apply ${bundle.host}`;
   const L: string[] = [];
   const targets: string[] = [];
@@ -211,7 +213,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "systemctl enable --quiet postfix",
     'if postfix -c "$R/etc/postfix" status >/dev/null 2>&1; then postfix -c "$R/etc/postfix" reload; else systemctl restart postfix; fi',
     `say "applied ${bundle.files.length} files, ${bundle.dkimKeys.length} DKIM keys, ${bundle.saslUsers.length} SASL users"`,
-    "",
   );
+  L.push(...logUserSetup(bundle.role, logReaders), "");
   return L.join("\n");
 }

@@ -34,6 +34,8 @@ export interface StackConfig {
   sshPrivateKey: () => pulumi.Output<string>;
   /** A secret named by the spec (passwordSecret), e.g. facteur:faiRelayPassword. */
   secret: (name: string) => pulumi.Output<string>;
+  /** facteur:logReaders: name -> public key that may read the mail logs (facteur trace; src/trace/logUser.ts). */
+  logReaders?: Record<string, string>;
 }
 
 /** Reads the stack configuration lazily: a secret is required only by the hosts that use it. */
@@ -44,6 +46,7 @@ export function readStackConfig(): StackConfig {
   return {
     sshKeys: cfg.getObject<Record<string, string>>("sshKeys") ?? {},
     zoneIds: cfg.getObject<Record<string, string>>("zoneIds") ?? {},
+    logReaders: cfg.getObject<Record<string, string>>("logReaders") ?? {},
     sshPrivateKey: () => (key ??= cfg.requireSecret("sshPrivateKey")),
     secret: (name) => {
       let s = secrets.get(name);
@@ -241,8 +244,8 @@ export function defineStack(spec: Spec, opts: DefineStackOptions = {}): DefinedS
     const secrets = pulumi.all(Object.fromEntries(secretNames.map((n) => [n, config.secret(n)])));
     const privateKeys = pulumi.all(Object.fromEntries(heldKeys.map((k) => [k.path, dkimKeys[k.id]!.privateKeyPem])));
     const publicKeys = pulumi.all(Object.fromEntries(heldKeys.map((k) => [k.id, dkimPublic[k.id]!])));
-    const hash = pulumi.all([bundle, publicKeys]).apply(([b, pub]) => bundleHash(b, pub));
-    const script = pulumi.secret(pulumi.all([bundle, secrets, privateKeys]).apply(([b, s, k]) => applyScript(b, s, k)));
+    const hash = pulumi.all([bundle, publicKeys]).apply(([b, pub]) => bundleHash(b, pub, config.logReaders));
+    const script = pulumi.secret(pulumi.all([bundle, secrets, privateKeys]).apply(([b, s, k]) => applyScript(b, s, k, config.logReaders)));
     const apply = new command.remote.Command(
       `apply:${h.name}`,
       {

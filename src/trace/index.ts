@@ -16,7 +16,8 @@ import type { HostLog, Query, Trace } from "./types.ts";
 
 export const TRACE_USAGE = `usage: facteur trace --stack NAME (--message-id ID | --to ADDR | --from ADDR)
                      [--since DURATION] [--limit N] [--json] [--source lab|ssh]
-                     [--addresses FILE] [--ssh-user USER] [--identity FILE] [--ssh-port N] [--stacks DIR]
+                     [--addresses FILE] [--ssh-user USER] [--identity FILE] [--ssh-port N]
+                     [--ssh-option KEY=VALUE]... [--stacks DIR]
   --since      how far back to look: 90s, 30m, 2h, 1d, 1w or sums like 1h30m (default 24h)
   --source     lab: the running lab stack's log files; ssh: every host over SSH as the read-only
                log user (default: lab when a lab of that name runs here, else ssh)
@@ -37,6 +38,7 @@ export interface TraceArgs {
   sshUser?: string;
   identity?: string;
   sshPort?: number;
+  sshOptions: string[];
 }
 
 /** Flags -> arguments, or a UsageError saying what is wrong (exit 2). */
@@ -59,6 +61,7 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
         "ssh-user": { type: "string" },
         identity: { type: "string" },
         "ssh-port": { type: "string" },
+        "ssh-option": { type: "string", multiple: true },
       },
       allowPositionals: true,
     });
@@ -81,8 +84,9 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
   if (v["ssh-port"] !== undefined && (!/^\d{1,5}$/.test(v["ssh-port"]) || Number(v["ssh-port"]) < 1 || Number(v["ssh-port"]) > 65535))
     throw new UsageError(`--ssh-port ${JSON.stringify(v["ssh-port"])}: a port from 1 to 65535`);
   if (v["ssh-user"] !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(v["ssh-user"])) throw new UsageError(`--ssh-user ${JSON.stringify(v["ssh-user"])}: not a user name`);
+  for (const o of v["ssh-option"] ?? []) if (!/^[A-Za-z][A-Za-z0-9]*=\S+$/.test(o)) throw new UsageError(`--ssh-option ${JSON.stringify(o)}: an ssh_config option as KEY=VALUE (e.g. UserKnownHostsFile=~/.ssh/facteur_known_hosts)`);
   if (v.identity !== undefined && !existsSync(v.identity)) throw new UsageError(`--identity ${v.identity}: no such file`);
-  if (v.source === "lab" && (v.addresses || v["ssh-user"] || v.identity || v["ssh-port"])) throw new UsageError("--addresses, --ssh-user, --identity and --ssh-port are for --source ssh");
+  if (v.source === "lab" && (v.addresses || v["ssh-user"] || v.identity || v["ssh-port"] || v["ssh-option"])) throw new UsageError("--addresses and the --ssh-* and --identity options are for --source ssh");
   return {
     stack: v.stack,
     query: { kind, value: kind === "message-id" ? value.replace(/^<(.*)>$/, "$1") : value },
@@ -95,6 +99,7 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
     ...(v["ssh-user"] ? { sshUser: v["ssh-user"] } : {}),
     ...(v.identity ? { identity: v.identity } : {}),
     ...(v["ssh-port"] ? { sshPort: Number(v["ssh-port"]) } : {}),
+    sshOptions: v["ssh-option"] ?? [],
   };
 }
 
@@ -146,6 +151,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
       ...(args.sshUser ? { user: args.sshUser } : {}),
       ...(args.identity ? { identity: args.identity } : {}),
       ...(args.sshPort ? { port: args.sshPort } : {}),
+      options: args.sshOptions,
     }));
     sourceText = `over SSH as ${args.sshUser ?? "facteur-logs"}`;
     unread = targets.length - logs.length;
