@@ -9,7 +9,7 @@ import { formatTrace, traceJson } from "../src/trace/format.ts";
 import { SyslogTimes, isoTime, parseDuration } from "../src/trace/clock.ts";
 import { parseDelivery, parsePostfixLine, srsOriginal, peerOf } from "../src/trace/postfix.ts";
 import { parseRspamdTask, parseSignature, parseSyslogEntry } from "../src/trace/others.ts";
-import { linesOfQueueIds, linesWith, windowStart } from "../src/trace/buffers.ts";
+import { lineAt, linesBefore, linesFrom, linesOfQueueIds, linesWith, linesWithBackward, memoryBytes, windowStart } from "../src/trace/buffers.ts";
 import { parseAnswer } from "../src/trace/protocol.ts";
 import type { Clock, HostLog, Query, Trace } from "../src/trace/types.ts";
 
@@ -196,14 +196,40 @@ test("clock and durations: no year in syslog stamps (December read in January), 
 });
 
 test("buffers: bisection to the window, one-pass collection by queue id, line search", () => {
-  const buf = readFileSync(`${DIR}run1/mx1/postfix.log`);
+  const buf = memoryBytes(readFileSync(`${DIR}run1/mx1/postfix.log`));
   const times = new SyslogTimes(CLOCK);
   const start = windowStart(buf, at("15:21:06"), (l) => times.at(l.slice(0, 15)));
-  assert.match(buf.toString("utf8", start, start + 40), /^Nov 23 15:21:06 mx1 postfix\/postscreen/);
-  assert.equal(windowStart(buf, at("23:00:00"), (l) => times.at(l.slice(0, 15))), buf.length);
+  assert.match(buf.read(start, start + 40).toString(), /^Nov 23 15:21:06 mx1 postfix\/postscreen/);
+  assert.equal(windowStart(buf, at("23:00:00"), (l) => times.at(l.slice(0, 15))), buf.size);
   const byId = linesOfQueueIds(buf, new Set(["31B7417C0D8", "82FED17C0EA"]));
   assert.deepEqual([byId.get("31B7417C0D8")!.length, byId.get("82FED17C0EA")!.length], [6, 7]);
   assert.deepEqual(byId.get("31B7417C0D8")!.map((l) => l.text), linesWith(buf, "]: 31B7417C0D8: ").map((l) => l.text));
+});
+
+test("buffers: chunked reads give the same lines as splitting the whole text, across chunk boundaries", () => {
+  // ~2 MB of real lines (several chunks), one line longer than a read block.
+  const base = readFileSync(`${DIR}run1/mx1/postfix.log`, "utf8").trimEnd().split("\n");
+  const lines: string[] = [];
+  for (let i = 0; lines.join("\n").length < 2_000_000 && i < 100_000; i++) lines.push(...base.map((l) => l.replace("31B7417C0D8", i === 150 ? "NEEDLE0001" : "31B7417C0D8")));
+  lines.splice(900, 0, `Nov 23 15:20:48 mx1 postfix/cleanup[1]: LONG0000001: ${"x".repeat(200_000)}`);
+  const text = `${lines.join("\n")}\n`;
+  const src = memoryBytes(Buffer.from(text));
+  const starts: number[] = [];
+  for (let p = 0, i = 0; i < lines.length; i++) {
+    starts.push(p);
+    p += Buffer.byteLength(lines[i]!) + 1;
+  }
+  const expect = (needle: string) => lines.map((l, i) => ({ pos: starts[i]!, text: l })).filter((l) => l.text.includes(needle));
+  assert.deepEqual(linesWith(src, "NEEDLE0001"), expect("NEEDLE0001"));
+  assert.deepEqual(linesWith(src, "]: 82FED17C0EA: ").length, expect("]: 82FED17C0EA: ").length);
+  assert.deepEqual(linesWithBackward(src, "NEEDLE0001", src.size), expect("NEEDLE0001").reverse());
+  assert.deepEqual([...linesFrom(src, starts[850]!)].slice(0, 100), lines.slice(850, 950).map((l, i) => ({ pos: starts[850 + i]!, text: l })));
+  assert.deepEqual([...linesBefore(src, starts[1000]!)].slice(0, 150), lines.slice(850, 1000).map((l, i) => ({ pos: starts[850 + i]!, text: l })).reverse());
+  assert.equal([...linesBefore(src, src.size)].length, lines.length);
+  assert.equal([...linesFrom(src, 0)].length, lines.length);
+  assert.deepEqual(lineAt(src, starts[900]! + 100_000), { pos: starts[900]!, text: lines[900]! });
+  const q = linesOfQueueIds(src, new Set(["NEEDLE0001", "LONG0000001"]));
+  assert.deepEqual([q.get("NEEDLE0001")!.length, q.get("LONG0000001")!.length], [expect("]: NEEDLE0001: ").length, 1]);
 });
 
 test("the SSH answer's framing: sources split at their markers, the host's clock read", () => {

@@ -11,12 +11,13 @@
 // 4. rspamd's verdict (qid: <ID>) and OpenDKIM's signature ("ID: DKIM-Signature field added")
 //    are looked up by queue id in their own logs.
 import { SyslogTimes } from "./clock.ts";
-import { lineFrom, linesOfQueueIds, linesWith, previousLine, windowStart, type Line } from "./buffers.ts";
+import { linesBefore, linesFrom, linesOfQueueIds, linesWith, linesWithBackward, memoryBytes, windowStart, type Line, type LogBytes } from "./buffers.ts";
 import {
   angleField, parseDelivery, parsePostfixLine, parseTls, peerOf, postfixLineTime, queuedAs, refusalStage, replyStage, srsOriginal,
   type Delivery, type PostfixLine,
 } from "./postfix.ts";
-import { parseRspamdTask, parseSignature, parseSrsForward, parseSyslogEntry } from "./others.ts";
+import { parseRspamdTask, parseSignature, parseSrsForward, parseSyslogEntry, syslogLineTime } from "./others.ts";
+import { isoTime } from "./clock.ts";
 import type { Arrival, Attempt, Hop, HostLog, Outcome, Path, Peer, Query, Trace, TracedMessage } from "./types.ts";
 
 export interface TraceOptions {
@@ -28,14 +29,36 @@ export interface TraceOptions {
 /** Postfix defaults (minimal_backoff_time, maximal_backoff_time): facteur's configs keep them. */
 const MIN_BACKOFF = 300_000;
 const MAX_BACKOFF = 4_000_000;
-/** Above this many queue ids on one host, one pass over its log beats one search per id. */
-const PER_ID_SEARCHES = 8;
+/** Above this many queue ids on one host, one pass over its whole window beats a search per id. */
+const ONE_PASS_ABOVE = 3000;
 /** How far back (lines) a process's earlier lines are looked for. */
 const LOOKBACK_LINES = 5000;
+/** Hosts' clocks and the order of log writes disagree by seconds; searches around a time start this much earlier. */
+const SLACK = 120_000;
 
 interface Source {
-  buf: Buffer;
+  src: LogBytes;
   from: number;
+  timeOf: (line: string) => number;
+  /** The offset of the first line at or after a time (bisection). */
+  at: (ms: number) => number;
+}
+
+function source(bytes: Buffer | LogBytes, sinceMs: number, timeOf: (line: string) => number): Source {
+  const src = Buffer.isBuffer(bytes) ? memoryBytes(bytes) : bytes;
+  const from = windowStart(src, sinceMs, timeOf);
+  const cache = new Map<number, number>();
+  return {
+    src,
+    from,
+    timeOf,
+    at: (ms) => {
+      const key = Math.floor(ms / 1000);
+      let pos = cache.get(key);
+      if (pos === undefined) cache.set(key, (pos = Math.max(from, windowStart(src, key * 1000, timeOf))));
+      return pos;
+    },
+  };
 }
 
 interface HostCtx {
@@ -85,6 +108,12 @@ interface QueueRecord {
 }
 
 const keyOf = (host: string, qid: string) => `${host}/${qid}`;
+/** Where a queue id was seen: a time, and the line's offset when it is known. */
+interface Near {
+  at: number;
+  pos?: number;
+}
+type Fetch = (host: string, qid: string, near: Near) => QueueRecord | undefined;
 const lc = (s: string) => s.toLowerCase();
 const unbracket = (id: string) => id.trim().replace(/^<(.*)>$/, "$1");
 
@@ -96,10 +125,10 @@ export function trace(logs: HostLog[], query: Query, opts: TraceOptions): Trace 
   for (const log of logs) {
     const times = new SyslogTimes(log.clock);
     const since = opts.sinceMs;
-    const pf = { buf: log.postfix, from: windowStart(log.postfix, since, (l) => postfixLineTime(l, times)) };
+    const pf = source(log.postfix, since, (l) => postfixLineTime(l, times));
     const ctx: HostCtx = { log, times, pf };
-    if (log.rspamd) ctx.rs = { buf: log.rspamd, from: 0 };
-    if (log.syslog) ctx.sl = { buf: log.syslog, from: 0 };
+    if (log.rspamd) ctx.rs = source(log.rspamd, since - SLACK, (l) => isoTime(l.slice(0, 19), log.clock));
+    if (log.syslog) ctx.sl = source(log.syslog, since - SLACK, (l) => syslogLineTime(l, times, log.clock));
     ctxs.set(log.host, ctx);
     until = Math.max(until, log.clock.nowMs);
   }
@@ -108,26 +137,27 @@ export function trace(logs: HostLog[], query: Query, opts: TraceOptions): Trace 
   const refusals: { host: string; refusal: Refusal; arrival?: Arrival }[] = [];
 
   // 1. Seeds.
-  const wanted = new Map<string, Set<string>>();
+  // host -> queue id -> where it was seen (its lines are looked for around there first).
+  const wanted = new Map<string, Map<string, Near>>();
   const tried = new Set<string>();
   const searchedUp = new Set<string>();
-  const want = (host: string, qid: string) => {
+  const want = (host: string, qid: string, near: Near) => {
     if (tried.has(keyOf(host, qid))) return;
     tried.add(keyOf(host, qid));
     let s = wanted.get(host);
-    if (!s) wanted.set(host, (s = new Set()));
-    s.add(qid);
+    if (!s) wanted.set(host, (s = new Map()));
+    s.set(qid, near);
   };
   for (const ctx of ctxs.values()) {
     for (const l of seedLines(ctx, query)) {
       const p = parsePostfixLine(l.text, l.pos, ctx.times);
       if (!p?.qid) continue;
-      if (p.qid !== "NOQUEUE") want(ctx.log.host, p.qid);
+      if (p.qid !== "NOQUEUE") want(ctx.log.host, p.qid, { at: p.at, pos: p.pos });
       else if (/^permit: /.test(p.msg)) {
         // The first accepted recipient is logged before the queue file exists: its id is on the
         // next "client=" line of the same smtpd.
         const qid = nextClientLine(ctx, p);
-        if (qid) want(ctx.log.host, qid);
+        if (qid) want(ctx.log.host, qid, { at: p.at, pos: p.pos });
       } else if (/^(?:milter-)?reject: /.test(p.msg)) {
         const r = refusalOf(p, ctx.log.host);
         if (r && matchesRefusal(r, p, query)) refusals.push({ host: ctx.log.host, refusal: r, arrival: sessionBefore(ctx, p, fleet).arrival });
@@ -135,14 +165,28 @@ export function trace(logs: HostLog[], query: Query, opts: TraceOptions): Trace 
     }
   }
 
-  // 2. Follow queue ids within and across hosts until nothing new turns up.
+  // 2. The seeds' queue entries, and the hand-overs between them. A seed whose client is one of
+  // ours and that no seed handed over (say a smarthost's, the relay's log rotated away) is
+  // looked up at its client: "queued as <id>)".
   const handedTo = new Set<string>();
+  const fetch = (host: string, qid: string, near: Near): QueueRecord | undefined => {
+    const key = keyOf(host, qid);
+    const known = records.get(key);
+    if (known || tried.has(key)) return known;
+    tried.add(key);
+    const ctx = ctxs.get(host)!;
+    const lines = collect(ctx, new Map([[qid, near]])).get(qid) ?? [];
+    if (!lines.length) return undefined;
+    const r = buildRecord(ctx, qid, lines, fleet);
+    records.set(key, r);
+    return r;
+  };
   for (let round = 0; wanted.size && round < 50; round++) {
     const batch = [...wanted];
     wanted.clear();
     for (const [host, ids] of batch) {
       const ctx = ctxs.get(host)!;
-      for (const [qid, lines] of collect(ctx, [...ids])) {
+      for (const [qid, lines] of collect(ctx, ids)) {
         if (!lines.length || records.has(keyOf(host, qid))) continue;
         records.set(keyOf(host, qid), buildRecord(ctx, qid, lines, fleet));
       }
@@ -152,21 +196,20 @@ export function trace(logs: HostLog[], query: Query, opts: TraceOptions): Trace 
         const next = d.status === "sent" ? queuedAs(d.reply) : undefined;
         const peer = peerOf(d.relay);
         const to = next && peer ? fleet.hostOf(peer.name, peer.ip) : undefined;
-        if (to && next && ctxs.has(to)) {
-          handedTo.add(keyOf(to, next));
-          want(to, next);
-        }
+        if (to && next && ctxs.has(to)) handedTo.add(keyOf(to, next));
       }
-      // A seed downstream (say a smarthost): find who handed it over.
+    }
+    for (const r of records.values()) {
       const up = r.arrival?.client.host;
       if (up && ctxs.has(up) && !handedTo.has(r.key) && !searchedUp.has(r.key)) {
         searchedUp.add(r.key);
         const ctx = ctxs.get(up)!;
-        for (const l of linesWith(ctx.pf.buf, `queued as ${r.qid})`, ctx.pf.from)) {
+        const lines = linesWith(ctx.pf.src, `queued as ${r.qid})`, ctx.pf.at(r.firstAt - SLACK), ctx.pf.at(r.firstAt + 3_600_000), () => true);
+        for (const l of lines) {
           const p = parsePostfixLine(l.text, l.pos, ctx.times);
           if (p?.qid && p.qid !== "NOQUEUE") {
             handedTo.add(r.key);
-            want(up, p.qid);
+            want(up, p.qid, { at: p.at, pos: p.pos });
           }
         }
       }
@@ -177,11 +220,18 @@ export function trace(logs: HostLog[], query: Query, opts: TraceOptions): Trace 
     }
   }
 
-  // 3. Messages: the records nobody handed over (where the message entered what we can see).
+  // 3. Messages: the records nobody handed over (where the message entered what we can see),
+  // newest first; paths are built only for those shown.
+  const entries = [...records.values()].filter((r) => !handedTo.has(r.key)).sort((a, b) => (b.arrival?.at ?? b.firstAt) - (a.arrival?.at ?? a.firstAt));
   const messages: TracedMessage[] = [];
-  for (const r of records.values()) {
-    if (handedTo.has(r.key)) continue;
-    const paths = pathsOf(r, records, ctxs, fleet).filter((p) => pathMatches(p, query));
+  let more = 0;
+  const refusalsShown = refusals.sort((a, b) => b.refusal.at - a.refusal.at);
+  for (const r of entries) {
+    if (messages.length >= limit) {
+      more++;
+      continue;
+    }
+    const paths = pathsOf(r, fetch, ctxs, fleet).filter((p) => pathMatches(p, query));
     if (!paths.length && !recordMatches(r, query)) continue;
     const from = r.permits.find((p) => p.from !== undefined)?.from ?? r.arrival?.from ?? (r.envelopeFrom !== undefined ? srsOriginal(r.envelopeFrom) ?? r.envelopeFrom : undefined);
     messages.push({
@@ -191,7 +241,7 @@ export function trace(logs: HostLog[], query: Query, opts: TraceOptions): Trace 
       paths,
     });
   }
-  for (const { host, refusal, arrival } of refusals) {
+  for (const { host, refusal, arrival } of refusalsShown) {
     const ctx = ctxs.get(host)!;
     const hop: Hop = { host, role: ctx.log.role, messageIds: [], signatures: [], signerNotes: [], attempts: [], ...(arrival ? { arrival } : {}) };
     messages.push({
@@ -209,13 +259,14 @@ export function trace(logs: HostLog[], query: Query, opts: TraceOptions): Trace 
   }
   messages.sort((a, b) => a.first.at - b.first.at);
   const shown = messages.slice(Math.max(0, messages.length - limit));
+  more += messages.length - shown.length;
   return {
     query,
     since: opts.sinceMs,
     until,
-    hosts: logs.map((l) => ({ host: l.host, role: l.role, bytes: l.postfix.length - ctxs.get(l.host)!.pf.from })),
+    hosts: logs.map((l) => ({ host: l.host, role: l.role, bytes: ctxs.get(l.host)!.pf.src.size - ctxs.get(l.host)!.pf.from })),
     messages: shown,
-    more: messages.length - shown.length,
+    more,
     warnings,
   };
 }
@@ -250,7 +301,7 @@ function seedLines(ctx: HostCtx, query: Query): Line[] {
   const seen = new Set<number>();
   const out: Line[] = [];
   for (const { needle, keep } of seedNeedles(query)) {
-    for (const l of linesWith(ctx.pf.buf, needle, ctx.pf.from)) {
+    for (const l of linesWith(ctx.pf.src, needle, ctx.pf.from)) {
       if (seen.has(l.pos) || (keep && !keep(l.text))) continue;
       seen.add(l.pos);
       out.push(l);
@@ -259,15 +310,27 @@ function seedLines(ctx: HostCtx, query: Query): Line[] {
   return out.sort((a, b) => a.pos - b.pos);
 }
 
-function collect(ctx: HostCtx, ids: string[]): Map<string, PostfixLine[]> {
+/**
+ * Every line of each queue id on a host. Searched from shortly before the time it was seen,
+ * forward to its "removed", and backward only when its arrival was not in that stretch (a
+ * message deferred for long). Thousands of ids at once: one pass over the window instead.
+ */
+function collect(ctx: HostCtx, ids: Map<string, Near>): Map<string, PostfixLine[]> {
   const out = new Map<string, PostfixLine[]>();
   const parse = (lines: Line[], qid: string) =>
-    lines.map((l) => parsePostfixLine(l.text, l.pos, ctx.times)).filter((p): p is PostfixLine => p !== undefined && p.qid === qid);
-  if (ids.length <= PER_ID_SEARCHES) {
-    for (const id of ids) out.set(id, parse(linesWith(ctx.pf.buf, `]: ${id}: `, ctx.pf.from), id));
-  } else {
-    const found = linesOfQueueIds(ctx.pf.buf, new Set(ids), ctx.pf.from);
-    for (const id of ids) out.set(id, parse(found.get(id) ?? [], id));
+    lines.map((l) => parsePostfixLine(l.text, l.pos, ctx.times)).filter((p): p is PostfixLine => p !== undefined && p.qid === qid).sort((a, b) => a.pos - b.pos);
+  if (ids.size > ONE_PASS_ABOVE) {
+    const found = linesOfQueueIds(ctx.pf.src, new Set(ids.keys()), ctx.pf.from);
+    for (const id of ids.keys()) out.set(id, parse(found.get(id) ?? [], id));
+    return out;
+  }
+  const arrived = (l: Line) => /\]: \S+: (client=|uid=\d+ from=)/.test(l.text);
+  for (const [id, near] of ids) {
+    const needle = `]: ${id}: `;
+    const start = near.pos ?? ctx.pf.at(near.at - SLACK);
+    const fwd = linesWith(ctx.pf.src, needle, start, ctx.pf.src.size, (l) => l.text.endsWith(`]: ${id}: removed`));
+    const back = fwd.some(arrived) ? [] : linesWithBackward(ctx.pf.src, needle, start, ctx.pf.from, arrived);
+    out.set(id, parse([...back, ...fwd], id));
   }
   return out;
 }
@@ -275,11 +338,9 @@ function collect(ctx: HostCtx, ids: string[]): Map<string, PostfixLine[]> {
 /** Lines of the same process before `line`, newest first, within `windowMs` and LOOKBACK_LINES. */
 function* sameProcessBefore(ctx: HostCtx, line: PostfixLine, windowMs: number): Generator<PostfixLine> {
   const tag = `${line.proc}: `;
-  let pos = line.pos;
-  for (let i = 0; i < LOOKBACK_LINES; i++) {
-    const prev = previousLine(ctx.pf.buf, pos);
-    if (!prev) return;
-    pos = prev.pos;
+  let i = 0;
+  for (const prev of linesBefore(ctx.pf.src, line.pos)) {
+    if (++i > LOOKBACK_LINES) return;
     if (!prev.text.includes(tag)) continue;
     const p = parsePostfixLine(prev.text, prev.pos, ctx.times);
     if (!p || p.proc !== line.proc) continue;
@@ -290,13 +351,10 @@ function* sameProcessBefore(ctx: HostCtx, line: PostfixLine, windowMs: number): 
 
 function nextClientLine(ctx: HostCtx, permit: PostfixLine): string | undefined {
   const tag = `${permit.proc}: `;
-  let pos = permit.pos;
-  for (let i = 0; i < LOOKBACK_LINES; i++) {
-    const nl = ctx.pf.buf.indexOf(10, pos);
-    if (nl < 0) return undefined;
-    pos = nl + 1;
-    if (pos >= ctx.pf.buf.length) return undefined;
-    const l = lineFrom(ctx.pf.buf, pos);
+  let i = 0;
+  for (const l of linesFrom(ctx.pf.src, permit.pos)) {
+    if (l.pos === permit.pos) continue;
+    if (++i > LOOKBACK_LINES) return undefined;
     if (!l.text.includes(tag)) continue;
     const p = parsePostfixLine(l.text, l.pos, ctx.times);
     if (!p || p.proc !== permit.proc) continue;
@@ -521,19 +579,23 @@ function hopOf(r: QueueRecord, ctx: HostCtx, attempts: Attempt[]): Hop {
     const original = srsOriginal(r.envelopeFrom);
     const given = r.arrival?.from;
     if (original && ctx.log.role === "relay" && (given === undefined || lc(given) !== lc(r.envelopeFrom))) {
-      const logged = ctx.sl ? linesWith(ctx.sl.buf, `rewritten as <${r.envelopeFrom}>`).some((l) => parseSrsForward(parseSyslogEntry(l.text, ctx.times, ctx.log.clock)?.msg ?? "")) : false;
+      const sl = ctx.sl;
+      const logged = sl
+        ? linesWith(sl.src, `rewritten as <${r.envelopeFrom}>`, sl.at(r.firstAt - SLACK), sl.at(r.firstAt + SLACK), () => true).some((l) => parseSrsForward(parseSyslogEntry(l.text, ctx.times, ctx.log.clock)?.msg ?? ""))
+        : false;
       hop.srs = { from: given ?? original, to: r.envelopeFrom, logged };
     }
   }
   if (r.laneFilter) hop.laneFilter = r.laneFilter;
+  const lastAt = r.lines.at(-1)!.at;
   if (ctx.rs) {
-    for (const l of linesWith(ctx.rs.buf, `qid: <${r.qid}>`)) {
+    for (const l of linesWith(ctx.rs.src, `qid: <${r.qid}>`, ctx.rs.at(r.firstAt - SLACK), ctx.rs.at(lastAt + SLACK), () => true)) {
       const v = parseRspamdTask(l.text, ctx.log.clock);
       if (v && v.qid === r.qid) hop.scan = { at: v.at, action: v.action, score: v.score, required: v.required, symbols: v.symbols };
     }
   }
   if (ctx.sl) {
-    for (const l of linesWith(ctx.sl.buf, `: ${r.qid}: `)) {
+    for (const l of linesWith(ctx.sl.src, `: ${r.qid}: `, ctx.sl.at(r.firstAt - SLACK), ctx.sl.at(lastAt + SLACK))) {
       const e = parseSyslogEntry(l.text, ctx.times, ctx.log.clock);
       if (!e || e.program !== "opendkim") continue;
       const s = parseSignature(e.msg);
@@ -545,7 +607,7 @@ function hopOf(r: QueueRecord, ctx: HostCtx, attempts: Attempt[]): Hop {
 }
 
 /** One path per recipient of a record, each followed through the hops it was handed to. */
-function pathsOf(r: QueueRecord, records: Map<string, QueueRecord>, ctxs: Map<string, HostCtx>, fleet: FleetNames): Path[] {
+function pathsOf(r: QueueRecord, fetch: Fetch, ctxs: Map<string, HostCtx>, fleet: FleetNames): Path[] {
   const ctx = ctxs.get(r.host)!;
   const arrivalAt = r.arrival?.at ?? r.firstAt;
   const groups = new Map<string, { to: string; origTo?: string; lines: DeliveryLine[] }>();
@@ -562,7 +624,7 @@ function pathsOf(r: QueueRecord, records: Map<string, QueueRecord>, ctxs: Map<st
     covered.add(lc(g.to));
     const attempts = g.lines.map((dl) => attemptOf(ctx, dl, arrivalAt, fleet));
     const hop = hopOf(r, ctx, attempts);
-    paths.push(...follow([hop], g.to, g.origTo, records, ctxs, fleet, new Set([r.key])));
+    paths.push(...follow([hop], g.to, g.origTo, fetch, ctxs, fleet, new Set([r.key])));
   }
   const refusedWhole = r.refused;
   for (const p of r.permits) {
@@ -593,12 +655,12 @@ function pathsOf(r: QueueRecord, records: Map<string, QueueRecord>, ctxs: Map<st
   return paths;
 }
 
-function follow(hops: Hop[], to: string, origTo: string | undefined, records: Map<string, QueueRecord>, ctxs: Map<string, HostCtx>, fleet: FleetNames, seen: Set<string>): Path[] {
+function follow(hops: Hop[], to: string, origTo: string | undefined, fetch: Fetch, ctxs: Map<string, HostCtx>, fleet: FleetNames, seen: Set<string>): Path[] {
   const hop = hops.at(-1)!;
   const last = hop.attempts.at(-1);
   const base = { ...(origTo !== undefined && lc(origTo) !== lc(to) ? { origTo } : {}), to };
   if (last && last.status === "sent" && last.queuedAs && last.peer?.host && ctxs.has(last.peer.host)) {
-    const next = records.get(keyOf(last.peer.host, last.queuedAs));
+    const next = fetch(last.peer.host, last.queuedAs, { at: last.at });
     if (next && !seen.has(next.key)) {
       const ctx = ctxs.get(next.host)!;
       const arrivalAt = next.arrival?.at ?? next.firstAt;
@@ -618,7 +680,7 @@ function follow(hops: Hop[], to: string, origTo: string | undefined, records: Ma
       return [...byTo.values()].flatMap((dls) => {
         const nextHop = hopOf(next, ctx, dls.map((dl) => attemptOf(ctx, dl, arrivalAt, fleet)));
         const newTo = dls[0]!.d.to;
-        return follow([...hops, nextHop], newTo, origTo ?? (lc(newTo) !== lc(to) ? to : undefined), records, ctxs, fleet, seen2);
+        return follow([...hops, nextHop], newTo, origTo ?? (lc(newTo) !== lc(to) ? to : undefined), fetch, ctxs, fleet, seen2);
       });
     }
   }

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { LabState } from "../lab/index.ts";
 import type { Model } from "../model/model.ts";
 import { localClock } from "./clock.ts";
+import { fileBytes, type FileBytes } from "./files.ts";
 import type { Clock, DestinationCheck, HostLog, HostRole, Path, Trace } from "./types.ts";
 
 export interface LabLogs {
@@ -15,13 +16,13 @@ export interface LabLogs {
   warnings: string[];
 }
 
-function read(file: string | undefined, warnings: string[], host: string): Buffer | undefined {
+function read(file: string | undefined, warnings: string[], host: string): FileBytes | undefined {
   if (!file) return undefined;
   if (!existsSync(file)) {
     warnings.push(`${host}: ${file} does not exist (yet)`);
     return undefined;
   }
-  return readFileSync(file);
+  return fileBytes(file);
 }
 
 export function labLogs(state: LabState, model: Model, clock: Clock = localClock()): LabLogs {
@@ -40,7 +41,7 @@ export function labLogs(state: LabState, model: Model, clock: Clock = localClock
     const postfix = read(file("postfix.log"), warnings, h.name);
     if (!postfix) continue;
     const rspamd = read(file("rspamd.log"), warnings, h.name);
-    const syslog = file("syslog.log") && existsSync(file("syslog.log")!) ? readFileSync(file("syslog.log")!) : undefined;
+    const syslog = file("syslog.log") && existsSync(file("syslog.log")!) ? fileBytes(file("syslog.log")!) : undefined;
     const lane = smarthosts.get(h.name)?.lane;
     logs.push({
       host: h.name,

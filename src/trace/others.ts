@@ -66,6 +66,14 @@ export function parseSyslogEntry(text: string, times: SyslogTimes, clock: Clock)
   return { at, program: p[1]!, msg: p[2]! };
 }
 
+/** The time of any line of a syslog-like source (for bisection), NaN when it has none. */
+export function syslogLineTime(text: string, times: SyslogTimes, clock: Clock): number {
+  const iso = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s/.exec(text);
+  if (iso) return isoTime(iso[1]!, clock);
+  const s = /^(?:\d\d:\d\d:\d\d <\d{1,3}>)?([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) /.exec(text);
+  return s ? times.at(s[1]!) : NaN;
+}
+
 /** OpenDKIM: "QID: DKIM-Signature field added (s=f2026a, d=relais.tld)". */
 export function parseSignature(msg: string): { qid: string; selector: string; domain: string } | undefined {
   const m = /^(\S+): DKIM-Signature (?:field|header) added \(s=([^,]+), d=([^)]+)\)/.exec(msg);

@@ -9,6 +9,8 @@ export interface Clock {
   nowMs: number;
 }
 
+import type { LogBytes } from "./buffers.ts";
+
 export type HostRole = "relay" | "smarthost" | "external-relay" | "destination";
 
 /** One host's logs, as raw bytes, and what the fleet knows about it. */
@@ -22,15 +24,15 @@ export interface HostLog {
   /** Smarthosts: the lane the spec gives it. */
   lane?: "clean" | "spam";
   /** Postfix's maillog_file (/var/log/postfix.log): "Mon DD HH:MM:SS host postfix/daemon[pid]: ...". */
-  postfix: Buffer;
+  postfix: Buffer | LogBytes;
   /** rspamd's log file (relays): "YYYY-MM-DD HH:MM:SS #pid(proc) <id>; proxy; rspamd_task_write_log: ...". */
-  rspamd?: Buffer;
+  rspamd?: Buffer | LogBytes;
   /**
    * Lines of the daemons that log through syslog (OpenDKIM, postsrsd): journalctl -o short-iso on
    * hosts, the lab's syslog listener file in the lab. Any line holding `opendkim[pid]: ` or
    * `postsrsd[pid]: ` after a timestamp is read.
    */
-  syslog?: Buffer;
+  syslog?: Buffer | LogBytes;
   clock: Clock;
 }
 
