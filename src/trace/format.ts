@@ -82,7 +82,7 @@ function formatPath(p: Path, n: number, clock: (ms: number) => string, day: (ms:
   });
   if (p.destination) {
     const d = p.destination;
-    out.push(`      destination saw (${d.verifier}): spf=${d.spf} dkim=${d.dkim.join(",") || "none"} dmarc=${d.dmarc} arc=${d.arc}`);
+    out.push(`      destination saw (${d.verifier}): spf=${d.spf} dkim=${d.dkim.join(", ") || "none"} dmarc=${d.dmarc} arc=${d.arc}`);
   }
   return out;
 }
