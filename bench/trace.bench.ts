@@ -13,7 +13,7 @@ import type { HostLog, Query } from "../src/trace/types.ts";
 import { DAY_START, fleetHosts, writeFleetDay, type Fleet } from "./maillog-day.ts";
 
 const perHost = Number(process.env.FACTEUR_BENCH_TRACE_MESSAGES ?? 100_000);
-const dir = join(tmpdir(), `facteur-bench-trace-${perHost}`);
+const dir = join(tmpdir(), `facteur-bench-trace-v1-${perHost}`);
 const manifest = join(dir, "fleet.json");
 
 let fleet: Fleet;
