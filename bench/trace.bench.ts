@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { trace } from "../src/trace/join.ts";
 import { fileBytes, type FileBytes } from "../src/trace/files.ts";
 import type { HostLog, Query } from "../src/trace/types.ts";
@@ -56,7 +56,7 @@ function timed(argv: string[]): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-const files = fleet.files;
+const files = fleet.files.map((f) => join(dir, basename(f)));
 const needleOf = (q: Query) => (q.kind === "message-id" ? `message-id=<${q.value}>` : q.kind === "to" ? `to=<${q.value}>` : `from=<${q.value}>`);
 // The by-hand way: find the lines, their queue ids, the next hops' ids from "queued as", all their lines.
 const PIPELINE = `
