@@ -20,13 +20,15 @@ usage: facteur <command> [options]
                                           Nagios exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
   diff     --stack NAME [--repo DIR] BASE_REF [HEAD_REF]
                                           markdown of what a change does to DNS, hosts and configs
+  trace    --stack NAME (--message-id ID | --to ADDR | --from ADDR) [--since DURATION] [--json]
+                                          one message's path per recipient across the fleet's logs
 
 common options: --stacks DIR (default: stacks)
 `;
 
 type Handler = (argv: string[]) => Promise<number>;
 
-/** The lab, check and diff fronts are loaded only when used: validate/plan/render stay light. */
+/** The lab, check, diff and trace fronts are loaded only when used: validate/plan/render stay light. */
 function onDemand(module: string, name: string): Handler {
   return async (argv) => {
     const loaded = (await import(new URL(module, import.meta.url).href)) as Record<string, Handler>;
@@ -42,6 +44,7 @@ const commands: Record<string, Handler> = {
   lab: onDemand("../lab/index.ts", "labCommand"),
   check: onDemand("../check/index.ts", "checkCommand"),
   diff: onDemand("../diff/index.ts", "diffCommand"),
+  trace: onDemand("../trace/index.ts", "traceCommand"),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -16,6 +16,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { fillSecrets, secretRefsIn, type HostBundle } from "../render/bundle.ts";
+import { logUserSetup } from "../trace/logUser.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 /** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
@@ -65,6 +66,8 @@ export interface ApplyOptions {
   authorizedKeys?: string;
   /** Hosts whose port 25 must answer once the configuration is live; empty: no probe. */
   smtpProbeHosts: string[];
+  /** Public keys of the read-only log user (facteur:logReaders, for `facteur trace`); empty: no such user. */
+  logReaders?: Record<string, string>;
 }
 
 /**
@@ -283,6 +286,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "SWAPPED=",
     "RELOADING=",
     `say "applied ${bundle.files.length} files, ${bundle.dkimKeys.length} DKIM keys, ${bundle.saslUsers.length} SASL users${options.authorizedKeys !== undefined ? ", root's authorized_keys" : ""}"`,
+    "",
+    ...logUserSetup(bundle.role, options.logReaders ?? {}),
     "",
     "# 5. Outbound SMTP. New Hetzner projects cannot connect to port 25 (or 465) anywhere until",
     "#    Hetzner lifts the limit on request; mail would only pile up in the queue. Say so, loudly.",

@@ -21,6 +21,8 @@ export interface StackConfig {
   adoptRecords: boolean;
   /** facteur:smtpProbeHosts: see DEFAULT_SMTP_PROBE_HOSTS. */
   smtpProbeHosts: string[];
+  /** facteur:logReaders: name -> public key that may read the mail logs (facteur trace; src/trace/logUser.ts). */
+  logReaders: Record<string, string>;
   /** facteur:sshPrivateKey (secret): how the apply commands log in as root. */
   sshPrivateKey: () => pulumi.Output<string>;
   /** A secret named by the spec (passwordSecret), e.g. facteur:faiRelayPassword. */
@@ -31,7 +33,7 @@ function objectOf(cfg: pulumi.Config, key: string): Record<string, string> {
   const v = cfg.getObject<unknown>(key);
   if (v === undefined) return {};
   if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string"))
-    throw new Error(`facteur:${key} must map names to strings, e.g. pulumi config set --path '${key === "zoneIds" ? 'facteur:zoneIds["entreprise.tld"]' : "facteur:sshKeys.ops"}' ...`);
+    throw new Error(`facteur:${key} must map names to strings, e.g. pulumi config set --path '${key === "zoneIds" ? 'facteur:zoneIds["entreprise.tld"]' : `facteur:${key}.ops`}' ...`);
   return v as Record<string, string>;
 }
 
@@ -45,6 +47,7 @@ export function readStackConfig(): StackConfig {
   return {
     sshKeys: objectOf(cfg, "sshKeys"),
     zoneIds: objectOf(cfg, "zoneIds"),
+    logReaders: objectOf(cfg, "logReaders"),
     adoptRecords: cfg.getBoolean("adoptRecords") ?? false,
     smtpProbeHosts: (probe as string[] | undefined) ?? DEFAULT_SMTP_PROBE_HOSTS,
     sshPrivateKey: () => (key ??= cfg.requireSecret("sshPrivateKey")),

@@ -229,7 +229,7 @@ export async function deployStack(spec: Spec, opts: DeployOptions = {}): Promise
       secret: config.secret,
       dkimPrivateKeys: Object.fromEntries(Object.entries(dkim.keys).map(([id, k]) => [id, k.privateKeyPem])),
       sshPrivateKey: config.sshPrivateKey(),
-      options: { packages: hp.packages, authorizedKeys: keysFile, smtpProbeHosts: config.smtpProbeHosts },
+      options: { packages: hp.packages, authorizedKeys: keysFile, smtpProbeHosts: config.smtpProbeHosts, ...(Object.keys(config.logReaders).length ? { logReaders: config.logReaders } : {}) },
       dependsOn: [firewalls[`fw:${hp.host.role}`]!],
     });
   }
