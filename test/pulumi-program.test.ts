@@ -429,10 +429,10 @@ const CHANGES: Change[] = [
     updated: { "fw:relay": ["rules"], "fw:smarthost": ["rules"] },
   },
   {
-    // The relays too: master.cf, common to both roles, declares the paced transports (unused on relays).
-    name: "change pacing: every host's configuration, nothing else",
+    // Only smarthosts deliver to destinations: the relays' master.cf declares no paced transport.
+    name: "change pacing: the smarthosts' configuration only",
     after: () => run(exampleWith("grosfai.tld: { rateDelay: 5s, concurrency: 1 }", "grosfai.tld: { rateDelay: 10s, concurrency: 1 }")),
-    updated: applies(HOSTS, ["create", "stdin"]),
+    updated: applies(SMARTHOSTS, ["create", "stdin"]),
   },
   {
     name: "change the daily quota: the smarthosts' configuration only",
