@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { fillSecrets, type HostBundle } from "../render/bundle.ts";
+import { fillSecrets, secretValue, type HostBundle } from "../render/bundle.ts";
 import { must, run, spawnDetached, waitFor } from "./proc.ts";
 import type { OutsideHost } from "./topology.ts";
 
@@ -158,7 +158,7 @@ export async function startOwnHost(
   // 1. Every file of the bundle, secrets filled in at the last moment.
   for (const f of bundle.files) {
     mkdirSync(dirname(f.path), { recursive: true });
-    writeFileSync(f.path, f.secretRefs ? fillSecrets(f.content, secrets, `${bundle.host}:${f.path}`) : f.content);
+    writeFileSync(f.path, fillSecrets(f.content, secrets, `${bundle.host}:${f.path}`, f.secretRefs ?? []));
     chmodSync(f.path, parseInt(f.mode, 8));
   }
   const pfDir = `${h.root}/etc/postfix`;
@@ -172,7 +172,7 @@ export async function startOwnHost(
     mkdirSync(dirname(db), { recursive: true });
     for (const u of bundle.saslUsers) {
       const [local, realm] = u.login.split("@");
-      const pw = fillSecrets(`\${secret:${u.passwordSecret}}`, secrets, `${bundle.host}: SASL user ${u.login}`);
+      const pw = secretValue(u.passwordSecret, secrets, `${bundle.host}: SASL user ${u.login}`);
       await must(`${who}: saslpasswd2 ${u.login} (${db})`, ["saslpasswd2", "-p", "-c", "-f", db, ...(realm ? ["-u", realm] : []), local!], { input: pw });
     }
     chownSync(db, 0, gidOf("postfix"));

@@ -12,7 +12,7 @@
 //   configuration. Only when both pass does it reload.
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import { fillSecrets, secretRefsIn, type HostBundle } from "../render/bundle.ts";
+import { fillSecrets, type HostBundle } from "../render/bundle.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 /** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
@@ -74,7 +74,7 @@ export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, st
 
 /** Every secret name a host needs: references in its files and its SASL users' passwords. */
 export function secretsNeeded(bundle: HostBundle): string[] {
-  return [...new Set([...bundle.files.flatMap((f) => secretRefsIn(f.content)), ...bundle.saslUsers.map((u) => u.passwordSecret)])].sort();
+  return [...new Set([...bundle.files.flatMap((f) => f.secretRefs ?? []), ...bundle.saslUsers.map((u) => u.passwordSecret)])].sort();
 }
 
 /** The command Pulumi runs over SSH; the script (secret) arrives on stdin, lands in a 0600 file, runs, is removed. */
@@ -125,7 +125,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "# 1. Stage every file (nothing live is touched yet).",
   );
   for (const f of bundle.files) {
-    const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`);
+    const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`, f.secretRefs ?? []);
     L.push(`put ${q(f.path)} ${f.mode} ${ownerOf(f.path)} <<'${EOF}'`, b64(content), EOF);
     targets.push(f.path);
     if (f.postmap) {
