@@ -1,6 +1,7 @@
 // facteur's command line: the third front on the same plan (beside Pulumi and the lab).
 import { SpecError } from "../spec/errors.ts";
 import { UsageError } from "./usage.ts";
+import { OutputError } from "./renderOut.ts";
 import { validateCommand, planCommand, renderCommand, schemaCommand } from "./commands.ts";
 
 const HELP = `facteur: mail relays, smarthost pool, PTR and DNS from one spec per environment
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await handler(rest);
   } catch (e) {
-    if (e instanceof SpecError) {
+    if (e instanceof SpecError || e instanceof OutputError) {
       process.stderr.write(`${e.message}\n`);
       return 1;
     }
