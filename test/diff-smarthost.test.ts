@@ -77,8 +77,8 @@ test("unified diff and the secret guard", () => {
   assert.equal(unifiedDiff("a\nb\nc\n", "a\nB\nc\n"), "@@ -1,3 +1,3 @@\n a\n-b\n+B\n c");
   assert.equal(unifiedDiff("", "x\n"), "@@ -0,0 +1,1 @@\n+x");
   assert.equal(secretLeak("relay:/etc/postfix/sasl_passwd", "[smtp.fai.tld]:587 relais@fai.tld:${secret:faiRelayPassword}\n", "0600"), undefined);
-  assert.match(secretLeak("relay:/etc/postfix/sasl_passwd", "[smtp.fai.tld]:587 relais@fai.tld:hunter2hunter2\n", "0600")!, /filled secret/);
-  assert.match(secretLeak("x", "password = s3cr3tvalue\n", "0644")!, /filled secret/);
+  assert.match(secretLeak("relay:/etc/postfix/sasl_passwd", "[smtp.fai.tld]:587 relais@fai.tld:hunter2hunter2\n", "0600")!, /secret in clear text/);
+  assert.match(secretLeak("x", "password = s3cr3tvalue\n", "0644")!, /secret in clear text/);
 });
 
 test("the real stack renders with no secret filled in any file", async () => {
