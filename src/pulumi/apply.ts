@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { fillSecrets, type HostBundle } from "../render/bundle.ts";
+import { gateCommand, gateFunctions } from "../gate/postfix.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 /** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
@@ -196,6 +197,9 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     'chmod 0640 "$R/var/log/postfix.log"; own postfix:adm "$R/var/log/postfix.log"',
     "failed=",
     'if ! out=$(postfix -c "$R/etc/postfix" check 2>&1); then failed="postfix check: $out"; fi',
+    // The deploy gate (src/gate): what postfix check misses, the daemons' own validation.
+    gateFunctions(),
+    `if [ -z "$failed" ] && ! out=$(${gateCommand(bundle)} 2>&1); then failed="deploy gate: $out"; fi`,
     ...(hasOpendkim ? ['if [ -z "$failed" ] && ! out=$(opendkim -n -x "$R/etc/opendkim.conf" 2>&1); then failed="opendkim -n: $out"; fi'] : []),
     'if [ -n "$failed" ]; then',
     "  rollback",

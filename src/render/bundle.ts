@@ -30,6 +30,12 @@ export interface HostBundle {
   tls: { cert: string; key: string };
   /** Smarthosts: the Cyrus sasldb those logins live in, as the rendered sasl/smtpd.conf names it. */
   saslDb?: string;
+  /**
+   * Where the deploy gate (src/gate) sends its probe message: one address per route this host's
+   * Postfix has (relays: an alias of a domain they receive; smarthosts: every paced destination
+   * and one other), so every transport is created with its own parameters before a deploy.
+   */
+  probeRecipients: string[];
 }
 
 const SECRET_REF = /\$\{secret:([A-Za-z][A-Za-z0-9_-]*)\}/g;

@@ -140,6 +140,15 @@ function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
   ];
 }
 
+/** The deploy gate's probe addresses (see HostBundle.probeRecipients); .invalid never resolves (RFC 2606). */
+function probeRecipients(model: Model, host: PlannedHost): string[] {
+  if (host.role === "relay") {
+    const domain = model.domains.find((d) => !d.operator && host.mxFor.includes(d.name)) ?? model.domains.find((d) => d.operator)!;
+    return [`postmaster@${domain.name}`];
+  }
+  return [...model.policy.pacing.domains.map((p) => `facteur-gate@${p.domain}`), "facteur-gate@gate.invalid"];
+}
+
 export function renderHost(model: Model, plan: Plan, host: PlannedHost, options: RenderOptions = {}): HostBundle {
   engine ??= makeEngine();
   const root = options.root ?? "";
@@ -163,6 +172,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
     tls: context.tls,
     ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),
+    probeRecipients: probeRecipients(model, host),
   };
 }
 
