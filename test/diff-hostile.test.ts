@@ -3,35 +3,25 @@
 // from the reviewer nor forges markdown around it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { diffCommand, runDiff } from "../src/diff/index.ts";
 import { markdown } from "../src/diff/markdown.ts";
 import { RevisionError, type Rendered } from "../src/diff/render-ref.ts";
+import { cloneRepo, type Clone } from "./helpers/clone.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
 let dir = "";
-const sh = (args: string[], cwd = dir) => {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-};
+let clone: Clone | undefined;
+const sh = (args: string[]) => clone!.git(args);
 const SPEC = "stacks/example.facteur.yaml";
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "facteur-diff-hostile-"));
-  sh(["clone", "--quiet", "--no-local", ROOT, dir], tmpdir());
-  sh(["config", "user.email", "t@example.invalid"]);
-  sh(["config", "user.name", "test"]);
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  clone = cloneRepo("facteur-diff-hostile-");
+  dir = clone.dir;
   writeFileSync(join(dir, SPEC), readFileSync(join(dir, SPEC), "utf8").replace("version: 1", "version: 2"));
   sh(["commit", "--quiet", "-am", "break the spec"]);
 });
-after(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => clone?.remove());
 
 test("an invalid spec at a revision is reported with that revision and the spec's own errors, exit 1", { timeout: 60000 }, async () => {
   await assert.rejects(
