@@ -16,7 +16,7 @@ usage: facteur <command> [options]
   schema   [--out FILE]                   JSON Schema of the spec, for editors
   lab      up|down|status [--stack NAME]  the whole stack on this machine, in network namespaces
   check    --stack NAME [--resolver IP[:PORT]] [--addresses FILE] [--dnsbl LIST]...
-           [--smtp-port N | --no-smtp] [--json]
+           [--smtp-port N | --no-smtp] [--timeout SECONDS] [--json]
                                           live DNS, PTR, banners and DNSBLs against the plan;
                                           Nagios exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
   diff     --stack NAME [--repo DIR] BASE_REF [HEAD_REF]
