@@ -83,6 +83,8 @@ facteur_gate() {
       rm -rf "$G"
     }
     trap cleanup EXIT
+    # The apply script runs under umask 077; the instance's daemons run as postfix and must reach their directories.
+    umask 022
     chmod 755 "$G"
     mkdir -p "$G/etc" "$G/data" "$G/log" "$G/q"
     cp "$conf/main.cf" "$conf/master.cf" "$G/etc/" || { echo "gate: no main.cf or master.cf in $conf" >&2; exit 1; }
