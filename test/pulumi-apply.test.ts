@@ -232,7 +232,7 @@ test("apply: the checks live in one function, a line per check (where a deploy g
   assert.ok(body, "a checks() function");
   assert.deepEqual(
     body.split("\n").map((l) => /^ {2}check "([^"]+)"/.exec(l)?.[1]),
-    ["postfix check", "opendkim -n"],
+    ["postfix check", "deploy gate", "opendkim -n"],
   );
   assert.equal(script.match(/^if ! checks; then$/gm)?.length, 1);
   assert.doesNotMatch(applyScript(bundle("mx1"), SECRETS, {}, OPTIONS(bundle("mx1"))), /opendkim -n/, "relays run no OpenDKIM");

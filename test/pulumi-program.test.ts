@@ -180,7 +180,7 @@ test("the plan is built once, from placeholders; what each host and record gets 
   );
   for (const b of renderStack(model, real, { root: "" })) {
     const staged = stagedFiles(scriptOf(r, b.host));
-    for (const f of b.files) assert.equal(staged.get(f.path), fillSecrets(f.content, SECRETS, f.path), `${b.host}: ${f.path}`);
+    for (const f of b.files) assert.equal(staged.get(f.path), fillSecrets(f.content, SECRETS, f.path, f.secretRefs ?? []), `${b.host}: ${f.path}`);
   }
   // The IPv6 CIDRs the smarthosts trust stay /128 once filled (a placeholder once became /32).
   assert.match(stagedFiles(scriptOf(r, "out1")).get("/etc/postfix/relay_clients")!, new RegExp(`^${r.outputs.addresses.mx1!.ipv6.replace(/\./g, "\\.")}/128 OK$`, "m"));

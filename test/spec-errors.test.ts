@@ -35,13 +35,13 @@ const cases: { name: string; from: string; to: string; error: string }[] = [
     name: "a wrong type says what was expected and what was found",
     from: "mxPriority: 20",
     to: "mxPriority: twenty",
-    error: `${FILE}:33:56: relays.mx2.mxPriority: expected number, got string`,
+    error: `${FILE}:33:56: relays.mx2.mxPriority: expected a whole number, got the text "twenty"`,
   },
   {
     name: "an alias target that is not an address",
     from: "tom-smit: tom@smit.tld",
     to: "tom-smit: tom.smit.tld",
-    error: `${FILE}:16:17: domains."entreprise.tld".aliases.tom-smit: expected a lower-case e-mail address such as john@doe.tld`,
+    error: `${FILE}:16:17: domains."entreprise.tld".aliases.tom-smit: expected an e-mail address such as john@doe.tld, got "tom.smit.tld"`,
   },
   {
     name: "an unknown smarthost kind",
@@ -114,5 +114,5 @@ test("several problems are all reported at once, in file order of discovery", ()
   const lines = errorOf(text).split("\n");
   assert.equal(lines.length, 2);
   assert.match(lines[0]!, /:3:10: version: expected one of 1$/);
-  assert.match(lines[1]!, /:33:56: relays\.mx2\.mxPriority: Too small: expected number to be >=0$/);
+  assert.match(lines[1]!, /:33:56: relays\.mx2\.mxPriority: must be at least 0$/);
 });

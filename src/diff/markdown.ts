@@ -48,18 +48,26 @@ export function changes(base: Rendered, head: Rendered): Changes {
   };
 }
 
-const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+// Text from a revision is data: it cannot start a line, close a code span or add a table cell.
+const flat = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, " ");
+const code = (s: string) => `\`${flat(s).replace(/`/g, "'")}\``;
+const cell = (s: string) => flat(s).replace(/\|/g, "\\|");
 const rule = (r: FirewallRuleView) => `${r.protocol}${r.port !== undefined ? ` ${r.port}` : ""} from ${r.sources.join(" ")}`;
 const rdata = (r: RecordView) => `${r.name} ${r.ttl} ${r.type} ${r.priority !== undefined ? `${r.priority} ` : ""}${r.content}`;
 
-/** A file that holds secrets once filled (mode 0600) must show only ${secret:NAME} references. */
+/**
+ * Lines that look like a secret in clear text: in a file that holds secrets once filled (mode
+ * 0600) every line should carry a ${secret:NAME} reference, and nothing should read
+ * "password = value". The render never sees a secret value, so such a line can only come from
+ * the spec itself, which the pull request already shows: the diff shows the file anyway, with a
+ * warning. Withholding it would hide from the reviewer exactly what injected text changed.
+ */
 export function secretLeak(path: string, content: string, mode: string): string | undefined {
   const suspicious = content
     .split("\n")
     .filter((l) => l.trim() && !l.trim().startsWith("#"))
     .filter((l) => (mode === "0600" && !l.includes("${secret:")) || /(password|passwd|secret)\s*[=:]\s*(?!\/|\$|[a-z]+:\/)\S{6,}/i.test(l.replace(/\$\{secret:[^}]*\}/g, "<ref>")));
-  return suspicious.length ? `${path}: ${suspicious.length} line(s) look like a filled secret` : undefined;
+  return suspicious.length ? `${path}: ${suspicious.length} line(s) look like a secret in clear text` : undefined;
 }
 
 export function markdown(stack: string, baseLabel: string, headLabel: string, base: Rendered, head: Rendered): string {
@@ -93,7 +101,7 @@ export function markdown(stack: string, baseLabel: string, headLabel: string, ba
   }
   if (n(c.hosts)) {
     out.push("### Hosts", "");
-    const desc = (h: HostView) => `${h.role}${h.lane ? ` (${h.lane} lane)` : ""} ${code(h.fqdn)}, ${h.serverType} in ${h.location}${h.drain ? ", **drained**" : ""}`;
+    const desc = (h: HostView) => `${h.role}${h.lane ? ` (${h.lane} lane)` : ""} ${code(h.fqdn)}, ${flat(h.serverType)} in ${flat(h.location)}${h.drain ? ", **drained**" : ""}`;
     for (const h of c.hosts.added) out.push(`- ➕ **${h.name}**: new ${desc(h)}`);
     for (const h of c.hosts.removed) out.push(`- ➖ **${h.name}**: ${desc(h)} is removed (its server, IPs and PTRs go with it)`);
     for (const h of c.hosts.changed) out.push(`- ✏️ **${h.after.name}**: ${h.fields.map((f) => `${f} ${code(String((h.before as unknown as Record<string, unknown>)[f] ?? "-"))} → ${code(String((h.after as unknown as Record<string, unknown>)[f] ?? "-"))}`).join(", ")}`);
@@ -112,12 +120,21 @@ export function markdown(stack: string, baseLabel: string, headLabel: string, ba
     const section = (key: string, before: string, after: string, mode: string) => {
       const [host, path] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
       const leak = secretLeak(key, after, mode) ?? secretLeak(key, before, mode);
-      if (leak) {
-        leaks.push(leak);
-        return [`#### ${host}: ${code(path)}`, "", "_withheld: content looks like a filled secret_", ""];
-      }
+      if (leak) leaks.push(leak);
       const body = unifiedDiff(before, after);
-      return [`#### ${host}: ${code(path)}`, "", "```diff", `--- ${before === "" ? "/dev/null" : `a/${host}${path}`}`, `+++ ${after === "" ? "/dev/null" : `b/${host}${path}`}`, body, "```", ""];
+      // A fence longer than any backtick run inside, so file content cannot close it early.
+      const fence = "`".repeat(Math.max(3, ...[...`${before}\n${after}`.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+      return [
+        `#### ${host}: ${code(path)}`,
+        "",
+        ...(leak ? ["> ⚠️ some lines look like a secret in clear text: secrets belong in Pulumi config, named by a passwordSecret field.", ""] : []),
+        `${fence}diff`,
+        `--- ${before === "" ? "/dev/null" : `a/${host}${path}`}`,
+        `+++ ${after === "" ? "/dev/null" : `b/${host}${path}`}`,
+        body,
+        fence,
+        "",
+      ];
     };
     const hostsAdded = new Set(c.hosts.added.map((h) => h.name));
     const newHostFiles = c.files.added.filter((k) => hostsAdded.has(k.slice(0, k.indexOf(":"))));
@@ -130,7 +147,7 @@ export function markdown(stack: string, baseLabel: string, headLabel: string, ba
       for (const k of keys) out.push(...section(k, "", head.files.get(k)!.content, head.files.get(k)!.mode));
       out.push("</details>", "");
     }
-    if (leaks.length) out.push(`> ⚠️ ${leaks.length} file(s) withheld because they look like they contain a secret: ${leaks.join("; ")}`, "");
+    if (leaks.length) out.push(`> ⚠️ ${leaks.length} file(s) have lines that look like a secret in clear text (shown above, for review): ${leaks.join("; ")}`, "");
   }
   return out.join("\n");
 }

@@ -28,6 +28,14 @@ export interface Rendered {
   files: Map<string, { content: string; mode: string }>;
 }
 
+/**
+ * A revision that cannot be rendered: its spec is invalid (the SpecError of that revision's own
+ * code is another class than ours, so it is recognised by name), or its code fails. Exit 1.
+ */
+export class RevisionError extends Error {
+  override name = "RevisionError";
+}
+
 export function git(repo: string, args: string[]): string {
   const r = spawnSync("git", ["-C", repo, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${(r.stderr || r.stdout).trim()}`);
@@ -37,7 +45,18 @@ export function git(repo: string, args: string[]): string {
 const OWN_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta.url));
 
 /** Renders `stack` from the tree at `dir` (a worktree or the working tree), importing that tree's modules. */
-export async function renderTree(dir: string, stack: string): Promise<Rendered> {
+export async function renderTree(dir: string, stack: string, label = "the working tree"): Promise<Rendered> {
+  try {
+    return await renderTreeUnguarded(dir, stack);
+  } catch (e) {
+    if (e instanceof RevisionError) throw e;
+    const err = e as Error;
+    if (err?.name === "SpecError") throw new RevisionError(`the spec of stack ${stack} at ${label} is invalid:\n${err.message.replaceAll(`${dir}/`, "")}`);
+    throw new RevisionError(`cannot render stack ${stack} at ${label}: ${err?.message ?? String(e)}`);
+  }
+}
+
+async function renderTreeUnguarded(dir: string, stack: string): Promise<Rendered> {
   const specFile = join(dir, "stacks", `${stack}.facteur.yaml`);
   if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], firewall: [], files: new Map() };
   const mod = async (p: string) => {
@@ -48,7 +67,7 @@ export async function renderTree(dir: string, stack: string): Promise<Rendered> 
   const load = await mod("spec/load.ts");
   const model = await mod("model/model.ts");
   const plan = await mod("plan/plan.ts");
-  if (!load?.loadSpecFile || !model?.buildModel || !plan?.buildPlan) throw new Error(`${dir}: this revision has no spec/model/plan modules facteur diff can use`);
+  if (!load?.loadSpecFile || !model?.buildModel || !plan?.buildPlan) throw new RevisionError(`${dir}: this revision has no spec/model/plan modules facteur diff can use`);
   const m = model.buildModel(load.loadSpecFile(specFile));
   const p = plan.buildPlan(m, {}) as { dns: RecordView[]; ptrs: RecordView[] & { address: string }[]; hosts: HostView[]; firewalls?: PlannedFirewall[] };
   const render = await mod("render/render.ts");
@@ -75,7 +94,7 @@ export async function renderRef(repo: string, ref: string, stack: string): Promi
   git(repo, ["worktree", "add", "--detach", "--quiet", dir, commit]);
   try {
     if (!existsSync(join(dir, "node_modules"))) symlinkSync(existsSync(join(repo, "node_modules")) ? join(repo, "node_modules") : OWN_NODE_MODULES, join(dir, "node_modules"));
-    return { ...(await renderTree(dir, stack)), commit };
+    return { ...(await renderTree(dir, stack, `${ref} (${commit.slice(0, 10)})`)), commit };
   } finally {
     spawnSync("git", ["-C", repo, "worktree", "remove", "--force", dir]);
     rmSync(dir, { recursive: true, force: true });

@@ -2,11 +2,12 @@
 // (files, postmap, secrets, SASL users, DKIM keys, TLS cert, then postsrsd / OpenDKIM /
 // policyd-rate-limit / Postfix); outside hosts run a small stock Postfix that stores what it
 // receives in maildirs (sinks) or sends directly by MX (the outside sender).
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { fillSecrets, type HostBundle } from "../render/bundle.ts";
+import { fillSecrets, secretValue, type HostBundle } from "../render/bundle.ts";
 import { must, run, spawnDetached, waitFor } from "./proc.ts";
+import { daemonFailures } from "../gate/postfix.ts";
 import type { OutsideHost } from "./topology.ts";
 
 function ids(name: string): { uid: number; gid: number } {
@@ -136,11 +137,15 @@ async function startPostfix(h: HostContext, pfDir: string, who: string, report: 
   }
   report.checks.push(`${who}: postfix -c ${pfDir} check${/warning/i.test(check.stderr) ? ` (warnings: ${check.stderr.trim().split("\n").join("; ")})` : ""}`);
   await must(`${who}: postfix set-permissions (${pfDir})`, ["postfix", "-c", pfDir, "set-permissions"], { timeoutMs: 60_000 });
+  const logFrom = main.maillog_file && existsSync(main.maillog_file) ? statSync(main.maillog_file).size : 0;
   const start = await run(["postfix", "-c", pfDir, "start"], { ns: h.ns, resolv: h.resolv, timeoutMs: 60_000 });
   if (start.code !== 0) throw new Error(`${who}: postfix -c ${pfDir} start failed (exit ${start.code}):\n${(start.stderr + start.stdout).trim()}\n${logTail()}`);
   // Loopback is in mynetworks: postscreen lets it straight through to the banner.
   const ok = await waitFor(async () => /^220[ -]/.test(await bannerIn(h.ns, "127.0.0.1", 25)), 15_000, 200);
   if (!ok) throw new Error(`${who}: Postfix started but no 220 banner on port 25 (log ${main.maillog_file}):\n${logTail()}`);
+  // The deploy gate's reading of the log (src/gate): a daemon that refused its parameters fails the host.
+  const refused = main.maillog_file ? daemonFailures(readFileSync(main.maillog_file).subarray(logFrom).toString("utf8")) : [];
+  if (refused.length) throw new Error(`${who}: Postfix daemons refused the configuration (log ${main.maillog_file}):\n${refused.join("\n")}`);
   report.checks.push(`${who}: Postfix answers 220 on port 25`);
 }
 
@@ -158,7 +163,7 @@ export async function startOwnHost(
   // 1. Every file of the bundle, secrets filled in at the last moment.
   for (const f of bundle.files) {
     mkdirSync(dirname(f.path), { recursive: true });
-    writeFileSync(f.path, f.secretRefs ? fillSecrets(f.content, secrets, `${bundle.host}:${f.path}`) : f.content);
+    writeFileSync(f.path, fillSecrets(f.content, secrets, `${bundle.host}:${f.path}`, f.secretRefs ?? []));
     chmodSync(f.path, parseInt(f.mode, 8));
   }
   const pfDir = `${h.root}/etc/postfix`;
@@ -172,7 +177,7 @@ export async function startOwnHost(
     mkdirSync(dirname(db), { recursive: true });
     for (const u of bundle.saslUsers) {
       const [local, realm] = u.login.split("@");
-      const pw = fillSecrets(`\${secret:${u.passwordSecret}}`, secrets, `${bundle.host}: SASL user ${u.login}`);
+      const pw = secretValue(u.passwordSecret, secrets, `${bundle.host}: SASL user ${u.login}`);
       await must(`${who}: saslpasswd2 ${u.login} (${db})`, ["saslpasswd2", "-p", "-c", "-f", db, ...(realm ? ["-u", realm] : []), local!], { input: pw });
     }
     chownSync(db, 0, gidOf("postfix"));

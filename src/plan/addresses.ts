@@ -30,7 +30,8 @@ export function hostCidr(address: string): string {
 export function canonicalIp(address: string): string {
   const kind = isIP(address);
   if (kind === 4) return address.split(".").map((o) => String(Number(o))).join(".");
-  if (kind === 6) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  // A zone id (fe80::1%eth0) is valid for isIP but not in a URL; such an address stays as written.
+  if (kind === 6 && !address.includes("%")) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
   return address;
 }
 

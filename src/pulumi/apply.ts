@@ -15,8 +15,9 @@
 //   provider blocks it.
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import { fillSecrets, secretRefsIn, type HostBundle } from "../render/bundle.ts";
+import { fillSecrets, type HostBundle } from "../render/bundle.ts";
 import { logUserSetup } from "../trace/logUser.ts";
+import { gateCommand, gateFunctions } from "../gate/postfix.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 /** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
@@ -91,7 +92,7 @@ export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, st
 
 /** Every secret name a host needs: references in its files and its SASL users' passwords. */
 export function secretsNeeded(bundle: HostBundle): string[] {
-  return [...new Set([...bundle.files.flatMap((f) => secretRefsIn(f.content)), ...bundle.saslUsers.map((u) => u.passwordSecret)])].sort();
+  return [...new Set([...bundle.files.flatMap((f) => f.secretRefs ?? []), ...bundle.saslUsers.map((u) => u.passwordSecret)])].sort();
 }
 
 /** The command Pulumi runs over SSH; the script (secret) arrives on stdin, lands in a 0600 file, runs, is removed. */
@@ -181,7 +182,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "# 1. Stage every file (nothing live is touched yet).",
   );
   for (const f of bundle.files) {
-    const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`);
+    const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`, f.secretRefs ?? []);
     L.push(`put ${q(f.path)} ${f.mode} ${ownerOf(f.path)} <<'${EOF}'`, b64(content), EOF);
     targets.push(f.path);
     if (f.postmap) {
@@ -261,8 +262,11 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "#    One place: a new check is one more `check` line in checks().",
     "failed=",
     'check() { local what="$1" out; shift; if ! out=$("$@" 2>&1); then failed="$what: $out"; return 1; fi; }',
+    // The deploy gate (src/gate): what postfix check misses, the daemons' own validation.
+    gateFunctions(),
     "checks() {",
     '  check "postfix check" postfix -c "$R/etc/postfix" check || return 1',
+    `  check "deploy gate" ${gateCommand(bundle)} || return 1`,
     ...(hasOpendkim ? ['  check "opendkim -n" opendkim -n -x "$R/etc/opendkim.conf" || return 1'] : []),
     "}",
     "if ! checks; then",
