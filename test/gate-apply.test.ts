@@ -25,9 +25,9 @@ function host(): { etc: string; run: (script: string) => { status: number | null
   chmodSync(dir, 0o755);
   const etc = join(dir, "etc");
   assert.equal(spawnSync("cp", ["-a", "/etc", etc]).status, 0, "copy /etc");
-  // The apply script's postmap reads the default /etc/postfix/main.cf, which Debian's "No
-  // configuration" install does not create (reported to the apply step's owner): give it one.
-  writeFileSync(join(etc, "postfix/main.cf"), "# before the first apply\n", { flag: "a" });
+  // A fresh host: Debian's "No configuration" install leaves no main.cf (the apply step's
+  // postmap reads the staged one).
+  rmSync(join(etc, "postfix/main.cf"), { force: true });
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
   for (const stub of ["systemctl", "hostnamectl"]) {

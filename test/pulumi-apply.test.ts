@@ -30,7 +30,7 @@ const STUBS: Record<string, string> = {
     '[ "$3" = status ] && exit 1',
     'echo "postfix $3" >>"$LOG"',
   ].join("\n"),
-  postmap: `f="\${1#hash:}"; [ -n "\${FAIL_POSTMAP:-}" ] && { echo "postmap: fatal: cannot write"; exit 1; }; cp "$f" "$f.db"`,
+  postmap: `[ "$1" = -c ] && [ -f "$2/main.cf" ] || { echo "postmap: fatal: open $2/main.cf: no such file"; exit 1; }; f="\${3#hash:}"; [ -n "\${FAIL_POSTMAP:-}" ] && { echo "postmap: fatal: cannot write"; exit 1; }; cp "$f" "$f.db"`,
   opendkim: `echo "opendkim $*" >>"$LOG"`,
   saslpasswd2: `pw=$(cat); f=; while [ $# -gt 1 ]; do case "$1" in -f) f="$2"; shift;; -u) u="$2"; shift;; esac; shift; done; echo "$1@$u:$pw" >>"$f"`,
   // A (re)load reads the live configuration: it fails while that configuration says BROKEN_RELOAD.

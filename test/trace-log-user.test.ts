@@ -110,7 +110,7 @@ test("the apply script installs the reader and exactly the configured keys (no k
     mkdirSync(bin);
     for (const [name, body] of Object.entries({
       postfix: '[ "$3" = status ] && exit 1; exit 0',
-      postmap: 'f="${1#hash:}"; cp "$f" "$f.db"',
+      postmap: 'f="${3#hash:}"; cp "$f" "$f.db"',
       systemctl: "exit 0",
       hostnamectl: "exit 0",
       openssl: 'while [ $# -gt 0 ]; do case "$1" in -keyout) echo key >"$2"; shift;; -out) echo cert >"$2"; shift;; esac; shift; done',

@@ -185,10 +185,14 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`, f.secretRefs ?? []);
     L.push(`put ${q(f.path)} ${f.mode} ${ownerOf(f.path)} <<'${EOF}'`, b64(content), EOF);
     targets.push(f.path);
-    if (f.postmap) {
-      L.push(`postmap hash:"$STAGE"${q(f.path)}`, `chmod ${f.mode} "$STAGE"${q(f.path + ".db")}`);
-      targets.push(`${f.path}.db`);
-    }
+  }
+  // Tables are indexed once every file is staged, with the staged main.cf: a fresh host
+  // (Debian's "No configuration" install) has no /etc/postfix/main.cf for postmap to read.
+  const mainCf = bundle.files.find((f) => f.path.endsWith("/postfix/main.cf"));
+  for (const f of bundle.files.filter((f) => f.postmap)) {
+    if (!mainCf) throw new Error(`${where}: ${f.path} is a Postfix table but the bundle has no main.cf`);
+    L.push(`postmap -c "$STAGE"${q(dirname(mainCf.path))} hash:"$STAGE"${q(f.path)}`, `chmod ${f.mode} "$STAGE"${q(f.path + ".db")}`);
+    targets.push(`${f.path}.db`);
   }
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
