@@ -18,8 +18,8 @@ export function generatedSpecText(domains: number, aliasesPerDomain: number): st
         return [name, { aliases, dkim: { selectors: ["s2026a"] } }];
       }),
     ),
-    relays: { mx1: { location: "fsn1", serverType: "cx22" }, mx2: { location: "nbg1", serverType: "cx22", mxPriority: 20 } },
-    smarthosts: { out1: { kind: "own", location: "fsn1", serverType: "cx22" }, out2: { kind: "own", location: "hel1", serverType: "cx22" } },
+    relays: { mx1: { location: "fsn1", serverType: "cx23" }, mx2: { location: "nbg1", serverType: "cx23", mxPriority: 20 } },
+    smarthosts: { out1: { kind: "own", location: "fsn1", serverType: "cx23" }, out2: { kind: "own", location: "hel1", serverType: "cx23" } },
   };
   return stringify(spec);
 }

@@ -8,7 +8,8 @@ PACKAGES=(
   policyd-rate-limit rspamd
   sasl2-bin libsasl2-modules
   swaks libnet-ssleay-perl libauthen-sasl-perl python3-dkim python3-spf python3-dnspython
-  iproute2 procps psmisc openssl ca-certificates
+  iproute2 nftables procps psmisc openssl ca-certificates
+  openssh-server
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian starts packaged daemons on install where it can; the lab runs its own instances only.
-for svc in postfix opendkim postsrsd knot saslauthd policyd-rate-limit rspamd redis-server; do
+for svc in postfix opendkim postsrsd knot saslauthd policyd-rate-limit rspamd redis-server ssh; do
   (service "$svc" stop >/dev/null 2>&1 || true)
 done
 echo "system packages ready: ${PACKAGES[*]}"

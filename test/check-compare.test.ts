@@ -157,7 +157,9 @@ test("SPF lookup count flattens includes (RFC 7208 4.6.4) and flags >10, missing
   const deep = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`TXT i${i}.tld`, [`v=spf1 a mx include:i${i + 1}.tld -all`]]));
   deep["TXT i6.tld"] = ["v=spf1 ip4:192.0.2.1 -all"];
   const c = await countSpf("v=spf1 include:i0.tld -all", tableLookups(deep));
-  assert.equal(c.lookups, 1 + 6 * 3);
+  assert.deepEqual([c.lookups, c.exceeded], [11, true], "a receiver stops at the 11th lookup");
+  const within = await countSpf("v=spf1 include:i3.tld -all", tableLookups(deep));
+  assert.deepEqual([within.lookups, within.exceeded], [1 + 3 * 3, false]);
   const missing = await countSpf("v=spf1 include:gone.tld include:down.tld mx -all", tableLookups({ "TXT down.tld": "!ESERVFAIL" }));
   assert.deepEqual([missing.lookups, missing.voidLookups, missing.problems, missing.unresolved], [3, 1, ["gone.tld has no SPF record (permerror)"], ["down.tld (ESERVFAIL)"]]);
   const loop = await countSpf("v=spf1 include:a.tld -all", tableLookups({ "TXT a.tld": ["v=spf1 include:a.tld -all"] }));
@@ -169,8 +171,8 @@ test("SPF lookup count flattens includes (RFC 7208 4.6.4) and flags >10, missing
   });
   const r = byId(rs, "spf-pool:lookups");
   assert.equal(r.state, "CRITICAL");
-  assert.equal(r.found, "20 lookups, 0 void");
-  assert.equal(byId(rs, "spf:entreprise.tld:lookups").found, "21 lookups, 0 void");
+  assert.equal(r.found, "more than 10 lookups (a receiver stops at the 11th: permerror), 0 void");
+  assert.equal(byId(rs, "spf:entreprise.tld:lookups").state, "CRITICAL");
 });
 
 test("lookup failures are UNKNOWN, not OK and not CRITICAL", async () => {

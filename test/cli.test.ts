@@ -72,7 +72,7 @@ test("render writes a reviewable tree; an address book fills the placeholders", 
     writeFileSync(join(dir, "addr.yaml"), "out1: { ipv4: 203.0.113.21, ipv6: '2001:db8:113::21' }\n");
     const r = facteur(["render", "--stack", "example", "--out", join(dir, "out"), "--addresses", join(dir, "addr.yaml")]);
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(readdirSync(join(dir, "out")).sort(), ["dns.txt", "hosts", "hosts.txt"]);
+    assert.deepEqual(readdirSync(join(dir, "out")).sort(), [".facteur-render", "dns.txt", "hosts", "hosts.txt"]);
     assert.deepEqual(readdirSync(join(dir, "out", "hosts")).sort(), ["mx1", "mx2", "out1", "out2", "spam1"]);
     assert.match(readFileSync(join(dir, "out", "dns.txt"), "utf8"), /^a:out1 +out1\.relais\.tld +A +3600 +203\.0\.113\.21 /m);
     assert.match(readFileSync(join(dir, "out/hosts/mx1/etc/postfix/sasl_passwd"), "utf8"), /\$\{secret:faiRelayPassword\}/);

@@ -2,38 +2,28 @@
 // must list exactly its records, the changed pool SPF, its PTRs and files, and no relay change.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { runDiff } from "../src/diff/index.ts";
 import { unifiedDiff } from "../src/diff/unified.ts";
 import { secretLeak } from "../src/diff/markdown.ts";
 import { renderTree } from "../src/diff/render-ref.ts";
+import { ROOT, cloneRepo, type Clone } from "./helpers/clone.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
 let dir = "";
-const sh = (args: string[], cwd = dir) => {
-  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim();
-};
+let clone: Clone | undefined;
+const sh = (args: string[]) => clone!.git(args);
 const SPEC = "stacks/example.facteur.yaml";
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "facteur-diff-test-"));
-  sh(["clone", "--quiet", "--no-local", ROOT, dir], tmpdir());
-  sh(["config", "user.email", "t@example.invalid"]);
-  sh(["config", "user.name", "test"]);
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  clone = cloneRepo("facteur-diff-test-");
+  dir = clone.dir;
   const spec = readFileSync(join(dir, SPEC), "utf8");
-  assert.ok(spec.includes("  out2: { kind: own, location: hel1, serverType: cx22 }\n"));
-  writeFileSync(join(dir, SPEC), spec.replace("  out2: { kind: own, location: hel1, serverType: cx22 }\n", "$&  out3: { kind: own, location: nbg1, serverType: cx22 }\n"));
+  assert.ok(spec.includes("  out2: { kind: own, location: hel1, serverType: cx23 }\n"));
+  writeFileSync(join(dir, SPEC), spec.replace("  out2: { kind: own, location: hel1, serverType: cx23 }\n", "$&  out3: { kind: own, location: nbg1, serverType: cx23 }\n"));
   sh(["commit", "--quiet", "-am", "add smarthost out3"]);
 });
-after(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => clone?.remove());
 
 test("adding a smarthost: exactly its records, the pool SPF, its PTRs and files; relays untouched", { timeout: 60000 }, async () => {
   const md = await runDiff(["--stack", "example", "--repo", dir, "HEAD~1", "HEAD"]);
@@ -44,7 +34,7 @@ test("adding a smarthost: exactly its records, the pool SPF, its PTRs and files;
   assert.match(md, /\| ➕ added \| `pool-mx:out3` \| `pool\.relais\.tld 3600 MX 10 out3\.relais\.tld` \| clean outbound pool member out3/);
   assert.match(md, /- ➕ `ptr:out3:ipv4`: `<out3\.ipv4> PTR out3\.relais\.tld`/);
   assert.match(md, /- ➕ `ptr:out3:ipv6`/);
-  assert.match(md, /- ➕ \*\*out3\*\*: new smarthost \(clean lane\) `out3\.relais\.tld`, cx22 in nbg1/);
+  assert.match(md, /- ➕ \*\*out3\*\*: new smarthost \(clean lane\) `out3\.relais\.tld`, cx23 in nbg1/);
   assert.match(md, /<summary>New host <b>out3<\/b>: \d+ new files \(.*\/etc\/postfix\/main\.cf/);
   const fileHeads = [...md.matchAll(/^#### (\w+): `([^`]+)`/gm)].map((m) => m[1]);
   assert.ok(fileHeads.length > 5);
@@ -58,9 +48,9 @@ test("adding a smarthost: exactly its records, the pool SPF, its PTRs and files;
 });
 
 test("HEAD_REF defaults to the working tree; no change says so", { timeout: 60000 }, async () => {
-  assert.match(await runDiff(["--stack", "example", "--repo", dir, "HEAD"]), /No change to DNS records, PTRs, hosts or rendered configuration/);
+  assert.match(await runDiff(["--stack", "example", "--repo", dir, "HEAD"]), /No change to DNS records, PTRs, hosts, firewall rules or rendered configuration/);
   const spec = readFileSync(join(dir, SPEC), "utf8");
-  writeFileSync(join(dir, SPEC), spec.replace("  out3: { kind: own, location: nbg1, serverType: cx22 }\n", "  out3: { kind: own, location: nbg1, serverType: cx22, drain: true }\n"));
+  writeFileSync(join(dir, SPEC), spec.replace("  out3: { kind: own, location: nbg1, serverType: cx23 }\n", "  out3: { kind: own, location: nbg1, serverType: cx23, drain: true }\n"));
   try {
     const md = await runDiff(["--stack", "example", "--repo", dir, "HEAD"]);
     assert.match(md, /working tree/);
@@ -77,8 +67,8 @@ test("unified diff and the secret guard", () => {
   assert.equal(unifiedDiff("a\nb\nc\n", "a\nB\nc\n"), "@@ -1,3 +1,3 @@\n a\n-b\n+B\n c");
   assert.equal(unifiedDiff("", "x\n"), "@@ -0,0 +1,1 @@\n+x");
   assert.equal(secretLeak("relay:/etc/postfix/sasl_passwd", "[smtp.fai.tld]:587 relais@fai.tld:${secret:faiRelayPassword}\n", "0600"), undefined);
-  assert.match(secretLeak("relay:/etc/postfix/sasl_passwd", "[smtp.fai.tld]:587 relais@fai.tld:hunter2hunter2\n", "0600")!, /filled secret/);
-  assert.match(secretLeak("x", "password = s3cr3tvalue\n", "0644")!, /filled secret/);
+  assert.match(secretLeak("relay:/etc/postfix/sasl_passwd", "[smtp.fai.tld]:587 relais@fai.tld:hunter2hunter2\n", "0600")!, /secret in clear text/);
+  assert.match(secretLeak("x", "password = s3cr3tvalue\n", "0644")!, /secret in clear text/);
 });
 
 test("the real stack renders with no secret filled in any file", async () => {

@@ -44,7 +44,7 @@ function policySpec(): string {
   s = replace(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
   s = replace(s, /default: \{ rateDelay: 1s, concurrency: 2 \}/, "default: { rateDelay: 0s, concurrency: 4 }");
   s = replace(s, /(grosfai\.tld: \{ rateDelay: 5s, concurrency: 1 \})/, `$1\n      smit.tld: { rateDelay: ${PACE}s, concurrency: 1 }`);
-  s = replace(s, /(  out2: \{ kind: own[^\n]*\})/, "$1\n  out3: { kind: own, location: hel1, serverType: cx22, drain: true }");
+  s = replace(s, /(  out2: \{ kind: own[^\n]*\})/, "$1\n  out3: { kind: own, location: hel1, serverType: cx23, drain: true }");
   s = replace(s, /(  dnsbl: \[bl\.lab\.tld\])/, "$1\n  inbound: { softErrorLimit: 2, hardErrorLimit: 5 }");
   return `# Written by test/lab-policy.test.ts from the example.\n${s}`;
 }

@@ -25,14 +25,14 @@ domains:
   a.tld:
     aliases: { x: y@ailleurs.tld }
 relays:
-  mx2: { location: nbg1, serverType: cx22 }
-  mx1: { location: fsn1, serverType: cx22 }
+  mx2: { location: nbg1, serverType: cx23 }
+  mx1: { location: fsn1, serverType: cx23 }
 backupMx:
   - { host: mx-z.fai.tld, priority: 50 }
   - { host: mx-a.fai.tld, priority: 50 }
   - { host: mx-b.fai.tld, priority: 20 }
 smarthosts:
-  out1: { kind: own, location: fsn1, serverType: cx22 }
+  out1: { kind: own, location: fsn1, serverType: cx23 }
   ext: { kind: external, host: smtp.ext.tld }
 `;
 
@@ -47,7 +47,7 @@ test("defaults: what an operator gets for every option left out", () => {
   ]);
   assert.deepEqual(m.relays.map((r) => [r.name, r.fqdn, r.mxPriority]), [["mx1", "mx1.relais.tld", 10], ["mx2", "mx2.relais.tld", 10]]);
   assert.deepEqual(m.backupMx.map((b) => b.host), ["mx-b.fai.tld", "mx-a.fai.tld", "mx-z.fai.tld"], "by priority, then name");
-  assert.deepEqual(m.smarthosts, [{ name: "out1", fqdn: "out1.relais.tld", location: "fsn1", serverType: "cx22", preference: 10, drain: false, lane: "clean" }]);
+  assert.deepEqual(m.smarthosts, [{ name: "out1", fqdn: "out1.relais.tld", location: "fsn1", serverType: "cx23", preference: 10, drain: false, lane: "clean" }]);
   assert.deepEqual(m.externalRelays, [{ name: "ext", host: "smtp.ext.tld", port: 587, tls: "starttls", preference: 100, drain: false, lane: "clean", nexthop: "[smtp.ext.tld]:587" }]);
   assert.deepEqual(m.submissionUsers, []);
   assert.deepEqual(m.policy, {
@@ -83,7 +83,7 @@ test("policy.ttl, DMARC policy none and a domain's own SPF terms reach the recor
 
 test("routing: with every own clean smarthost drained, the relays hand mail to the first external relay, with no fallback to itself", () => {
   const { plan } = examplePlan(
-    exampleWith("  out1: { kind: own, location: fsn1, serverType: cx22 }\n  out2: { kind: own, location: hel1, serverType: cx22 }", "  out1: { kind: own, location: fsn1, serverType: cx22, drain: true }\n  out2: { kind: own, location: hel1, serverType: cx22, drain: true }").replace(
+    exampleWith("  out1: { kind: own, location: fsn1, serverType: cx23 }\n  out2: { kind: own, location: hel1, serverType: cx23 }", "  out1: { kind: own, location: fsn1, serverType: cx23, drain: true }\n  out2: { kind: own, location: hel1, serverType: cx23, drain: true }").replace(
       "    spfInclude: _spf.fai.tld\n",
       "    spfInclude: _spf.fai.tld\n  backup:\n    kind: external\n    host: smtp.backup.tld\n    preference: 150\n  old:\n    kind: external\n    host: smtp.old.tld\n    drain: true\n",
     ),
@@ -96,11 +96,11 @@ test("routing: with every own clean smarthost drained, the relays hand mail to t
 
 test("routing: an external relay can be the spam lane; without any spam-lane host there is none", () => {
   const ext = examplePlan(
-    exampleWith("  spam1: { kind: own, location: fsn1, serverType: cx22, lane: spam }\n", "  spamext:\n    kind: external\n    host: smtp.spam.tld\n    lane: spam\n"),
+    exampleWith("  spam1: { kind: own, location: fsn1, serverType: cx23, lane: spam }\n", "  spamext:\n    kind: external\n    host: smtp.spam.tld\n    lane: spam\n"),
   );
   assert.equal(ext.plan.routing.spamRelayhost, "[smtp.spam.tld]:587");
   assert.deepEqual(ext.plan.routing.fallbackRelays, ["[smtp.fai.tld]:587"], "a spam-lane relay is no fallback for clean mail");
-  const drained = examplePlan(exampleWith("spam1: { kind: own, location: fsn1, serverType: cx22, lane: spam }", "spam1: { kind: own, location: fsn1, serverType: cx22, lane: spam, drain: true }"));
+  const drained = examplePlan(exampleWith("spam1: { kind: own, location: fsn1, serverType: cx23, lane: spam }", "spam1: { kind: own, location: fsn1, serverType: cx23, lane: spam, drain: true }"));
   assert.equal(drained.plan.routing.spamRelayhost, undefined);
   assert.deepEqual(drained.plan.dns.filter((r) => r.name === "spam-pool.relais.tld"), []);
 });
@@ -114,7 +114,7 @@ test("plan hosts: relays are MX for their domains, smarthosts carry lane and dra
     ["out2", "smarthost", "out2.relais.tld", "", "clean", "false"],
     ["spam1", "smarthost", "spam1.relais.tld", "", "spam", "false"],
   ]);
-  assert.deepEqual(plan.hosts.map((h) => [h.location, h.serverType]), [["fsn1", "cx22"], ["nbg1", "cx22"], ["fsn1", "cx22"], ["hel1", "cx22"], ["fsn1", "cx22"]]);
+  assert.deepEqual(plan.hosts.map((h) => [h.location, h.serverType]), [["fsn1", "cx23"], ["nbg1", "cx23"], ["fsn1", "cx23"], ["hel1", "cx23"], ["fsn1", "cx23"]]);
   assert.deepEqual(plan.routing.relayClients, ["198.51.100.11", "2001:db8:100::11", "198.51.100.12", "2001:db8:100::12"]);
   assert.deepEqual(plan.ptrs.slice(0, 2), [
     { id: "ptr:mx1:ipv4", host: "mx1", family: "ipv4", address: "198.51.100.11", name: "mx1.relais.tld" },
@@ -153,7 +153,7 @@ test("address books: a YAML book, a whole `pulumi stack output --json`, and thei
   // A host named "addresses" is a book entry, not a stack output.
   assert.throws(() => parseAddressBook("addresses: { ipv4: 198.51.100.11 }\n", "a.yaml", model), /addresses: unknown host addresses/);
   assert.throws(() => parseAddressBook("addresses: { ipv6: '2001:db8::1' }\n", "a.yaml", model), /addresses: unknown host addresses/);
-  assert.throws(() => parseAddressBook("addresses: none\n", "a.yaml", model), (e: unknown) => e instanceof SpecError && /^a\.yaml:1:12: addresses: expected object, got string/.test(e.message));
+  assert.throws(() => parseAddressBook("addresses: none\n", "a.yaml", model), (e: unknown) => e instanceof SpecError && /^a\.yaml:1:12: addresses: expected a map, got the text "none"$/.test(e.message));
   const dir = mkdtempSync(join(tmpdir(), "facteur-book-"));
   try {
     writeFileSync(join(dir, "b.yaml"), "mx2: { ipv4: 198.51.100.12 }\n");

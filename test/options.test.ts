@@ -24,7 +24,7 @@ test("a login's own dailyQuota reaches policyd-rate-limit; other logins keep the
 });
 
 test("a smarthost's pool MX preference is its MX priority", () => {
-  const p = examplePlan(exampleWith("out2: { kind: own, location: hel1, serverType: cx22 }", "out2: { kind: own, location: hel1, serverType: cx22, preference: 30 }"));
+  const p = examplePlan(exampleWith("out2: { kind: own, location: hel1, serverType: cx23 }", "out2: { kind: own, location: hel1, serverType: cx23, preference: 30 }"));
   assert.deepEqual(
     p.plan.dns.filter((r) => r.name === "pool.relais.tld").map((r) => [r.id, r.priority]),
     [["pool-mx:out1", 10], ["pool-mx:out2", 30]],
@@ -50,7 +50,7 @@ test("DMARC pct is published (and left out at its default, 100)", () => {
 
 test("an empty relays map is refused: mail for our domains would have no MX host", () => {
   const text = exampleWith(
-    "relays:\n  mx1: { location: fsn1, serverType: cx22, mxPriority: 10 }\n  mx2: { location: nbg1, serverType: cx22, mxPriority: 20 }\n",
+    "relays:\n  mx1: { location: fsn1, serverType: cx23, mxPriority: 10 }\n  mx2: { location: nbg1, serverType: cx23, mxPriority: 20 }\n",
     "relays: {}\n",
   );
   assert.throws(

@@ -61,7 +61,7 @@ test("the outbound pool is an MX name with one record per active clean smarthost
 });
 
 test("draining a smarthost takes it out of the pool MX but keeps its addresses, PTRs and SPF", () => {
-  const { plan } = examplePlan(exampleWith("out2: { kind: own, location: hel1, serverType: cx22 }", "out2: { kind: own, location: hel1, serverType: cx22, drain: true }"));
+  const { plan } = examplePlan(exampleWith("out2: { kind: own, location: hel1, serverType: cx23 }", "out2: { kind: own, location: hel1, serverType: cx23, drain: true }"));
   assert.deepEqual(plan.dns.filter((r) => r.name === "pool.relais.tld").map((r) => r.id), ["pool-mx:out1"]);
   assert.ok(plan.dns.some((r) => r.id === "a:out2"));
   assert.ok(plan.ptrs.some((p) => p.id === "ptr:out2:ipv4"));

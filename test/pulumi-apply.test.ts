@@ -1,33 +1,48 @@
 // The apply script that pushes a bundle to a host, run for real under bash in a temporary
-// root, with postfix/opendkim/systemctl stubbed: stage, check, swap; a configuration that fails
-// `postfix check` is rolled back and nothing is reloaded (the running mail flow is kept).
+// root, with postfix/opendkim/systemctl/apt stubbed: packages, stage, swap, check, reload. Every
+// failure after the swap is injected for real (a check, a command between the swap and the
+// checks, a reload) and must leave the previous configuration in place, byte for byte; a
+// blocked port 25 fails the apply loudly but keeps the (good) new configuration.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
-import { applyCommand, applyScript, bundleHash, cloudInit, secretsNeeded } from "../src/pulumi/apply.ts";
+import { applyCommand, applyScript, bundleHash, cloudInit, packagesFor, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
 import { examplePlan } from "./helpers/example.ts";
 
 const { model, plan } = examplePlan();
 const bundles = renderStack(model, plan, { root: "" });
 const bundle = (h: string) => bundles.find((b) => b.host === h)!;
-const SECRETS = { faiRelayPassword: "fai-pw", johnSubmission: "john pw with 'quote'" };
+const SECRETS = { faiRelayPassword: "fai-pw-Secret-1", johnSubmission: "john pw with 'quote'" };
 const pem = (n: string) => `-----BEGIN RSA PRIVATE KEY-----\n${n}\n-----END RSA PRIVATE KEY-----\n`;
 const keysOf = (b: HostBundle) => Object.fromEntries(b.dkimKeys.map((k) => [k.path, pem(k.domain)]));
+const KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIApplyTestApplyTestApplyTestApplyTestApplyTe facteur:sshKeys.ops\n";
+const OPTIONS = (b: HostBundle, extra: Partial<ApplyOptions> = {}): ApplyOptions => ({ packages: packagesFor(b.role), authorizedKeys: KEYS, smtpProbeHosts: ["mx.probe.test"], ...extra });
 
 const STUBS: Record<string, string> = {
-  // postfix check fails when main.cf says so; everything else is logged.
-  postfix: `if [ "$3" = check ] && grep -q BROKEN "$2/main.cf"; then echo "fatal: main.cf is BROKEN"; exit 1; fi; [ "$3" = status ] && exit 1; echo "postfix $3" >>"$LOG"`,
-  postmap: `f="\${1#hash:}"; cp "$f" "$f.db"`,
+  // postfix check fails when main.cf says BROKEN; postfix reload fails when it says BROKEN_RELOAD.
+  postfix: [
+    'if [ "$3" = check ] && grep -q "BROKEN\\b" "$2/main.cf"; then echo "fatal: main.cf is BROKEN"; exit 1; fi',
+    '[ "$3" = status ] && exit 1',
+    'echo "postfix $3" >>"$LOG"',
+  ].join("\n"),
+  postmap: `[ "$1" = -c ] && [ -f "$2/main.cf" ] || { echo "postmap: fatal: open $2/main.cf: no such file"; exit 1; }; f="\${3#hash:}"; [ -n "\${FAIL_POSTMAP:-}" ] && { echo "postmap: fatal: cannot write"; exit 1; }; cp "$f" "$f.db"`,
   opendkim: `echo "opendkim $*" >>"$LOG"`,
   saslpasswd2: `pw=$(cat); f=; while [ $# -gt 1 ]; do case "$1" in -f) f="$2"; shift;; -u) u="$2"; shift;; esac; shift; done; echo "$1@$u:$pw" >>"$f"`,
-  systemctl: `echo "systemctl $*" >>"$LOG"`,
+  // A (re)load reads the live configuration: it fails while that configuration says BROKEN_RELOAD.
+  systemctl: `echo "systemctl $*" >>"$LOG"; if [ "$1" = restart ] && grep -q BROKEN_RELOAD "$FACTEUR_ROOT/etc/postfix/main.cf"; then echo "Job for postfix.service failed"; exit 1; fi`,
   hostnamectl: `echo "hostnamectl $*" >>"$LOG"`,
-  openssl: `while [ $# -gt 0 ]; do case "$1" in -keyout) echo key >"$2"; shift;; -out) echo cert >"$2"; shift;; esac; shift; done`,
+  openssl: `[ -n "\${FAIL_OPENSSL:-}" ] && { echo "openssl: out of entropy"; exit 1; }; while [ $# -gt 0 ]; do case "$1" in -keyout) echo key >"$2"; shift;; -out) echo cert >"$2"; shift;; esac; shift; done`,
+  // Packages: installed are those listed in $INSTALLED.
+  "dpkg-query": `for p in $INSTALLED; do if [ "$p" = "\${@: -1}" ]; then echo "install ok installed"; exit 0; fi; done; exit 1`,
+  "apt-get": `echo "apt-get $*" >>"$LOG"`,
+  "debconf-set-selections": `echo "debconf $(cat)" >>"$LOG"`,
+  // The port 25 probe: connects unless SMTP_BLOCKED is set.
+  timeout: `echo "timeout $*" >>"$LOG"; [ -z "\${SMTP_BLOCKED:-}" ]`,
 };
 
 function sandbox() {
@@ -42,11 +57,12 @@ function sandbox() {
   mkdirSync(root);
   const log = join(dir, "log");
   writeFileSync(log, "");
-  const apply = (script: string) =>
+  const apply = (script: string, env: Record<string, string> = {}) =>
     spawnSync("bash", ["-c", applyCommand("0".repeat(64)).replace(/mktemp \/root\//, `mktemp ${dir}/`)], {
       input: script,
       encoding: "utf8",
-      env: { PATH: `${bin}:${process.env.PATH}`, FACTEUR_ROOT: root, FACTEUR_NO_CHOWN: "1", LOG: log },
+      // HOME: bash fed through a socket pair (as node pipes are) reads ~/.bashrc; keep the real one out.
+      env: { HOME: dir, PATH: `${bin}:${process.env.PATH}`, FACTEUR_ROOT: root, FACTEUR_NO_CHOWN: "1", LOG: log, INSTALLED: [...packagesFor("relay"), ...packagesFor("smarthost")].join(" "), ...env },
     });
   const read = (p: string) => readFileSync(join(root, p), "utf8");
   const takeLog = () => {
@@ -54,14 +70,38 @@ function sandbox() {
     writeFileSync(log, "");
     return l;
   };
-  return { dir, root, apply, read, takeLog, done: () => rmSync(dir, { recursive: true, force: true }) };
+  /** Every live file under the root, with its content: compared byte for byte around a failure. */
+  const tree = (): Record<string, string> => {
+    const out: Record<string, string> = {};
+    const walk = (d: string) => {
+      for (const e of readdirSync(join(root, d), { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else out[p] = `${(statSync(join(root, p)).mode & 0o777).toString(8)} ${readFileSync(join(root, p), "utf8")}`;
+      }
+    };
+    walk(".");
+    return out;
+  };
+  const leftovers = () => readdirSync(join(root, "var/lib/facteur"));
+  return { dir, root, apply, read, takeLog, tree, leftovers, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test("apply: stages, postmaps, writes DKIM keys and sasldb, checks, then reloads; leaves nothing behind", () => {
+/** A bundle whose main.cf is changed (and whose virtual table is new), to tell new from old. */
+function changed(b: HostBundle, mainCfExtra: string): HostBundle {
+  return {
+    ...b,
+    files: b.files.map((f) =>
+      f.path === "/etc/postfix/main.cf" ? { ...f, content: `${f.content}\n${mainCfExtra}\n` } : f.path === "/etc/postfix/virtual" ? { ...f, content: "new@entreprise.tld x@y.tld\n" } : f,
+    ),
+  };
+}
+
+test("apply: stages, postmaps, writes DKIM keys, sasldb and authorized_keys, checks, then reloads; leaves nothing behind", () => {
   const s = sandbox();
   try {
     const b = bundle("out1");
-    const r = s.apply(applyScript(b, SECRETS, keysOf(b)));
+    const r = s.apply(applyScript(b, SECRETS, keysOf(b), OPTIONS(b)));
     assert.equal(r.status, 0, r.stderr);
     for (const f of b.files) {
       assert.equal(s.read(f.path), f.content.replace(/\$\{secret:(\w+)\}/g, (_, n: string) => SECRETS[n as keyof typeof SECRETS]));
@@ -73,56 +113,147 @@ test("apply: stages, postmaps, writes DKIM keys and sasldb, checks, then reloads
       assert.equal((statSync(join(s.root, k.path)).mode & 0o777).toString(8), "600");
     }
     assert.equal(s.read("/etc/sasldb2"), `john@entreprise.tld:${SECRETS.johnSubmission}\n`);
+    assert.equal(s.read("/root/.ssh/authorized_keys"), KEYS);
+    assert.equal((statSync(join(s.root, "root/.ssh/authorized_keys")).mode & 0o777).toString(8), "600");
+    assert.equal((statSync(join(s.root, "root/.ssh")).mode & 0o777).toString(8), "700");
     // The maillog exists before any root-run postfix command could create it root-owned.
     assert.equal((statSync(join(s.root, "var/log/postfix.log")).mode & 0o777).toString(8), "640");
     const log = s.takeLog();
     assert.match(log, /opendkim -n -x .*\/etc\/opendkim\.conf/);
     assert.match(log, /systemctl reload-or-restart opendkim/);
     assert.match(log, /systemctl restart postfix/);
-    assert.deepEqual(readdirSync(join(s.root, "var/lib/facteur")), [], "staging and backup (they hold secrets) are removed");
+    assert.match(log, /^timeout 10 bash -c .* _ mx\.probe\.test$/m, "outbound port 25 is probed");
+    assert.doesNotMatch(log, /apt-get/, "every package is there: nothing installed");
+    assert.deepEqual(s.leftovers(), [], "staging and backup (they hold secrets) are removed");
+    // Only the script's own lines reach stderr (the one stream the apply command logs), and no secret.
+    for (const line of r.stderr.trim().split("\n")) assert.match(line, /^facteur out1: /);
+    for (const v of Object.values(SECRETS)) assert.ok(!r.stderr.includes(v) && !r.stdout.includes(v));
   } finally {
     s.done();
   }
 });
 
-test("apply: a configuration that fails `postfix check` is rolled back, nothing is reloaded", () => {
+test("apply: a package the role needs and the host lacks is installed, non-interactively, before anything is staged", () => {
   const s = sandbox();
   try {
     const b = bundle("mx1");
-    assert.equal(s.apply(applyScript(b, SECRETS, {})).status, 0);
-    s.takeLog();
-    const good = s.read("/etc/postfix/main.cf");
-    const goodVirtual = s.read("/etc/postfix/virtual.db");
-    const broken: HostBundle = {
-      ...b,
-      files: b.files.map((f) =>
-        f.path === "/etc/postfix/main.cf" ? { ...f, content: `${f.content}\nBROKEN = yes\n` } : f.path === "/etc/postfix/virtual" ? { ...f, content: "new@entreprise.tld x@y.tld\n" } : f,
-      ),
-    };
-    const r = s.apply(applyScript(broken, SECRETS, {}));
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /REJECTED, previous configuration kept: postfix check: fatal: main.cf is BROKEN/);
-    assert.equal(s.read("/etc/postfix/main.cf"), good);
-    assert.equal(s.read("/etc/postfix/virtual.db"), goodVirtual, "tables are rolled back with their .db");
-    assert.doesNotMatch(s.takeLog(), /reload|restart/);
+    const r = s.apply(applyScript(b, SECRETS, {}, OPTIONS(b)), { INSTALLED: packagesFor("relay").filter((p) => p !== "rspamd").join(" ") });
+    assert.equal(r.status, 0, r.stderr);
+    const log = s.takeLog();
+    assert.match(log, /^debconf postfix postfix\/main_mailer_type select No configuration$/m);
+    assert.match(log, /^apt-get install -y -qq --no-install-recommends rspamd$/m);
+    assert.ok(log.indexOf("apt-get install") < log.indexOf("postfix check"), "installed before the checks that need it");
+    assert.match(r.stderr, /facteur mx1: installing rspamd/);
   } finally {
     s.done();
   }
 });
 
-test("apply: a missing secret or DKIM key is an error naming it, before anything runs", () => {
+/**
+ * Applies a host's bundle, then a changed one (main.cf + `extra`) under `env`: what the second
+ * apply did, and the live tree just before it. `between` runs after the first apply.
+ */
+function applyThenChange(host: string, extra: string, env: Record<string, string> = {}, between?: (s: ReturnType<typeof sandbox>, b: HostBundle) => void) {
+  const s = sandbox();
+  try {
+    const b = bundle(host);
+    assert.equal(s.apply(applyScript(b, SECRETS, keysOf(b), OPTIONS(b))).status, 0);
+    between?.(s, b);
+    s.takeLog();
+    const before = s.tree();
+    const r = s.apply(applyScript(changed(b, extra), SECRETS, keysOf(b), OPTIONS(b)), env);
+    return { r, before, after: s.tree(), log: s.takeLog(), leftovers: s.leftovers() };
+  } finally {
+    s.done();
+  }
+}
+
+test("apply: a configuration that fails `postfix check` is rolled back, nothing is reloaded", () => {
+  const { r, before, after, log, leftovers } = applyThenChange("mx1", "BROKEN = yes");
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /REJECTED, previous configuration kept: postfix check: fatal: main.cf is BROKEN/);
+  assert.deepEqual(after, before, "every file back as it was, tables with their .db");
+  assert.doesNotMatch(log, /reload|restart|timeout/);
+  assert.deepEqual(leftovers, []);
+});
+
+test("apply: a command failing between the swap and the checks restores the previous configuration (no longer lost to set -e)", () => {
+  // The TLS key pair is made again (it is gone), by an openssl that fails.
+  const { r, before, after, log, leftovers } = applyThenChange("out1", "# a new setting", { FAIL_OPENSSL: "1" }, (s, b) => unlinkSync(join(s.root, b.tls.key.slice(1))));
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /facteur out1: FAILED after the swap \(line \d+: +openssl req .*\): previous configuration restored/);
+  assert.deepEqual(after, before);
+  assert.doesNotMatch(log, /postfix check|reload|restart/, "nothing checked or reloaded");
+  assert.deepEqual(leftovers, []);
+});
+
+test("apply: a reload that fails restores the previous files and reloads them", () => {
+  const { r, before, after, log, leftovers } = applyThenChange("mx1", "# BROKEN_RELOAD");
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /FAILED after the swap \(line \d+: .*systemctl restart postfix.*\): previous configuration restored/);
+  assert.deepEqual(after, before);
+  // The failed restart, then the previous configuration restarted successfully.
+  assert.equal(log.match(/systemctl restart postfix/g)?.length, 2, log);
+  assert.doesNotMatch(r.stderr, /failed too/);
+  assert.doesNotMatch(log, /^timeout/m, "no probe on a failed apply");
+  assert.deepEqual(leftovers, []);
+});
+
+test("apply: a failure while staging touches nothing live", () => {
+  const { r, before, after, leftovers } = applyThenChange("mx1", "# new", { FAIL_POSTMAP: "1" });
+  assert.notEqual(r.status, 0);
+  assert.doesNotMatch(r.stderr, /after the swap/);
+  assert.deepEqual(after, before);
+  assert.deepEqual(leftovers, []);
+});
+
+test("apply: outbound port 25 blocked (a new Hetzner project) fails loudly, naming the cause; the good configuration stays live", () => {
+  const s = sandbox();
+  try {
+    const b = bundle("out1");
+    const r = s.apply(applyScript(b, SECRETS, keysOf(b), OPTIONS(b, { smtpProbeHosts: ["gmail-smtp-in.l.google.com", "mta5.am0.yahoodns.net"] })), { SMTP_BLOCKED: "1" });
+    assert.equal(r.status, EXIT_SMTP_BLOCKED);
+    assert.match(r.stderr, /OUTBOUND SMTP BLOCKED: none of gmail-smtp-in\.l\.google\.com mta5\.am0\.yahoodns\.net accepted a connection on port 25 .*Hetzner.*ports 25 and 465.*The configuration is applied/);
+    assert.doesNotMatch(r.stderr, /restored/);
+    assert.equal(s.read("/etc/postfix/main.cf"), b.files.find((f) => f.path === "/etc/postfix/main.cf")!.content, "the configuration is live");
+    const log = s.takeLog();
+    assert.match(log, /systemctl restart postfix/);
+    assert.equal(log.match(/^timeout /gm)?.length, 2, "every probe host tried");
+    // An empty probe list turns it off.
+    assert.equal(s.apply(applyScript(b, SECRETS, keysOf(b), OPTIONS(b, { smtpProbeHosts: [] })), { SMTP_BLOCKED: "1" }).status, 0);
+  } finally {
+    s.done();
+  }
+});
+
+test("apply: the checks live in one function, a line per check (where a deploy gate hooks in)", () => {
+  const script = applyScript(bundle("out1"), SECRETS, keysOf(bundle("out1")), OPTIONS(bundle("out1")));
+  const body = /^checks\(\) \{\n([\s\S]*?)\n\}$/m.exec(script)?.[1];
+  assert.ok(body, "a checks() function");
+  assert.deepEqual(
+    body.split("\n").map((l) => /^ {2}check "([^"]+)"/.exec(l)?.[1]),
+    ["postfix check", "deploy gate", "opendkim -n"],
+  );
+  assert.equal(script.match(/^if ! checks; then$/gm)?.length, 1);
+  assert.doesNotMatch(applyScript(bundle("mx1"), SECRETS, {}, OPTIONS(bundle("mx1"))), /opendkim -n/, "relays run no OpenDKIM");
+});
+
+test("apply: a missing secret or DKIM key is an error naming it, before anything runs; an empty authorized_keys is refused", () => {
   const b = bundle("out1");
   assert.throws(() => applyScript(b, { faiRelayPassword: "x" }, keysOf(b)), /johnSubmission/);
   assert.throws(() => applyScript(b, SECRETS, {}), /no DKIM private key for entreprise\.tld\/e2026a/);
+  assert.throws(() => applyScript(b, SECRETS, keysOf(b), OPTIONS(b, { authorizedKeys: " \n" })), /lock everyone out/);
   assert.deepEqual(secretsNeeded(bundle("mx1")), ["faiRelayPassword"]);
   assert.deepEqual(secretsNeeded(b), ["johnSubmission"]);
 });
 
-test("bundle hash: changes with content and keys, never carries or depends on secret values", () => {
+test("bundle hash: changes with content, keys and apply options, never carries or depends on secret values", () => {
   const b = bundle("mx1");
-  const h = bundleHash(b, {});
-  assert.equal(bundleHash(b, {}), h);
-  assert.notEqual(bundleHash({ ...b, files: [...b.files, { path: "/etc/x", content: "", mode: "0644" }] }, {}), h);
+  const h = bundleHash(b, {}, OPTIONS(b));
+  assert.equal(bundleHash(b, {}, OPTIONS(b)), h);
+  assert.notEqual(bundleHash({ ...b, files: [...b.files, { path: "/etc/x", content: "", mode: "0644" }] }, {}, OPTIONS(b)), h);
+  assert.notEqual(bundleHash(b, {}, OPTIONS(b, { authorizedKeys: KEYS + KEYS })), h, "a new SSH key reaches every host");
+  assert.notEqual(bundleHash(b, {}, OPTIONS(b, { packages: [...packagesFor("relay"), "x"] })), h, "a new package reaches every host");
   const o = bundle("out1");
   assert.notEqual(bundleHash(o, { "entreprise.tld/e2026a": "AAA" }), bundleHash(o, { "entreprise.tld/e2026a": "BBB" }));
   assert.match(applyCommand(h), new RegExp(`^: facteur-bundle ${h}; `));

@@ -1,22 +1,37 @@
 // The Pulumi program under strict mocks (src/pulumi/mocks.ts): the resource graph of the
-// example stack, secrets kept secret, PTR = A/AAAA name = HELO name (field notes 5), and churn:
-// adding, draining or removing a smarthost touches only what it must (field notes 1 and 5).
+// example stack, secrets kept secret, PTR = A/AAAA name = HELO name (field notes 5), the hosts
+// as components whose resources keep the URNs of stacks deployed before (aliases), and what
+// a routine change does: never a server or a primary IP replaced or deleted (field notes 1, 5).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parseSpec } from "../src/spec/load.ts";
+import { buildPlan } from "../src/plan/plan.ts";
 import { quoteTxt, txtStrings } from "../src/plan/dns.ts";
+import { renderStack } from "../src/render/render.ts";
+import { fillSecrets } from "../src/render/bundle.ts";
+import { serverTypeWarnings } from "../src/plan/serverTypes.ts";
 import { isSecretValue, mockId, plain, runProgram, type ProgramRun, type RecordedResource, type RunOptions } from "../src/pulumi/mocks.ts";
+import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
+import { SSH_DIAL } from "../src/pulumi/hosts.ts";
+import { DEFAULT_SMTP_PROBE_HOSTS } from "../src/pulumi/config.ts";
+import { churn, urnOf, aliasUrnsOf, REPLACE_TRIGGERS } from "./support/churn.ts";
 import { exampleText, exampleWith } from "./helpers/example.ts";
 
-const SECRETS = {
-  sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nc3NoLXByaXZhdGUta2V5LXZhbHVl\n-----END OPENSSH PRIVATE KEY-----",
-  faiRelayPassword: "fai-Relay-pw-7Qx",
-  johnSubmission: "john-Submission-pw-9Kz",
-};
+/** A real key pair, as `ssh-keygen -t ed25519` would give (PKCS#8 PEM private half). */
+function sshKeyPair(comment: string) {
+  const pair = generateKeyPairSync("ed25519");
+  const privateKey = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+  return { privateKey, publicKey: `${publicKeyOfPrivate(privateKey)} ${comment}` };
+}
+const OPS = sshKeyPair("ops@relais.tld");
+const OPS2 = sshKeyPair("ops2@relais.tld");
+
+const SECRETS = { sshPrivateKey: OPS.privateKey, faiRelayPassword: "fai-Relay-pw-7Qx", johnSubmission: "john-Submission-pw-9Kz" };
 const OPTIONS: RunOptions = {
-  config: { sshKeys: { ops: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsKey ops@relais.tld" }, zoneIds: { "entreprise.tld": "zone-entreprise", "monmagasin.tld": "zone-monmagasin" } },
+  config: { sshKeys: { ops: OPS.publicKey }, zoneIds: { "entreprise.tld": "zone-entreprise", "monmagasin.tld": "zone-monmagasin" } },
   secrets: SECRETS,
   // relais.tld is not in zoneIds: looked up by name.
   cloudflareZones: { "relais.tld": "zone-relais" },
@@ -24,7 +39,7 @@ const OPTIONS: RunOptions = {
 const spec = (text = exampleText()) => parseSpec(text, "stacks/example.facteur.yaml");
 const run = (text?: string, opts: RunOptions = OPTIONS) => runProgram(spec(text), opts);
 
-const byType = (r: ProgramRun, type: string) => [...r.resources.values()].filter((x) => x.type === `${type}`);
+const byType = (r: ProgramRun, type: string) => [...r.resources.values()].filter((x) => x.type === type);
 const res = (r: ProgramRun, name: string): RecordedResource => {
   const x = r.resources.get(name);
   assert.ok(x, `no resource ${name}`);
@@ -48,9 +63,8 @@ const example = run();
 
 test("resource graph of the example stack: types, names, key inputs", async () => {
   const r = await example;
-  const { model, skeleton } = r.stack;
-  const hosts = skeleton.hosts.map((h) => h.name);
-  assert.deepEqual(hosts, ["mx1", "mx2", "out1", "out2", "spam1"]);
+  const { model, plan } = r.stack.planned;
+  assert.deepEqual(plan.hosts.map((h) => h.name), ["mx1", "mx2", "out1", "out2", "spam1"]);
   const count = (t: string) => byType(r, t).length;
   assert.equal(count("hcloud:index/primaryIp:PrimaryIp"), 10);
   assert.equal(count("hcloud:index/server:Server"), 5);
@@ -58,12 +72,15 @@ test("resource graph of the example stack: types, names, key inputs", async () =
   assert.equal(count("hcloud:index/firewall:Firewall"), 2);
   assert.equal(count("hcloud:index/sshKey:SshKey"), 1);
   assert.equal(count("command:remote:Command"), 5);
+  assert.equal(count("facteur:host:Relay"), 2);
+  assert.equal(count("facteur:host:Smarthost"), 3);
   assert.deepEqual(byType(r, "tls:index/privateKey:PrivateKey").map((x) => x.name).sort(), ["dkim-entreprise.tld-e2026a", "dkim-monmagasin.tld-m2026a", "dkim-relais.tld-f2026a"]);
   for (const k of byType(r, "tls:index/privateKey:PrivateKey")) assert.deepEqual(plain(k.inputs), { algorithm: "RSA", rsaBits: 2048 });
   // One Cloudflare record per plan record, named by its plan id.
-  assert.deepEqual(byType(r, "cloudflare:index/dnsRecord:DnsRecord").map((x) => x.name).sort(), skeleton.dns.map((d) => d.id).sort());
+  assert.deepEqual(byType(r, "cloudflare:index/dnsRecord:DnsRecord").map((x) => x.name).sort(), plan.dns.map((d) => d.id).sort());
+  assert.match(inp(r, "ssh-key:ops").name, /^facteur-example-ops-[0-9a-f]{8}$/, "the Hetzner name carries the fingerprint: a rotated key never clashes with the one it replaces");
 
-  for (const h of skeleton.hosts) {
+  for (const h of plan.hosts) {
     for (const family of ["ipv4", "ipv6"] as const) {
       const ip = res(r, `ip:${h.name}:${family}`);
       assert.deepEqual(
@@ -83,7 +100,7 @@ test("resource graph of the example stack: types, names, key inputs", async () =
     assert.deepEqual(s.publicNets, [{ ipv4Enabled: true, ipv4: Number(mockId(`ip:${h.name}:ipv4`)), ipv6Enabled: true, ipv6: Number(mockId(`ip:${h.name}:ipv6`)) }]);
     assert.deepEqual(s.sshKeys, [mockId("ssh-key:ops")]);
     assert.deepEqual(s.firewallIds, [Number(mockId(`fw:${h.role}`))]);
-    assert.deepEqual(server.options.ignoreChanges, ["userData"], "a new bundle never rebuilds a server");
+    assert.deepEqual(server.options.ignoreChanges, ["userData", "sshKeys"], "neither a new bundle nor a new SSH key rebuilds a server");
     assert.equal(server.options.deleteBeforeReplace, true);
     assert.match(s.userData, /^#cloud-config\n/);
     for (const p of ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules"]) assert.match(s.userData, new RegExp(`[ \\[]${p}[,\\]]`));
@@ -91,11 +108,15 @@ test("resource graph of the example stack: types, names, key inputs", async () =
 
     const apply = res(r, `apply:${h.name}`);
     const a = plain(apply.inputs) as Record<string, any>;
-    assert.deepEqual(a.connection, { host: r.outputs.addresses[h.name]!.ipv4, port: 22, user: "root", privateKey: SECRETS.sshPrivateKey });
+    assert.deepEqual(a.connection, { host: r.outputs.addresses[h.name]!.ipv4, port: 22, user: "root", privateKey: SECRETS.sshPrivateKey, ...SSH_DIAL });
+    assert.ok(SSH_DIAL.dialErrorLimit > 10 && SSH_DIAL.perDialTimeout >= 15, "more patient than the provider's defaults (10 dials, 15 s): a new server boots slowly");
+    assert.equal(a.logging, "stderr", "only the script's own progress lines reach the logs");
+    assert.equal(a.addPreviousOutputInEnv, false);
+    for (const o of ["stdout", "stderr", "connection"]) assert.ok(apply.options.additionalSecretOutputs?.includes(o), `${o} is kept encrypted in the state`);
     assert.match(a.create, /^: facteur-bundle [0-9a-f]{64}; /);
     assert.deepEqual(a.triggers, [mockId(`server:${h.name}`)], "a rebuilt server gets its bundle again");
-    const deps = (apply.options.dependsOn as pulumi.Resource[]).map((d) => d);
-    assert.ok(deps.includes(r.stack.hosts[h.name]!.server));
+    const host = r.stack.hosts[h.name]!;
+    assert.deepEqual(new Set(apply.options.dependsOn as pulumi.Resource[]), new Set([host.server, ...host.rdns, r.stack.firewalls[`fw:${h.role}`]!]), "the bundle goes to a server whose PTRs and firewall exist");
   }
 
   const fwRelay = inp(r, "fw:relay").rules as any[];
@@ -112,23 +133,57 @@ test("resource graph of the example stack: types, names, key inputs", async () =
     assert.deepEqual(rule(rules, "22").sourceIps, model.operator.sshSources);
     for (const x of rules) assert.equal(x.direction, "in");
   }
+  // The firewalls are the plan's, rule for rule, with its reasons.
+  for (const fw of plan.firewalls)
+    assert.deepEqual(
+      (inp(r, fw.id).rules as any[]).map((x) => [x.protocol, x.port, x.description]),
+      fw.rules.map((x) => [x.protocol, x.port === undefined ? undefined : String(x.port), x.reason]),
+    );
 
   // DNS: zones from config, else one lookup per zone; MX priorities; A/AAAA not proxied.
   for (const d of r.outputs.dns) {
     const rec = inp(r, d.id);
-    const zone = skeleton.dns.find((x) => x.id === d.id)!.zone;
+    const zone = plan.dns.find((x) => x.id === d.id)!.zone;
     assert.equal(rec.zoneId, { "entreprise.tld": "zone-entreprise", "monmagasin.tld": "zone-monmagasin", "relais.tld": "zone-relais" }[zone]);
     assert.equal(rec.name, d.name);
     assert.equal(rec.type, d.type);
     assert.equal(rec.ttl, 3600);
+    assert.equal(rec.comment, `facteur ${d.id}`);
     if (d.type === "MX") assert.equal(rec.priority, (d as { priority?: number }).priority);
     else assert.equal(rec.priority, undefined);
     if (d.type === "A" || d.type === "AAAA") assert.equal(rec.proxied, false);
   }
-  assert.deepEqual(r.invokes.map((i) => [i.token, (i.inputs as any).filter.name]), [["cloudflare:index/getZone:getZone", "relais.tld"]]);
+  // Looked up before anything is declared: the project's SSH keys, the zone not in zoneIds, each zone's records.
+  assert.deepEqual(
+    r.invokes.map((i) => [i.token, (i.inputs as any).filter?.name ?? (i.inputs as any).zoneId ?? ""]),
+    [
+      ["hcloud:index/getSshKeys:getSshKeys", ""],
+      ["cloudflare:index/getDnsRecords:getDnsRecords", "zone-entreprise"],
+      ["cloudflare:index/getDnsRecords:getDnsRecords", "zone-monmagasin"],
+      ["cloudflare:index/getZone:getZone", "relais.tld"],
+      ["cloudflare:index/getDnsRecords:getDnsRecords", "zone-relais"],
+    ],
+  );
   assert.equal(inp(r, "pool-mx:out1").content, "out1.relais.tld");
   assert.equal(inp(r, "a:out1").content, r.outputs.addresses.out1!.ipv4);
   assert.match(r.outputs.addresses.out1!.ipv6, /^2001:db8:[0-9a-f]+::1$/, "the server's address is ::1 of its /64");
+});
+
+test("the plan is built once, from placeholders; what each host and record gets equals planning with the real addresses and keys", async () => {
+  const r = await example;
+  const { model } = r.stack.planned;
+  const dkim = Object.fromEntries(r.outputs.dns.filter((d) => d.id.startsWith("dkim:")).map((d) => [d.id.slice(5).replace(/:([^:]+)$/, "/$1"), /p=(\S+)$/.exec(d.content)![1]!]));
+  const real = buildPlan(model, { addresses: r.outputs.addresses, dkimKeys: dkim });
+  assert.deepEqual(
+    r.outputs.dns.map((d) => [d.id, d.content]),
+    real.dns.map((d) => [d.id, d.content]),
+  );
+  for (const b of renderStack(model, real, { root: "" })) {
+    const staged = stagedFiles(scriptOf(r, b.host));
+    for (const f of b.files) assert.equal(staged.get(f.path), fillSecrets(f.content, SECRETS, f.path, f.secretRefs ?? []), `${b.host}: ${f.path}`);
+  }
+  // The IPv6 CIDRs the smarthosts trust stay /128 once filled (a placeholder once became /32).
+  assert.match(stagedFiles(scriptOf(r, "out1")).get("/etc/postfix/relay_clients")!, new RegExp(`^${r.outputs.addresses.mx1!.ipv6.replace(/\./g, "\\.")}/128 OK$`, "m"));
 });
 
 test("TXT records go to Cloudflare as quoted strings of at most 255 bytes; DKIM p= is the key the smarthosts sign with", async () => {
@@ -153,7 +208,7 @@ test("TXT records go to Cloudflare as quoted strings of at most 255 bytes; DKIM 
 test("secrets: filled bundles are secret outputs, and no secret value reaches a plain input or a stack output", async () => {
   const r = await example;
   const dkimPems = byType(r, "tls:index/privateKey:PrivateKey").map((k) => String(k.state.privateKeyPem));
-  const forbidden = [...Object.values(SECRETS), ...dkimPems.map((p) => p.split("\n")[1]!)];
+  const forbidden = [...Object.values(SECRETS).map((s) => (s.includes("PRIVATE KEY") ? s.split("\n")[1]! : s)), ...dkimPems.map((p) => p.split("\n")[1]!)];
   const walkPlain = (v: unknown, where: string): void => {
     if (isSecretValue(v)) return;
     if (typeof v === "string") for (const f of forbidden) assert.ok(!v.includes(f), `${where} holds a secret in plain text`);
@@ -164,10 +219,12 @@ test("secrets: filled bundles are secret outputs, and no secret value reaches a 
   walkPlain(r.outputs, "stack outputs");
   for (const o of Object.values(r.stack.outputs)) assert.equal(await pulumi.isSecret(o), false, "stack outputs are plain: they hold no secret");
 
-  for (const h of r.stack.skeleton.hosts) {
-    assert.equal(await pulumi.isSecret(r.stack.hosts[h.name]!.script), true);
-    assert.ok(isSecretValue(res(r, `apply:${h.name}`).inputs.stdin));
-    assert.ok(isSecretValue((res(r, `apply:${h.name}`).inputs.connection as any).privateKey) || isSecretValue(res(r, `apply:${h.name}`).inputs.connection));
+  for (const h of r.stack.planned.plan.hosts) {
+    assert.equal(await pulumi.isSecret(r.stack.hosts[h.name]!.script!), true);
+    const inputs = res(r, `apply:${h.name}`).inputs;
+    assert.ok(isSecretValue(inputs.stdin), "the script (it holds every secret of the host) is a secret input");
+    // @pulumi/command 1.x marks the whole connection secret: the SSH private key never shows in a diff.
+    assert.ok(isSecretValue(inputs.connection), "the connection, SSH private key included, is a secret input");
   }
   // Filled where they are needed, and only there.
   const mx1 = scriptOf(r, "mx1");
@@ -185,14 +242,28 @@ test("secrets: filled bundles are secret outputs, and no secret value reaches a 
   ]);
 });
 
+test("the apply step is given root's authorized_keys (exactly facteur:sshKeys), the role's packages and the port 25 probe", async () => {
+  const r = await example;
+  for (const h of r.stack.planned.plan.hosts) {
+    const script = scriptOf(r, h.name);
+    assert.equal(stagedFiles(script).get("/root/.ssh/authorized_keys"), `${OPS.publicKey.split(" ").slice(0, 2).join(" ")} facteur:sshKeys.ops\n`);
+    assert.match(script, new RegExp(`^PACKAGES=\\(.*'${h.role === "relay" ? "rspamd" : "policyd-rate-limit"}'\\)$`, "m"));
+    assert.match(script, new RegExp(`^PROBE=\\(${DEFAULT_SMTP_PROBE_HOSTS.map((p) => `'${p.replace(/\./g, "\\.")}'`).join(" ")}\\)$`, "m"));
+  }
+});
+
 test("a secret named by the spec but not set stops the program, naming the config key", async () => {
   const { johnSubmission: _, ...rest } = SECRETS;
   await assert.rejects(run(undefined, { ...OPTIONS, secrets: rest }), /facteur:johnSubmission/);
 });
 
+test("an SSH private key whose public half is not in facteur:sshKeys stops the update before it locks facteur out", async () => {
+  await assert.rejects(run(undefined, { ...OPTIONS, secrets: { ...SECRETS, sshPrivateKey: OPS2.privateKey } }), /facteur:sshPrivateKey is not the private half of any facteur:sshKeys entry.*Rotate in two updates/s);
+});
+
 test("PTR names are the A/AAAA names and the HELO name, for every address", async () => {
   const r = await example;
-  for (const h of r.stack.skeleton.hosts) {
+  for (const h of r.stack.planned.plan.hosts) {
     const files = stagedFiles(scriptOf(r, h.name));
     const helo = /^myhostname = (.+)$/m.exec(files.get("/etc/postfix/main.cf")!)![1];
     assert.equal(helo, h.fqdn);
@@ -209,90 +280,237 @@ test("PTR names are the A/AAAA names and the HELO name, for every address", asyn
   }
 });
 
+// ---- hosts as components, and the URNs of stacks deployed before them ----------------------
+
+const BEFORE = JSON.parse(readFileSync(new URL("./fixtures/pulumi-urns-before-components.json", import.meta.url), "utf8")) as { urns: string[] };
+
+test("each host is a component (Relay or Smarthost) holding its IPs, server, PTRs and apply command", async () => {
+  const r = await example;
+  for (const h of r.stack.planned.plan.hosts) {
+    const comp = res(r, h.name);
+    assert.equal(comp.type, h.role === "relay" ? "facteur:host:Relay" : "facteur:host:Smarthost");
+    assert.equal(comp.parent, undefined);
+    const children = [...r.resources.values()].filter((x) => x.parent === h.name).map((x) => x.name).sort();
+    assert.deepEqual(children, [`apply:${h.name}`, `ip:${h.name}:ipv4`, `ip:${h.name}:ipv6`, `ptr:${h.name}:ipv4`, `ptr:${h.name}:ipv6`, `server:${h.name}`]);
+    assert.equal(urnOf(r, res(r, `server:${h.name}`)), `urn:pulumi:example::facteur::${comp.type}$hcloud:index/server:Server::server:${h.name}`);
+  }
+});
+
+test("aliases: every resource of a stack deployed before hosts were components keeps its identity (nothing replaced or deleted)", async () => {
+  const r = await example;
+  const before = new Set(BEFORE.urns);
+  const claims = new Map<string, string[]>();
+  for (const x of r.resources.values()) {
+    for (const u of [urnOf(r, x), ...aliasUrnsOf(r, x)]) if (before.has(u)) claims.set(u, [...(claims.get(u) ?? []), x.name]);
+  }
+  for (const u of BEFORE.urns) {
+    const who = claims.get(u) ?? [];
+    assert.equal(who.length, 1, `${u} must be claimed by exactly one resource (the engine moves it instead of deleting it), got ${JSON.stringify(who)}`);
+    assert.equal(u.split("::")[2], res(r, who[0]!).type, `${u}: same type`);
+  }
+  // What is new is the components only: no resource is created in place of an old one.
+  const unclaimed = [...r.resources.values()].filter((x) => ![urnOf(r, x), ...aliasUrnsOf(r, x)].some((u) => before.has(u)));
+  assert.deepEqual(unclaimed.map((x) => x.type).sort(), ["facteur:host:Relay", "facteur:host:Relay", "facteur:host:Smarthost", "facteur:host:Smarthost", "facteur:host:Smarthost"]);
+  // Without the aliases the engine would delete and recreate every host resource: the test would see it.
+  const moved = [...r.resources.values()].filter((x) => x.parent && !before.has(urnOf(r, x)));
+  assert.equal(moved.length, 30, "30 host resources changed URN and are matched only through their alias");
+});
+
 // ---- churn ------------------------------------------------------------------------------
 
-/** Inputs whose change makes the provider replace the resource (ForceNew), per type. */
-const REPLACE_ON: Record<string, string[]> = {
-  "hcloud:index/server:Server": ["image", "location", "datacenter"], // userData is ignored (ignoreChanges); serverType resizes in place
-  "hcloud:index/primaryIp:PrimaryIp": ["type", "location", "datacenter"],
-  "hcloud:index/rdns:Rdns": ["primaryIpId", "ipAddress"],
-  "hcloud:index/sshKey:SshKey": ["publicKey"],
-  "tls:index/privateKey:PrivateKey": ["algorithm", "rsaBits"],
-  "cloudflare:index/dnsRecord:DnsRecord": ["zoneId"],
-  "command:remote:Command": ["triggers"],
+test("the replace table is the providers' own (derived from their sources) and matches the SDKs installed here", () => {
+  const required = ["hcloud:index/server:Server", "hcloud:index/primaryIp:PrimaryIp", "hcloud:index/rdns:Rdns", "hcloud:index/firewall:Firewall", "hcloud:index/sshKey:SshKey", "cloudflare:index/dnsRecord:DnsRecord", "tls:index/privateKey:PrivateKey", "command:remote:Command"];
+  assert.deepEqual(Object.keys(REPLACE_TRIGGERS.types).sort(), [...required].sort());
+  const props = (t: string) => REPLACE_TRIGGERS.types[t]!.map((x) => x.property);
+  assert.deepEqual(props("hcloud:index/server:Server").sort(), ["datacenter", "image", "location", "sshKeys", "userData"]);
+  assert.deepEqual(props("hcloud:index/primaryIp:PrimaryIp").sort(), ["datacenter", "location", "type"]);
+  assert.deepEqual(props("cloudflare:index/dnsRecord:DnsRecord").sort(), ["type", "zoneId"]);
+  for (const t of required) for (const x of REPLACE_TRIGGERS.types[t]!) assert.match(x.source, /^[\w-]+\/[\w-]+@\S+ \S+$/, `${t}.${x.property} names its source`);
+  // Each property exists in the installed SDK's Args for that type (the TF -> Pulumi name mapping is right).
+  const sdkFile: Record<string, string> = {
+    "hcloud:index/server:Server": "@pulumi/hcloud/server.d.ts",
+    "hcloud:index/primaryIp:PrimaryIp": "@pulumi/hcloud/primaryIp.d.ts",
+    "hcloud:index/rdns:Rdns": "@pulumi/hcloud/rdns.d.ts",
+    "hcloud:index/sshKey:SshKey": "@pulumi/hcloud/sshKey.d.ts",
+    "cloudflare:index/dnsRecord:DnsRecord": "@pulumi/cloudflare/dnsRecord.d.ts",
+    "tls:index/privateKey:PrivateKey": "@pulumi/tls/privateKey.d.ts",
+    "command:remote:Command": "@pulumi/command/remote/command.d.ts",
+  };
+  for (const [t, f] of Object.entries(sdkFile)) {
+    const dts = readFileSync(new URL(`../node_modules/${f}`, import.meta.url), "utf8");
+    const args = dts.slice(dts.indexOf("Args {"));
+    for (const p of props(t)) assert.match(args, new RegExp(`\\n\\s+${p}\\??:`), `${t}: ${p} is an input of the installed SDK`);
+  }
+});
+
+const HOSTS = ["mx1", "mx2", "out1", "out2", "spam1"];
+const SMARTHOSTS = ["out1", "out2", "spam1"];
+const applies = (hosts: string[], keys: string[]) => Object.fromEntries(hosts.map((h) => [`apply:${h}`, keys]));
+const hostResources = (h: string, pool = "pool-mx") =>
+  [h, `a:${h}`, `aaaa:${h}`, `apply:${h}`, `helo-spf:${h}`, `ip:${h}:ipv4`, `ip:${h}:ipv6`, `${pool}:${h}`, `ptr:${h}:ipv4`, `ptr:${h}:ipv6`, `server:${h}`].sort();
+const fixedAssets = (r: ProgramRun) => [...r.resources.values()].filter((x) => x.type === "hcloud:index/server:Server" || x.type === "hcloud:index/primaryIp:PrimaryIp").map((x) => x.name);
+
+/** The invariant of every routine change: no server or primary IP replaced, none deleted except by removing its host (and then its IPs are retained). */
+function assertNoHostLost(before: ProgramRun, c: ReturnType<typeof churn>, removedHosts: string[] = []) {
+  const assets = fixedAssets(before);
+  assert.deepEqual(Object.keys(c.replaced).filter((n) => assets.includes(n)), [], "no server or primary IP is replaced");
+  for (const n of c.deleted.filter((n) => assets.includes(n))) {
+    const host = n.split(":")[1]!;
+    assert.ok(removedHosts.includes(host), `${n} deleted although ${host} stays in the spec`);
+    if (n.startsWith("ip:")) assert.equal(res(before, n).options.retainOnDelete, true, `${n} is retained at Hetzner`);
+  }
+}
+
+interface Change {
+  name: string;
+  before?: () => Promise<ProgramRun>;
+  after: () => Promise<ProgramRun>;
+  created?: string[];
+  deleted?: string[];
+  replaced?: Record<string, string[]>;
+  updated: Record<string, string[]>;
+  removedHosts?: string[];
+}
+
+const sshKeysOf = (keys: Record<string, string>, privateKey = OPS.privateKey): RunOptions => ({ ...OPTIONS, config: { ...OPTIONS.config, sshKeys: keys }, secrets: { ...SECRETS, sshPrivateKey: privateKey } });
+const rotation = {
+  added: () => run(undefined, sshKeysOf({ ops: OPS.publicKey, ops2: OPS2.publicKey })),
+  switched: () => run(undefined, sshKeysOf({ ops2: OPS2.publicKey }, OPS2.privateKey)),
+};
+const dkimStep = (selectors: string) => exampleWith("    dkim:\n      selectors: [e2026a]\n", `    dkim:\n      ${selectors}\n`);
+const dkim = {
+  published: () => run(dkimStep("selectors: [e2026a, e2026b]\n      active: e2026a")),
+  switched: () => run(dkimStep("selectors: [e2026a, e2026b]\n      active: e2026b")),
+  dropped: () => run(dkimStep("selectors: [e2026b]")),
 };
 
-interface Churn {
-  created: string[];
-  deleted: string[];
-  updated: Record<string, string[]>;
-  replaced: string[];
+const CHANGES: Change[] = [
+  {
+    name: "add a smarthost: its own resources, and the pool SPF record",
+    after: () => run(exampleWith("  out2: { kind: own, location: hel1, serverType: cx23 }\n", "  out2: { kind: own, location: hel1, serverType: cx23 }\n  out3: { kind: own, location: nbg1, serverType: cx23 }\n")),
+    created: hostResources("out3"),
+    updated: { "spf-pool": ["content"] },
+  },
+  {
+    name: "drain a smarthost: only its pool MX record goes",
+    after: () => run(exampleWith("out2: { kind: own, location: hel1, serverType: cx23 }", "out2: { kind: own, location: hel1, serverType: cx23, drain: true }")),
+    deleted: ["pool-mx:out2"],
+    updated: {},
+  },
+  {
+    name: "remove a smarthost: its resources go (its IPs stay at Hetzner), the pool SPF record shrinks",
+    after: () => run(exampleWith("  out2: { kind: own, location: hel1, serverType: cx23 }\n", "")),
+    deleted: hostResources("out2"),
+    updated: { "spf-pool": ["content"] },
+    removedHosts: ["out2"],
+  },
+  {
+    name: "SSH key rotation, step 1: add the new key; every host's authorized_keys gets it",
+    after: rotation.added,
+    created: ["ssh-key:ops2"],
+    updated: applies(HOSTS, ["create", "stdin"]),
+  },
+  {
+    name: "SSH key rotation, step 2: log in with the new key, drop the old one",
+    before: rotation.added,
+    after: rotation.switched,
+    deleted: ["ssh-key:ops"],
+    updated: applies(HOSTS, ["connection", "create", "stdin"]),
+  },
+  {
+    name: "a key's value changed in place: the Hetzner key is replaced, no server",
+    after: () => run(undefined, sshKeysOf({ ops: OPS2.publicKey }, OPS2.privateKey)),
+    replaced: { "ssh-key:ops": ["publicKey"] },
+    updated: { "ssh-key:ops": ["name", "publicKey"], ...applies(HOSTS, ["connection", "create", "stdin"]) },
+  },
+  {
+    name: "change operator.sshSources: both firewalls, nothing else",
+    after: () => run(exampleWith("sshSources: [203.0.113.250/32]", "sshSources: [203.0.113.250/32, 2001:db8:ffff::/48]")),
+    updated: { "fw:relay": ["rules"], "fw:smarthost": ["rules"] },
+  },
+  {
+    // Only smarthosts deliver to destinations: the relays' master.cf declares no paced transport.
+    name: "change pacing: the smarthosts' configuration only",
+    after: () => run(exampleWith("grosfai.tld: { rateDelay: 5s, concurrency: 1 }", "grosfai.tld: { rateDelay: 10s, concurrency: 1 }")),
+    updated: applies(SMARTHOSTS, ["create", "stdin"]),
+  },
+  {
+    name: "change the daily quota: the smarthosts' configuration only",
+    after: () => run(exampleWith("dailyQuota: 300", "dailyQuota: 500")),
+    updated: applies(SMARTHOSTS, ["create", "stdin"]),
+  },
+  {
+    name: "DKIM rotation, step 1: publish the new key beside the old one (still signing with the old)",
+    after: dkim.published,
+    created: ["dkim-entreprise.tld-e2026b", "dkim:entreprise.tld:e2026b"],
+    updated: {},
+  },
+  {
+    name: "DKIM rotation, step 2: sign with the new key (the smarthosts' OpenDKIM files)",
+    before: dkim.published,
+    after: dkim.switched,
+    updated: applies(SMARTHOSTS, ["create", "stdin"]),
+  },
+  {
+    name: "DKIM rotation, step 3: drop the old key",
+    before: dkim.switched,
+    after: dkim.dropped,
+    deleted: ["dkim-entreprise.tld-e2026a", "dkim:entreprise.tld:e2026a"],
+    updated: {},
+  },
+  {
+    name: "move off a deprecated server type: resized in place",
+    before: () => run(exampleWith("mx1: { location: fsn1, serverType: cx23,", "mx1: { location: fsn1, serverType: cx22,")),
+    after: () => example,
+    updated: { "server:mx1": ["serverType"] },
+  },
+];
+
+for (const c of CHANGES) {
+  test(`churn: ${c.name}`, async () => {
+    const before = await (c.before ? c.before() : example);
+    const after = await c.after();
+    const got = churn(before, after);
+    assertNoHostLost(before, got, c.removedHosts);
+    assert.deepEqual(got.created, [...(c.created ?? [])].sort(), "created");
+    assert.deepEqual(got.deleted, [...(c.deleted ?? [])].sort(), "deleted");
+    assert.deepEqual(got.replaced, c.replaced ?? {}, "replaced");
+    assert.deepEqual(got.updated, c.updated, "updated, with the inputs that change");
+  });
 }
 
-function churn(a: ProgramRun, b: ProgramRun): Churn {
-  const created = [...b.resources.keys()].filter((n) => !a.resources.has(n)).sort();
-  const deleted = [...a.resources.keys()].filter((n) => !b.resources.has(n)).sort();
-  const updated: Record<string, string[]> = {};
-  const replaced: string[] = [];
-  for (const [name, ra] of a.resources) {
-    const rb = b.resources.get(name);
-    if (!rb) continue;
-    assert.equal(ra.type, rb.type);
-    const ia = plain(ra.inputs) as Record<string, unknown>;
-    const ib = plain(rb.inputs) as Record<string, unknown>;
-    const ignored = new Set((rb.options.ignoreChanges as string[] | undefined) ?? []);
-    const keys = [...new Set([...Object.keys(ia), ...Object.keys(ib)])].filter((k) => !ignored.has(k));
-    const changed = keys.filter((k) => JSON.stringify(ia[k]) !== JSON.stringify(ib[k])).sort();
-    if (changed.length) updated[name] = changed;
-    if (changed.some((k) => (REPLACE_ON[ra.type] ?? []).includes(k))) replaced.push(name);
-  }
-  return { created, deleted, updated, replaced };
-}
-
-const hostResources = (h: string, pool = "pool-mx") =>
-  [`a:${h}`, `aaaa:${h}`, `apply:${h}`, `helo-spf:${h}`, `ip:${h}:ipv4`, `ip:${h}:ipv6`, `${pool}:${h}`, `ptr:${h}:ipv4`, `ptr:${h}:ipv6`, `server:${h}`].sort();
-
-test("churn: adding one smarthost creates its resources and updates only the pool SPF record", async () => {
+test("churn: the relays' bundles are byte-identical when a smarthost is added (they send to the pool name)", async () => {
   const before = await example;
-  const after = await run(exampleWith("  out2: { kind: own, location: hel1, serverType: cx22 }\n", "  out2: { kind: own, location: hel1, serverType: cx22 }\n  out3: { kind: own, location: nbg1, serverType: cx22 }\n"));
-  const c = churn(before, after);
-  assert.deepEqual(c.created, hostResources("out3"));
-  assert.deepEqual(c.deleted, []);
-  assert.deepEqual(c.replaced, []);
-  assert.deepEqual(c.updated, { "spf-pool": ["content"] });
-  // The relays' bundles are byte-identical (they send to the pool name, not to hosts).
+  const after = await CHANGES[0]!.after();
   for (const h of ["mx1", "mx2"]) assert.equal(scriptOf(after, h), scriptOf(before, h));
   const spf = inp(after, "spf-pool").content as string;
   assert.ok(spf.includes(`ip4:${after.outputs.addresses.out3!.ipv4}`) && spf.includes(`ip6:${after.outputs.addresses.out3!.ipv6}`));
 });
 
-test("churn: draining a smarthost only removes it from the pool MX", async () => {
-  const before = await example;
-  const after = await run(exampleWith("out2: { kind: own, location: hel1, serverType: cx22 }", "out2: { kind: own, location: hel1, serverType: cx22, drain: true }"));
-  const c = churn(before, after);
-  assert.deepEqual(c.created, []);
-  assert.deepEqual(c.deleted, ["pool-mx:out2"]);
-  assert.deepEqual(c.replaced, []);
-  for (const h of ["mx1", "mx2"]) assert.equal(c.updated[`apply:${h}`], undefined, `${h} unchanged`);
-  assert.deepEqual(Object.keys(c.updated).filter((n) => !n.startsWith("apply:")), [], "no record, server or IP changes");
-});
-
-test("churn: removing a smarthost deletes its resources (its IPs are retained at Hetzner) and updates only the pool SPF record", async () => {
-  const before = await example;
-  const after = await run(exampleWith("  out2: { kind: own, location: hel1, serverType: cx22 }\n", ""));
-  const c = churn(before, after);
-  assert.deepEqual(c.created, []);
-  assert.deepEqual(c.deleted, hostResources("out2"));
-  assert.deepEqual(c.replaced, []);
-  assert.deepEqual(c.updated, { "spf-pool": ["content"] });
-  for (const f of ["ipv4", "ipv6"]) assert.equal(res(before, `ip:out2:${f}`).options.retainOnDelete, true);
-});
-
-test("churn detector is not vacuous: moving a relay to another location replaces its server and IPs", async () => {
+test("churn detector is not vacuous: moving a relay to another location replaces its server and IPs, and so would an SSH key without ignoreChanges", async () => {
   const before = await example;
   const after = await run(exampleWith("mx1: { location: fsn1,", "mx1: { location: hel1,"));
   const c = churn(before, after);
-  assert.deepEqual(c.replaced, ["ip:mx1:ipv4", "ip:mx1:ipv6", "server:mx1"]);
+  assert.deepEqual(c.replaced, { "ip:mx1:ipv4": ["location"], "ip:mx1:ipv6": ["location"], "server:mx1": ["location"] });
   assert.deepEqual(c.created, []);
   assert.deepEqual(c.deleted, []);
+  // Take away the servers' ignoreChanges and dropping an SSH key replaces every server at once: what the program prevents.
+  const [added, switched] = [await rotation.added(), await rotation.switched()];
+  for (const x of switched.resources.values()) if (x.type === "hcloud:index/server:Server") x.options = { ...x.options, ignoreChanges: [] };
+  const c2 = churn(added, switched);
+  assert.deepEqual(Object.keys(c2.replaced).filter((n) => n.startsWith("server:")).sort(), HOSTS.map((h) => `server:${h}`));
+  assert.deepEqual(c2.replaced["server:mx1"], ["sshKeys"]);
+});
+
+// ---- Hetzner server types ---------------------------------------------------------------
+
+test("a deprecated Hetzner server type is warned about, naming the host and its replacement; current types are not", async () => {
+  assert.deepEqual((await example).stack.warnings, [], "the example names current types");
+  const old = await run(exampleText().replace(/serverType: cx23/g, "serverType: cx22"));
+  assert.equal(old.stack.warnings.length, 5);
+  assert.match(old.stack.warnings[0]!, /^mx1: server type cx22 \(Hetzner CX Gen 2\) is deprecated since 2025-10-16 and cannot be ordered after 2025-12-31: creating this server will fail\. Use cx23 instead/);
+  assert.deepEqual(serverTypeWarnings([{ name: "a", serverType: "cpx11" }, { name: "b", serverType: "cpx22" }, { name: "c", serverType: "CX32" }]).map((w) => [w.host, w.replacement]), [
+    ["a", "cpx12"],
+    ["c", "cx33"],
+  ]);
 });

@@ -41,10 +41,10 @@ test("bundles list files sorted by path; postmap exactly for hash tables; secret
 test("secret references: found once each, sorted; filled everywhere they appear; a missing one is named", () => {
   const text = `a ${secretRef("zeta")} b ${secretRef("alpha")} c ${secretRef("zeta")} \${secret:not valid} \${secret:}`;
   assert.deepEqual(secretRefsIn(text), ["alpha", "zeta"]);
-  assert.equal(fillSecrets(text, { zeta: "Z", alpha: "A" }, "here"), "a Z b A c Z ${secret:not valid} ${secret:}");
-  assert.throws(() => fillSecrets(text, { zeta: "Z" }, "mx1:/etc/x"), /^Error: mx1:\/etc\/x: secret alpha is not set \(pulumi config set --secret alpha \.\.\.\)$/);
-  assert.equal(fillSecrets("no refs", {}, "x"), "no refs");
-  assert.equal(fillSecrets(secretRef("e"), { e: "" }, "x"), "", "an empty secret is a value, not a missing one");
+  assert.equal(fillSecrets(text, { zeta: "Z", alpha: "A" }, "here", ["alpha", "zeta"]), "a Z b A c Z ${secret:not valid} ${secret:}");
+  assert.throws(() => fillSecrets(text, { zeta: "Z" }, "mx1:/etc/x", ["alpha", "zeta"]), /^Error: mx1:\/etc\/x: secret alpha is not set \(pulumi config set --secret alpha \.\.\.\)$/);
+  assert.equal(fillSecrets("no refs", {}, "x", []), "no refs");
+  assert.equal(fillSecrets(secretRef("e"), { e: "" }, "x", ["e"]), "", "an empty secret is a value, not a missing one");
 });
 
 test("without a root, paths are the host's own; placeholders of unknown addresses stay as written (no HTML escaping)", () => {

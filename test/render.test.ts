@@ -41,8 +41,9 @@ test("secrets appear only as references; filling them needs every one", () => {
   assert.equal(sasl.mode, "0600");
   assert.deepEqual(sasl.secretRefs, ["faiRelayPassword"]);
   assert.match(sasl.content, /^\[smtp\.fai\.tld\]:587 relais@fai\.tld:\$\{secret:faiRelayPassword\}$/m);
-  assert.match(fillSecrets(sasl.content, { faiRelayPassword: "s3cr3t" }, "mx1"), /relais@fai\.tld:s3cr3t$/m);
-  assert.throws(() => fillSecrets(sasl.content, {}, "mx1 sasl_passwd"), /mx1 sasl_passwd: secret faiRelayPassword is not set/);
+  assert.deepEqual(sasl.secretRefs, ["faiRelayPassword"]);
+  assert.match(fillSecrets(sasl.content, { faiRelayPassword: "s3cr3t" }, "mx1", sasl.secretRefs!), /relais@fai\.tld:s3cr3t$/m);
+  assert.throws(() => fillSecrets(sasl.content, {}, "mx1 sasl_passwd", sasl.secretRefs!), /mx1 sasl_passwd: secret faiRelayPassword is not set/);
   for (const b of bundles) for (const f of b.files) if (!f.secretRefs) assert.doesNotMatch(f.content, /\$\{secret:/);
 });
 
@@ -107,7 +108,7 @@ test("pacing per destination domain becomes its own paced transport", () => {
 });
 
 test("adding a smarthost changes no relay file and no other smarthost's file", () => {
-  const more = examplePlan(exampleWith("  fai:\n", "  out3: { kind: own, location: nbg1, serverType: cx22 }\n  fai:\n"), {
+  const more = examplePlan(exampleWith("  fai:\n", "  out3: { kind: own, location: nbg1, serverType: cx23 }\n  fai:\n"), {
     ...EXAMPLE_ADDRESSES,
     out3: { ipv4: "203.0.113.23", ipv6: "2001:db8:113::23" },
   });
@@ -139,7 +140,7 @@ test("spam lane: rspamd tags and rejects by the spec's scores; tagged mail is ro
   assert.match(main, /^milter_default_action = accept$/m, "a scanner outage never loses inbound mail");
   assert.match(main, /^milter_header_checks = regexp:\/etc\/postfix\/spam_lane$/m, "only scanner-added headers choose the lane");
   assert.match(file("mx1", "/etc/postfix/spam_lane").content, /^\/\^X-Spam: Yes\$\/ FILTER smtp:spam-pool\.relais\.tld$/m);
-  const noLane = examplePlan(exampleWith("  # Mail the scanner tags as spam leaves from here, away from the clean pool.\n  spam1: { kind: own, location: fsn1, serverType: cx22, lane: spam }\n", ""));
+  const noLane = examplePlan(exampleWith("  # Mail the scanner tags as spam leaves from here, away from the clean pool.\n  spam1: { kind: own, location: fsn1, serverType: cx23, lane: spam }\n", ""));
   const mx1 = renderStack(noLane.model, noLane.plan, { root: "" }).find((b) => b.host === "mx1")!;
   assert.ok(!mx1.files.some((f) => f.path.endsWith("spam_lane")), "without a spam lane, tagged mail stays in the clean pool");
   assert.doesNotMatch(mx1.files.find((f) => f.path === "/etc/postfix/main.cf")!.content, /milter_header_checks/);

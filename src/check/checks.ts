@@ -7,8 +7,8 @@ import type { Plan, PlannedHost } from "../plan/plan.ts";
 import type { DnsRecord } from "../plan/dns.ts";
 import { canonicalIp, isPlaceholder, ptrName, reversedLabels } from "../plan/addresses.ts";
 import { countSpfLookups } from "../spec/spf.ts";
-import { LookupFailure, type Lookups } from "./lookups.ts";
-import type { SmtpProber } from "./smtp.ts";
+import { DEADLINE, LookupFailure, type Lookups } from "./lookups.ts";
+import { shownText, type SmtpProber } from "./smtp.ts";
 
 export type State = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
 
@@ -30,6 +30,8 @@ export interface CheckOptions {
   dnsbls: string[];
   /** Leave out to skip the SMTP checks. */
   smtp?: { probe: SmtpProber; port: number };
+  /** Epoch ms by which every check must have finished (lookups are expected to honour it: withDeadline). */
+  deadlineAt?: number;
 }
 
 const lc = (s: string) => s.toLowerCase().replace(/\.$/, "");
@@ -43,7 +45,12 @@ async function ask(lookups: Lookups, name: string, type: Parameters<Lookups["res
   }
 }
 
-const unknown = (id: string, what: string, f: LookupFailure): CheckResult => ({ id, state: "UNKNOWN", what, note: `lookup failed: ${f.message}` });
+const unknown = (id: string, what: string, f: LookupFailure): CheckResult => ({
+  id,
+  state: "UNKNOWN",
+  what,
+  note: f.code === DEADLINE ? `not answered before the check's deadline (--timeout): ${f.query}` : `lookup failed: ${f.message}`,
+});
 const shown = (values: string[]) => (values.length ? values.join(", ") : "nothing");
 
 // ---------------------------------------------------------------- SPF
@@ -62,54 +69,82 @@ function normalizeSpf(record: string): string {
 }
 
 export interface SpfCount {
+  /** DNS-querying terms met before evaluation ended (at most limit + 1: a receiver stops there). */
   lookups: number;
   voidLookups: number;
+  /** More than `limit` lookups: a receiver stops with permerror at the 11th. */
+  exceeded: boolean;
   problems: string[];
+  /** Targets whose record could not be fetched (timeout, SERVFAIL): the count is unknown past them. */
   unresolved: string[];
 }
 
+/** TXT answers of include/redirect targets, fetched once per run however often they are included. */
+export type SpfCache = Map<string, Promise<string[] | LookupFailure>>;
+
+export const SPF_LOOKUP_LIMIT = 10;
+export const SPF_VOID_LIMIT = 2;
+
 /**
- * DNS lookups an SPF evaluation of `record` costs (RFC 7208 4.6.4): include, a, mx, ptr, exists and
- * redirect cost one each, and an include or redirect also costs everything its target costs.
- * Targets that resolve are flattened; those that do not are counted as one and named.
+ * DNS lookups an SPF evaluation of `record` costs, as a receiver counts them (RFC 7208 4.6.4):
+ * include, a, mx, ptr, exists and redirect cost one each, and an include or redirect also costs
+ * what its target costs. Like a receiver, the walk stops once the limit is passed, so a tree
+ * of doubled includes costs at most 11 fetches, never time exponential in its depth; each
+ * target's record is fetched once per run (the cache is shared by every record checked).
  */
-export async function countSpf(record: string, lookups: Lookups, seen = new Set<string>()): Promise<SpfCount> {
-  const terms = spfTerms(record);
-  const out: SpfCount = { lookups: countSpfLookups(terms), voidLookups: 0, problems: [], unresolved: [] };
-  for (const t of terms) {
-    const m = /^[+?~-]?include:(.+)$/i.exec(t) ?? /^redirect=(.+)$/i.exec(t);
-    if (!m) continue;
-    const target = lc(m[1]!);
-    if (target.includes("%")) {
-      out.unresolved.push(target);
-      continue;
+export async function countSpf(
+  record: string,
+  lookups: Lookups,
+  seen = new Set<string>(),
+  cache: SpfCache = new Map(),
+  limit = SPF_LOOKUP_LIMIT,
+): Promise<SpfCount> {
+  const out: SpfCount = { lookups: 0, voidLookups: 0, exceeded: false, problems: [], unresolved: [] };
+  const fetch = (target: string) => {
+    let p = cache.get(target);
+    if (!p) cache.set(target, (p = ask(lookups, target, "TXT")));
+    return p;
+  };
+  const walk = async (rec: string, path: Set<string>): Promise<void> => {
+    for (const t of spfTerms(rec)) {
+      if (out.exceeded) return;
+      if (countSpfLookups([t]) === 0) continue;
+      out.lookups++;
+      if (out.lookups > limit) {
+        out.exceeded = true;
+        return;
+      }
+      const m = /^[+?~-]?include:(.+)$/i.exec(t) ?? /^redirect=(.+)$/i.exec(t);
+      if (!m) continue;
+      const target = lc(m[1]!);
+      if (target.includes("%")) {
+        out.unresolved.push(`${target} (a macro, expanded per message)`);
+        continue;
+      }
+      if (path.has(target)) {
+        out.problems.push(`${target} includes itself (loop)`);
+        continue;
+      }
+      const answer = await fetch(target);
+      if (answer instanceof LookupFailure) {
+        out.unresolved.push(`${target} (${answer.code})`);
+        continue;
+      }
+      const spf = answer.filter((v) => /^v=spf1(\s|$)/i.test(v));
+      if (spf.length === 0) {
+        out.voidLookups++;
+        out.problems.push(`${target} has no SPF record (permerror)`);
+        continue;
+      }
+      if (spf.length > 1) out.problems.push(`${target} has ${spf.length} SPF records (permerror)`);
+      await walk(spf[0]!, new Set([...path, target]));
     }
-    if (seen.has(target)) {
-      out.problems.push(`${target} includes itself (loop)`);
-      continue;
-    }
-    const answer = await ask(lookups, target, "TXT");
-    if (answer instanceof LookupFailure) {
-      out.unresolved.push(`${target} (${answer.code})`);
-      continue;
-    }
-    const spf = answer.filter((v) => /^v=spf1(\s|$)/i.test(v));
-    if (spf.length === 0) {
-      out.voidLookups++;
-      out.problems.push(`${target} has no SPF record (permerror)`);
-      continue;
-    }
-    if (spf.length > 1) out.problems.push(`${target} has ${spf.length} SPF records (permerror)`);
-    const inner = await countSpf(spf[0]!, lookups, new Set([...seen, target]));
-    out.lookups += inner.lookups;
-    out.voidLookups += inner.voidLookups;
-    out.problems.push(...inner.problems);
-    out.unresolved.push(...inner.unresolved);
-  }
+  };
+  await walk(record, seen);
   return out;
 }
 
-async function checkSpf(r: DnsRecord, live: string[], lookups: Lookups): Promise<CheckResult[]> {
+async function checkSpf(r: DnsRecord, live: string[], lookups: Lookups, cache: SpfCache): Promise<CheckResult[]> {
   const what = `SPF of ${r.name}`;
   const spf = live.filter((v) => /^v=spf1(\s|$)/i.test(v));
   if (spf.length === 0) return [{ id: r.id, state: "CRITICAL", what, expected: r.content, found: "no SPF record" }];
@@ -121,15 +156,18 @@ async function checkSpf(r: DnsRecord, live: string[], lookups: Lookups): Promise
       : { id: r.id, state: "CRITICAL", what, expected: r.content, found },
   ];
   if (r.id === "spf-pool" || r.id.startsWith("spf:")) {
-    const count = await countSpf(found, lookups, new Set([lc(r.name)]));
-    const summary = `${count.lookups} lookups, ${count.voidLookups} void`;
-    const notes = [...count.problems, ...(count.unresolved.length ? [`could not resolve ${count.unresolved.join(", ")} (counted as 1 each)`] : [])];
-    const state: State = count.lookups > 10 || count.problems.length > 0 || count.voidLookups > 2 ? "CRITICAL" : count.unresolved.length || count.lookups > 8 ? "WARNING" : "OK";
+    const count = await countSpf(found, lookups, new Set([lc(r.name)]), cache);
+    const summary = count.exceeded
+      ? `more than ${SPF_LOOKUP_LIMIT} lookups (a receiver stops at the ${SPF_LOOKUP_LIMIT + 1}th: permerror), ${count.voidLookups} void`
+      : `${count.lookups} lookups, ${count.voidLookups} void`;
+    const notes = [...count.problems, ...(count.unresolved.length ? [`could not resolve ${count.unresolved.join(", ")}: the count past them is unknown`] : [])];
+    const critical = count.exceeded || count.problems.length > 0 || count.voidLookups > SPF_VOID_LIMIT;
+    const state: State = critical ? "CRITICAL" : count.unresolved.length ? "UNKNOWN" : count.lookups > 8 ? "WARNING" : "OK";
     out.push({
       id: `${r.id}:lookups`,
       state,
       what: `SPF lookup count of ${r.name} (RFC 7208 4.6.4, includes flattened)`,
-      expected: "at most 10 lookups, at most 2 void",
+      expected: `at most ${SPF_LOOKUP_LIMIT} lookups, at most ${SPF_VOID_LIMIT} void`,
       found: summary,
       ...(notes.length ? { note: notes.join("; ") } : count.lookups > 8 ? { note: "close to the limit of 10" } : {}),
     });
@@ -213,6 +251,7 @@ function checkDmarc(r: DnsRecord, live: string[]): CheckResult {
 
 async function checkRecords(plan: Plan, lookups: Lookups): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
+  const spfCache: SpfCache = new Map();
   const groups = new Map<string, DnsRecord[]>();
   for (const r of plan.dns) {
     const key = `${r.type} ${lc(r.name)}`;
@@ -246,7 +285,7 @@ async function checkRecords(plan: Plan, lookups: Lookups): Promise<CheckResult[]
     }
     // TXT: each planned record is a different kind of TXT at its own name.
     for (const r of records) {
-      if (/^v=spf1(\s|$)/.test(r.content)) out.push(...(await checkSpf(r, live, lookups)));
+      if (/^v=spf1(\s|$)/.test(r.content)) out.push(...(await checkSpf(r, live, lookups, spfCache)));
       else if (r.id.startsWith("dkim:")) out.push(checkDkim(r, live));
       else if (r.id.startsWith("dmarc:")) out.push(checkDmarc(r, live));
       else out.push(live.includes(r.content) ? { id: r.id, state: "OK", what: `TXT ${r.name}`, found: r.content } : { id: r.id, state: "CRITICAL", what: `TXT ${r.name}`, expected: r.content, found: shown(live) });
@@ -286,7 +325,8 @@ async function checkPtrs(plan: Plan, lookups: Lookups): Promise<CheckResult[]> {
     }
     const failures: string[] = [];
     let unresolved: LookupFailure | undefined;
-    for (const n of names) {
+    // A hostile reverse zone can answer with thousands of names: confirm a few, never all.
+    for (const n of names.slice(0, 10)) {
       const back = await ask(lookups, n, p.family === "ipv4" ? "A" : "AAAA");
       if (back instanceof LookupFailure) unresolved = back;
       else if (!back.map(canonicalIp).includes(canonicalIp(p.address))) failures.push(`${n} -> ${shown(back)}`);
@@ -301,15 +341,19 @@ async function checkPtrs(plan: Plan, lookups: Lookups): Promise<CheckResult[]> {
 
 // ---------------------------------------------------------------- SMTP banner and EHLO
 
-async function checkSmtp(plan: Plan, smtp: NonNullable<CheckOptions["smtp"]>): Promise<CheckResult[]> {
+async function checkSmtp(plan: Plan, smtp: NonNullable<CheckOptions["smtp"]>, deadlineAt?: number): Promise<CheckResult[]> {
   const jobs = plan.hosts.flatMap((h) =>
     (["ipv4", "ipv6"] as const).map(async (family): Promise<CheckResult> => {
       const address = h[family];
       const id = `smtp:${h.name}:${family}`;
       const what = `SMTP banner and EHLO of ${h.name} at ${address} port ${smtp.port}`;
       if (isPlaceholder(address)) return { id, state: "CRITICAL", what, note: "the host has no known address" };
-      const r = await smtp.probe(address, smtp.port);
+      const left = deadlineAt === undefined ? 8000 : Math.min(8000, deadlineAt - Date.now());
+      if (left <= 0) return { id, state: "UNKNOWN", what, note: "not probed before the check's deadline (--timeout)" };
+      const r = await smtp.probe(address, smtp.port, left);
       const found = [r.bannerName && `banner ${r.bannerName}`, r.ehloName && `EHLO ${r.ehloName}`].filter(Boolean).join(", ") || undefined;
+      // No answer in time says nothing about the host (port 25 is often filtered on the way): UNKNOWN.
+      if (r.timedOut) return { id, state: "UNKNOWN", what, expected: h.helo, ...(found ? { found } : {}), note: `${r.error ?? "no answer"}; port ${smtp.port} may be filtered between here and the host` };
       if (r.error) return { id, state: "CRITICAL", what, expected: h.helo, ...(found ? { found } : {}), note: r.error };
       const wrong = [r.bannerName, r.ehloName].some((n) => lc(n ?? "") !== lc(h.helo));
       return wrong
@@ -373,12 +417,27 @@ async function checkDnsbls(plan: Plan, lookups: Lookups, lists: string[]): Promi
   return out;
 }
 
+/** What a result shows of remote text (DNS answers, banners): one printable line, cut short. */
+const RESULT_TEXT_MAX = 512;
+
+function tidy(r: CheckResult): CheckResult {
+  const t = (s: string | undefined) => (s === undefined ? undefined : shownText(s, RESULT_TEXT_MAX));
+  return {
+    ...r,
+    what: t(r.what)!,
+    ...(r.expected !== undefined ? { expected: t(r.expected)! } : {}),
+    ...(r.found !== undefined ? { found: t(r.found)! } : {}),
+    ...(r.note !== undefined ? { note: t(r.note)! } : {}),
+  };
+}
+
 export async function runChecks(plan: Plan, options: CheckOptions): Promise<CheckResult[]> {
   const [records, ptrs, smtp, dnsbl] = await Promise.all([
     checkRecords(plan, options.lookups),
     checkPtrs(plan, options.lookups),
-    options.smtp ? checkSmtp(plan, options.smtp) : Promise.resolve([]),
+    options.smtp ? checkSmtp(plan, options.smtp, options.deadlineAt) : Promise.resolve([]),
     checkDnsbls(plan, options.lookups, [...new Set(options.dnsbls.map(lc))]),
   ]);
-  return [...records, ...ptrs, ...smtp, ...dnsbl];
+  // Remote text can hold anything: a line break in a TXT record or a banner must not forge a result line.
+  return [...records, ...ptrs, ...smtp, ...dnsbl].map(tidy);
 }

@@ -8,28 +8,59 @@ import { buildPlan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
 import { canonicalIp, type AddressBook, type Family } from "../plan/addresses.ts";
 import { runChecks, type CheckResult } from "./checks.ts";
-import { LookupFailure, dnsLookups, parseResolver, type Lookups } from "./lookups.ts";
+import { LookupFailure, dnsLookups, parseResolver, withDeadline, type Lookups } from "./lookups.ts";
 import { probeSmtp } from "./smtp.ts";
 import { EXIT, jsonReport, textReport, worst } from "./report.ts";
 
 export { runChecks } from "./checks.ts";
 
 const USAGE = `usage: facteur check --stack NAME [--stacks DIR] [--resolver IP[:PORT]] [--addresses FILE]
-                     [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--json]`;
+                     [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--timeout SECONDS] [--json]`;
+
+/**
+ * The whole run's deadline by default: below the 60 s a monitoring system (Nagios'
+ * service_check_timeout, Icinga's check_timeout) gives a plugin, so the report is ours, with
+ * every check not finished in time marked UNKNOWN, rather than the monitor's kill.
+ */
+export const DEFAULT_TIMEOUT_SECONDS = 50;
 
 class CheckUsage extends Error {}
 
-/** Without an address book, the hosts' own A/AAAA records say where they are. */
-async function resolveAddresses(names: { name: string; fqdn: string }[], lookups: Lookups): Promise<AddressBook> {
+/**
+ * Without an address book, the hosts' own A/AAAA records say where they are. A record that is
+ * absent leaves the address unknown (CRITICAL later); a lookup that failed (timeout, SERVFAIL)
+ * is remembered, so what depends on that address is UNKNOWN, not CRITICAL.
+ */
+async function resolveAddresses(
+  names: { name: string; fqdn: string }[],
+  lookups: Lookups,
+): Promise<{ book: AddressBook; failed: Map<string, LookupFailure> }> {
   const book: AddressBook = {};
-  for (const h of names) {
-    book[h.name] = {};
-    for (const [family, type] of [["ipv4", "A"], ["ipv6", "AAAA"]] as [Family, "A" | "AAAA"][]) {
-      const got = await lookups.resolve(h.fqdn, type).catch((e) => (e instanceof LookupFailure ? [] : Promise.reject(e)));
-      if (got[0]) book[h.name]![family] = canonicalIp(got[0]);
-    }
-  }
-  return book;
+  const failed = new Map<string, LookupFailure>();
+  await Promise.all(
+    names.map(async (h) => {
+      book[h.name] = {};
+      for (const [family, type] of [["ipv4", "A"], ["ipv6", "AAAA"]] as [Family, "A" | "AAAA"][]) {
+        const got = await lookups.resolve(h.fqdn, type).catch((e) => (e instanceof LookupFailure ? e : Promise.reject(e)));
+        if (got instanceof LookupFailure) failed.set(`${h.name}:${family}`, got);
+        else if (got[0]) book[h.name]![family] = canonicalIp(got[0]);
+      }
+    }),
+  );
+  return { book, failed };
+}
+
+/** Results that say "no known address" for an address whose lookup failed are UNKNOWN: we could not ask. */
+function unknownWhereLookupFailed(results: CheckResult[], failed: Map<string, LookupFailure>): CheckResult[] {
+  if (failed.size === 0) return results;
+  return results.map((r) => {
+    if (r.state !== "CRITICAL" || !/no known address/.test(r.note ?? "")) return r;
+    const m = /^(?:a|aaaa|ptr|smtp|fcrdns):([^:]+)(?::(ipv4|ipv6))?$/.exec(r.id);
+    if (!m) return r;
+    const family = m[2] ?? (r.id.startsWith("aaaa:") ? "ipv6" : "ipv4");
+    const f = failed.get(`${m[1]}:${family}`);
+    return f ? { ...r, state: "UNKNOWN" as const, note: `its address could not be looked up: ${f.message}` } : r;
+  });
 }
 
 export interface CheckRun {
@@ -50,12 +81,14 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
       "smtp-port": { type: "string", default: "25" },
       "no-smtp": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      timeout: { type: "string", default: String(DEFAULT_TIMEOUT_SECONDS) },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
     strict: true,
   });
   if (values.help) return { results: [], exitCode: 0, output: `${USAGE}\n` };
+  const started = Date.now();
   if (!values.stack) throw new CheckUsage("--stack NAME is required");
   let server: string | undefined;
   try {
@@ -65,23 +98,35 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
   }
   const smtpPort = Number(values["smtp-port"]);
   if (!Number.isInteger(smtpPort) || smtpPort < 1 || smtpPort > 65535) throw new CheckUsage(`--smtp-port: not a port: ${values["smtp-port"]}`);
+  const timeout = Number(values.timeout);
+  if (!/^[1-9][0-9]*$/.test(values.timeout) || timeout > 3600) throw new CheckUsage(`--timeout: expected whole seconds from 1 to 3600, got ${values.timeout}`);
+  const deadlineAt = started + timeout * 1000;
   const extraLists = values.dnsbl.flatMap((l) => l.split(",")).map((l) => l.trim().toLowerCase()).filter(Boolean);
   for (const l of extraLists) if (!/^([a-z0-9_-]+\.)+[a-z0-9-]+$/.test(l)) throw new CheckUsage(`--dnsbl: not a DNS zone: ${l}`);
 
   const model = buildModel(loadSpecFile(stackSpecPath(values.stacks, values.stack)));
-  const lookups = dnsLookups(server);
-  let addresses: AddressBook;
-  if (values.addresses) {
-    addresses = loadAddressBook(values.addresses, model);
-  } else {
-    addresses = await resolveAddresses([...model.relays, ...model.smarthosts], lookups);
+  const resolver = dnsLookups(server);
+  const lookups = withDeadline(resolver, deadlineAt);
+  let results: CheckResult[];
+  try {
+    let addresses: AddressBook;
+    let failed = new Map<string, LookupFailure>();
+    if (values.addresses) {
+      addresses = loadAddressBook(values.addresses, model);
+    } else {
+      ({ book: addresses, failed } = await resolveAddresses([...model.relays, ...model.smarthosts], lookups));
+    }
+    const plan = buildPlan(model, { addresses });
+    results = await runChecks(plan, {
+      lookups,
+      dnsbls: [...model.policy.dnsbl, ...extraLists],
+      deadlineAt,
+      ...(values["no-smtp"] ? {} : { smtp: { probe: (a: string, p: number, t?: number) => probeSmtp(a, p, t === undefined ? {} : { timeoutMs: t }), port: smtpPort } }),
+    });
+    results = unknownWhereLookupFailed(results, failed);
+  } finally {
+    resolver.close();
   }
-  const plan = buildPlan(model, { addresses });
-  const results = await runChecks(plan, {
-    lookups,
-    dnsbls: [...model.policy.dnsbl, ...extraLists],
-    ...(values["no-smtp"] ? {} : { smtp: { probe: probeSmtp, port: smtpPort } }),
-  });
   const output = values.json ? jsonReport(results, { stack: values.stack, resolver: server ?? "system" }) : textReport(results);
   return { results, exitCode: EXIT[worst(results)], output };
 }

@@ -38,12 +38,36 @@ export function parseResolver(value: string): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** The code of a lookup that was not answered before the check's overall deadline (--timeout). */
+export const DEADLINE = "DEADLINE";
+
+/**
+ * Lookups that give up at `deadlineAt` (epoch ms): a resolver that swallows queries costs the
+ * run at most its deadline, and every question left is a LookupFailure (UNKNOWN), never OK.
+ */
+export function withDeadline(lookups: Lookups, deadlineAt: number): Lookups {
+  return {
+    resolve(name, type) {
+      const left = deadlineAt - Date.now();
+      const query = `${name} ${type}`;
+      if (left <= 0) return Promise.reject(new LookupFailure(query, DEADLINE));
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new LookupFailure(query, DEADLINE)), left);
+      });
+      return Promise.race([lookups.resolve(name, type), expired]).finally(() => clearTimeout(timer));
+    },
+  };
+}
+
 /** Real lookups through node's resolver (c-ares); `server` as parseResolver returns it, or the system's. */
-export function dnsLookups(server?: string, options: { timeoutMs?: number; tries?: number } = {}): Lookups {
+export function dnsLookups(server?: string, options: { timeoutMs?: number; tries?: number } = {}): Lookups & { close(): void } {
   const r = new Resolver({ timeout: options.timeoutMs ?? 2000, tries: options.tries ?? 2 });
   if (server) r.setServers([server]);
   const strip = (n: string) => n.replace(/\.$/, "").toLowerCase();
   return {
+    /** Cancels the queries still in flight (after the deadline), so nothing keeps the process waiting. */
+    close: () => r.cancel(),
     async resolve(name, type) {
       try {
         switch (type) {

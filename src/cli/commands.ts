@@ -1,16 +1,17 @@
 // The pure-core commands: validate, plan, render, schema. Each reads its inputs fully and
 // validates them before writing anything, so bad input changes nothing.
 import { parseArgs } from "node:util";
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { writeFileSync, existsSync } from "node:fs";
 import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
 import { renderStack } from "../render/render.ts";
+import { serverTypeWarnings } from "../plan/serverTypes.ts";
 import { specJsonSchema } from "../spec/jsonSchema.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "./tables.ts";
 import { UsageError } from "./usage.ts";
+import { writeRenderTree } from "./renderOut.ts";
 
 const stackOptions = {
   stack: { type: "string" },
@@ -36,7 +37,10 @@ export function loadStack(values: { stack?: string | undefined; file?: string | 
   const file = specFile(values);
   const model = buildModel(loadSpecFile(file));
   const addresses = values.addresses ? loadAddressBook(values.addresses, model) : {};
-  return { file, model, plan: buildPlan(model, { addresses }) };
+  const plan = buildPlan(model, { addresses });
+  // A warning, not an error: the spec may describe servers that exist and keep running.
+  for (const w of serverTypeWarnings(plan.hosts)) process.stderr.write(`${file}: warning: ${w.message}\n`);
+  return { file, model, plan };
 }
 
 function noPositionals(positionals: string[]): void {
@@ -70,25 +74,11 @@ export async function renderCommand(argv: string[]): Promise<number> {
   if (!values.out) throw new UsageError("--out DIR is required");
   const { model, plan } = loadStack(values);
   const bundles = renderStack(model, plan, { root: "" });
-  // Build the whole tree beside the target, then swap it in: a failure leaves the old tree.
-  const out = resolve(values.out);
-  const staging = `${out}.facteur-tmp-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  try {
-    for (const b of bundles) {
-      for (const f of b.files) {
-        const target = join(staging, "hosts", b.host, f.path);
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, f.content);
-      }
-    }
-    writeFileSync(join(staging, "dns.txt"), `${formatDnsTable(plan)}\n`);
-    writeFileSync(join(staging, "hosts.txt"), `${formatHostsTable(plan)}\n\n${formatPtrTable(plan)}\n`);
-    rmSync(out, { recursive: true, force: true });
-    renameSync(staging, out);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+  const tree = new Map<string, string>();
+  for (const b of bundles) for (const f of b.files) tree.set(`hosts/${b.host}${f.path}`, f.content);
+  tree.set("dns.txt", `${formatDnsTable(plan)}\n`);
+  tree.set("hosts.txt", `${formatHostsTable(plan)}\n\n${formatPtrTable(plan)}\n`);
+  writeRenderTree(values.out, tree);
   const files = bundles.reduce((n, b) => n + b.files.length, 0);
   process.stdout.write(`rendered ${bundles.length} hosts, ${files} files, ${plan.dns.length} DNS records into ${values.out}\n`);
   return 0;

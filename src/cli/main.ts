@@ -1,6 +1,7 @@
 // facteur's command line: the third front on the same plan (beside Pulumi and the lab).
 import { SpecError } from "../spec/errors.ts";
 import { UsageError } from "./usage.ts";
+import { OutputError } from "./renderOut.ts";
 import { validateCommand, planCommand, renderCommand, schemaCommand } from "./commands.ts";
 
 const HELP = `facteur: mail relays, smarthost pool, PTR and DNS from one spec per environment
@@ -15,18 +16,20 @@ usage: facteur <command> [options]
   schema   [--out FILE]                   JSON Schema of the spec, for editors
   lab      up|down|status [--stack NAME]  the whole stack on this machine, in network namespaces
   check    --stack NAME [--resolver IP[:PORT]] [--addresses FILE] [--dnsbl LIST]...
-           [--smtp-port N | --no-smtp] [--json]
+           [--smtp-port N | --no-smtp] [--timeout SECONDS] [--json]
                                           live DNS, PTR, banners and DNSBLs against the plan;
                                           Nagios exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
   diff     --stack NAME [--repo DIR] BASE_REF [HEAD_REF]
                                           markdown of what a change does to DNS, hosts and configs
+  trace    --stack NAME (--message-id ID | --to ADDR | --from ADDR) [--since DURATION] [--json]
+                                          one message's path per recipient across the fleet's logs
 
 common options: --stacks DIR (default: stacks)
 `;
 
 type Handler = (argv: string[]) => Promise<number>;
 
-/** The lab, check and diff fronts are loaded only when used: validate/plan/render stay light. */
+/** The lab, check, diff and trace fronts are loaded only when used: validate/plan/render stay light. */
 function onDemand(module: string, name: string): Handler {
   return async (argv) => {
     const loaded = (await import(new URL(module, import.meta.url).href)) as Record<string, Handler>;
@@ -42,6 +45,7 @@ const commands: Record<string, Handler> = {
   lab: onDemand("../lab/index.ts", "labCommand"),
   check: onDemand("../check/index.ts", "checkCommand"),
   diff: onDemand("../diff/index.ts", "diffCommand"),
+  trace: onDemand("../trace/index.ts", "traceCommand"),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -58,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await handler(rest);
   } catch (e) {
-    if (e instanceof SpecError) {
+    if (e instanceof SpecError || e instanceof OutputError) {
       process.stderr.write(`${e.message}\n`);
       return 1;
     }

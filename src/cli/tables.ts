@@ -1,7 +1,9 @@
 // Plain-text tables for the plan: what a reviewer reads in a terminal or in render output.
 import type { Plan } from "../plan/plan.ts";
 
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rawRows: string[][]): string {
+  // A cell is one line: text can never forge a row of its own.
+  const rows = rawRows.map((r) => r.map((c) => c.replace(/[\u0000-\u001f\u007f]/g, " ")));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells

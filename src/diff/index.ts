@@ -1,7 +1,7 @@
 // facteur diff: what a change (BASE_REF..HEAD_REF, or BASE_REF..working tree) does to one stack's
 // DNS records, PTRs, hosts and rendered configuration, as markdown for a pull-request comment.
 import { parseArgs } from "node:util";
-import { git, renderRef, renderTree } from "./render-ref.ts";
+import { RevisionError, git, renderRef, renderTree } from "./render-ref.ts";
 import { markdown } from "./markdown.ts";
 
 export { changes, markdown } from "./markdown.ts";
@@ -36,7 +36,7 @@ export async function diffCommand(argv: string[]): Promise<number> {
       process.stderr.write(`facteur diff: ${(e as Error).message}\n${USAGE}\n`);
       return 2;
     }
-    if (/^git /.test((e as Error).message) || /no spec\/model\/plan/.test((e as Error).message)) {
+    if (e instanceof RevisionError || /^git /.test((e as Error).message)) {
       process.stderr.write(`facteur diff: ${(e as Error).message}\n`);
       return 1;
     }

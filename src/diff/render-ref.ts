@@ -9,18 +9,31 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DnsRecord } from "../plan/dns.ts";
 import type { PlannedHost } from "../plan/plan.ts";
+import type { FirewallRule, PlannedFirewall } from "../plan/firewall.ts";
 
 // The plan's own shapes: a revision's plan is read through them (the zone of a record is not compared).
 export type RecordView = Omit<DnsRecord, "zone">;
 export type HostView = PlannedHost;
+/** One inbound rule, with the firewall (role) it belongs to. */
+export type FirewallRuleView = FirewallRule & { firewall: string };
 export interface Rendered {
   /** Absent when the stack does not exist at this revision. */
   exists: boolean;
   records: RecordView[];
   ptrs: { id: string; address: string; name: string }[];
   hosts: HostView[];
+  /** Inbound rules; revisions from before firewalls were plan data have none. */
+  firewall: FirewallRuleView[];
   /** "host:/etc/postfix/main.cf" -> content */
   files: Map<string, { content: string; mode: string }>;
+}
+
+/**
+ * A revision that cannot be rendered: its spec is invalid (the SpecError of that revision's own
+ * code is another class than ours, so it is recognised by name), or its code fails. Exit 1.
+ */
+export class RevisionError extends Error {
+  override name = "RevisionError";
 }
 
 export function git(repo: string, args: string[]): string {
@@ -32,9 +45,20 @@ export function git(repo: string, args: string[]): string {
 const OWN_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta.url));
 
 /** Renders `stack` from the tree at `dir` (a worktree or the working tree), importing that tree's modules. */
-export async function renderTree(dir: string, stack: string): Promise<Rendered> {
+export async function renderTree(dir: string, stack: string, label = "the working tree"): Promise<Rendered> {
+  try {
+    return await renderTreeUnguarded(dir, stack);
+  } catch (e) {
+    if (e instanceof RevisionError) throw e;
+    const err = e as Error;
+    if (err?.name === "SpecError") throw new RevisionError(`the spec of stack ${stack} at ${label} is invalid:\n${err.message.replaceAll(`${dir}/`, "")}`);
+    throw new RevisionError(`cannot render stack ${stack} at ${label}: ${err?.message ?? String(e)}`);
+  }
+}
+
+async function renderTreeUnguarded(dir: string, stack: string): Promise<Rendered> {
   const specFile = join(dir, "stacks", `${stack}.facteur.yaml`);
-  if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], files: new Map() };
+  if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], firewall: [], files: new Map() };
   const mod = async (p: string) => {
     const f = join(dir, "src", p);
     if (!existsSync(f)) return undefined;
@@ -43,9 +67,9 @@ export async function renderTree(dir: string, stack: string): Promise<Rendered> 
   const load = await mod("spec/load.ts");
   const model = await mod("model/model.ts");
   const plan = await mod("plan/plan.ts");
-  if (!load?.loadSpecFile || !model?.buildModel || !plan?.buildPlan) throw new Error(`${dir}: this revision has no spec/model/plan modules facteur diff can use`);
+  if (!load?.loadSpecFile || !model?.buildModel || !plan?.buildPlan) throw new RevisionError(`${dir}: this revision has no spec/model/plan modules facteur diff can use`);
   const m = model.buildModel(load.loadSpecFile(specFile));
-  const p = plan.buildPlan(m, {}) as { dns: RecordView[]; ptrs: RecordView[] & { address: string }[]; hosts: HostView[] };
+  const p = plan.buildPlan(m, {}) as { dns: RecordView[]; ptrs: RecordView[] & { address: string }[]; hosts: HostView[]; firewalls?: PlannedFirewall[] };
   const render = await mod("render/render.ts");
   const files = new Map<string, { content: string; mode: string }>();
   if (render?.renderStack) {
@@ -57,6 +81,7 @@ export async function renderTree(dir: string, stack: string): Promise<Rendered> 
     records: p.dns.map((r) => ({ id: r.id, name: r.name, type: r.type, content: r.content, ...(r.priority !== undefined ? { priority: r.priority } : {}), ttl: r.ttl, reason: r.reason })),
     ptrs: (p.ptrs as unknown as { id: string; address: string; name: string }[]).map((x) => ({ id: x.id, address: x.address, name: x.name })),
     hosts: p.hosts,
+    firewall: (p.firewalls ?? []).flatMap((f) => f.rules.map((r) => ({ ...r, firewall: f.id }))),
     files,
   };
 }
@@ -69,7 +94,7 @@ export async function renderRef(repo: string, ref: string, stack: string): Promi
   git(repo, ["worktree", "add", "--detach", "--quiet", dir, commit]);
   try {
     if (!existsSync(join(dir, "node_modules"))) symlinkSync(existsSync(join(repo, "node_modules")) ? join(repo, "node_modules") : OWN_NODE_MODULES, join(dir, "node_modules"));
-    return { ...(await renderTree(dir, stack)), commit };
+    return { ...(await renderTree(dir, stack, `${ref} (${commit.slice(0, 10)})`)), commit };
   } finally {
     spawnSync("git", ["-C", repo, "worktree", "remove", "--force", dir]);
     rmSync(dir, { recursive: true, force: true });

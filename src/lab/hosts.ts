@@ -8,7 +8,8 @@
 // "up with warnings".
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fillSecrets, type HostBundle } from "../render/bundle.ts";
+import { fillSecrets, secretValue, type HostBundle } from "../render/bundle.ts";
+import { daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
 import { LAB_BASE, type OutsideHost } from "./topology.ts";
@@ -241,7 +242,7 @@ function createPostfixDirs(main: Record<string, string>): void {
  * the integrity checks skipped. No `postfix set-permissions`: it re-chowns every file Postfix
  * installed (over 300 processes per host) and the lab needs none of it.
  */
-async function startPostfix(h: HostContext, pfDir: string, who: string, report: HostReport, checked = true): Promise<void> {
+async function startPostfix(h: HostContext, pfDir: string, who: string, report: HostReport, checked = true): Promise<() => void> {
   const main = parseMainCf(readFileSync(join(pfDir, "main.cf"), "utf8"));
   const pf = ids("postfix");
   for (const key of ["queue_directory", "data_directory"]) mkdirSync(main[key]!, { recursive: true });
@@ -266,11 +267,18 @@ async function startPostfix(h: HostContext, pfDir: string, who: string, report: 
     createPostfixDirs(main);
     writeFileSync(`${main.queue_directory}/quick-start`, "");
   }
+  const logFrom = main.maillog_file && existsSync(main.maillog_file) ? statSync(main.maillog_file).size : 0;
   const start = await run(["postfix", "-c", pfDir, "start"], { ns: h.ns, resolv: h.resolv });
   if (start.code !== 0) throw new Error(`${who}: postfix -c ${pfDir} start failed (${start.timedOut ? "timed out" : `exit ${start.code}`}):\n${(start.stderr + start.stdout).trim()}\n${logTail()}`);
   // Every listener of master.cf; loopback is in mynetworks, so postscreen lets it straight through to the banner.
   for (const l of inetListeners(readFileSync(join(pfDir, "master.cf"), "utf8")))
     probe(report, h, "Postfix", `${l.service} on ${l.address}:${l.port}${l.tls ? " (TLS)" : ""}: 220 banner`, { kind: "smtp", address: l.address, port: l.port, ...(l.tls ? { tls: true } : {}) }, [log]);
+  // The deploy gate's reading of the log (src/gate): a daemon that refused its parameters fails the
+  // host. Asked once every listener answers, when the daemons have read their configuration.
+  return () => {
+    const refused = main.maillog_file ? daemonFailures(readFileSync(main.maillog_file).subarray(logFrom).toString("utf8")) : [];
+    if (refused.length) throw new Error(`${who}: Postfix daemons refused the configuration (log ${main.maillog_file}):\n${refused.join("\n")}`);
+  };
 }
 
 /**
@@ -360,7 +368,7 @@ export async function startOwnHost(
   // 1. Every file of the bundle, secrets filled in at the last moment.
   for (const f of bundle.files) {
     mkdirSync(dirname(f.path), { recursive: true });
-    writeFileSync(f.path, f.secretRefs ? fillSecrets(f.content, secrets, `${bundle.host}:${f.path}`) : f.content);
+    writeFileSync(f.path, fillSecrets(f.content, secrets, `${bundle.host}:${f.path}`, f.secretRefs ?? []));
     chmodSync(f.path, parseInt(f.mode, 8));
   }
   const pfDir = `${h.root}/etc/postfix`;
@@ -376,7 +384,7 @@ export async function startOwnHost(
     mkdirSync(dirname(db), { recursive: true });
     for (const u of bundle.saslUsers) {
       const [local, realm] = u.login.split("@");
-      const pw = fillSecrets(`\${secret:${u.passwordSecret}}`, secrets, `${bundle.host}: SASL user ${u.login}`);
+      const pw = secretValue(u.passwordSecret, secrets, `${bundle.host}: SASL user ${u.login}`);
       await must(`${who}: saslpasswd2 ${u.login} (${db})`, ["saslpasswd2", "-p", "-c", "-f", db, ...(realm ? ["-u", realm] : []), local!], { input: pw });
     }
     chownSync(db, 0, gidOf("postfix"));
@@ -494,11 +502,12 @@ export async function startOwnHost(
   }
   step("postsrsd, OpenDKIM (opendkim -n), policyd started");
   // 9. Postfix, while the others get ready (milters and lookup tables are only asked per message).
-  await startPostfix(h, pfDir, who, report);
+  const postfixRefusals = await startPostfix(h, pfDir, who, report);
   step("postfix check and start");
   // 10. Up means every daemon answers.
   const rspamdProbes = new Set(report.probes.filter((p) => p.daemon === "rspamd"));
   await answerAll(report.probes.filter((p) => !rspamdProbes.has(p)), who);
+  postfixRefusals();
   step("daemons answering");
   await rspamdReady;
   if (rspamdProbes.size) step("rspamd answering");

@@ -17,6 +17,7 @@ import { labZones, startKnot } from "./labdns.ts";
 import type { ZoneRecord } from "./dns.ts";
 import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
+import { applyLabFirewalls } from "./firewall.ts";
 
 export interface LabOptions {
   /** Directory holding <stack>.facteur.yaml (default "stacks"). */
@@ -32,6 +33,11 @@ export interface LabOptions {
   extraRecords?: ZoneRecord[];
   /** Records that replace every planned record with the same name and type (e.g. a wrong PTR). */
   overrideRecords?: ZoneRecord[];
+  /**
+   * Apply the plan's firewall rules in each host's namespace, as Hetzner does (src/lab/firewall.ts).
+   * `lab up` does; tests that probe a daemon's own refusals from anywhere leave it off.
+   */
+  firewall?: boolean;
 }
 
 export interface LabHostInfo {
@@ -212,6 +218,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const ctx = (name: string, hostRoot: string): HostContext => ({ name, ns: nsName(stack, name), resolv, root: hostRoot, logDir: `${hostRoot}/var/log` });
   const checks: string[] = [`dns: ${knotProbe.what}`];
   const warnings: string[] = [];
+  if (opts.firewall) checks.push(...(await applyLabFirewalls(plan, (h) => nsName(stack, h))));
 
   // Every host at once, outside and own: each one is up when all its daemons answer.
   const outsideHosts = topo.outside.filter((o) => o.kind !== "dns");
@@ -396,7 +403,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     const file = stackSpecPath(values.stacks!, stack);
     if (!existsSync(file)) throw new UsageError(`no stack "${stack}": ${file} does not exist`);
     try {
-      const state = await labUp(stack, { stacks: values.stacks!, log: (l) => process.stderr.write(`lab: ${l}\n`) });
+      const state = await labUp(stack, { stacks: values.stacks!, firewall: true, log: (l) => process.stderr.write(`lab: ${l}\n`) });
       process.stdout.write(formatReport(state));
       return 0;
     } catch (e) {

@@ -1,7 +1,8 @@
 // The normalised model: defaults applied, role addresses added, everything sorted by its
 // spec key so that every later stage is deterministic.
 import type { Spec, PacingSpec } from "../spec/schema.ts";
-import { ROLE_LOCAL_PARTS } from "../spec/rules.ts";
+import { aliasTable, domainOf, localOf } from "../spec/aliasGraph.ts";
+import { pacingTransportName } from "../spec/limits.ts";
 import { expandAliases } from "./aliases.ts";
 
 export interface Dkim {
@@ -71,7 +72,8 @@ export interface Model {
   submissionUsers: { login: string; passwordSecret: string; dailyQuota: number }[];
   policy: {
     dailyQuota: number;
-    pacing: { default: PacingSpec; domains: { domain: string; rateDelay: string; concurrency: number }[] };
+    /** Per destination: its own Postfix transport (a master.cf service), named by pacingTransportName. */
+    pacing: { default: PacingSpec; domains: { domain: string; rateDelay: string; concurrency: number; transport: string }[] };
     dnsbl: string[];
     inbound: Spec["policy"]["inbound"];
     spam: Spec["policy"]["spam"];
@@ -89,41 +91,31 @@ function dkimOf(d: { selectors: string[]; active?: string | undefined }): Dkim {
 export function buildModel(spec: Spec): Model {
   const fqdn = (name: string) => `${name}.${spec.operator.domain}`;
   const allRelays = Object.keys(spec.relays).sort();
-  const rawDomains: { name: string; operator: boolean; aliases: Record<string, string[]>; d?: Spec["domains"][string] }[] = [
-    ...sortedEntries(spec.domains).map(([name, d]) => ({
-      name,
-      operator: false,
-      aliases: Object.fromEntries(Object.entries(d.aliases).map(([l, t]) => [l, Array.isArray(t) ? t : [t]])),
-      d,
-    })),
-    { name: spec.operator.domain, operator: true, aliases: {} },
-  ];
-  const roleAdded = new Set<string>();
-  for (const rd of rawDomains) {
-    for (const local of ROLE_LOCAL_PARTS) {
-      if (!rd.aliases[local]) {
-        rd.aliases[local] = [spec.operator.roleMailbox];
-        roleAdded.add(`${local}@${rd.name}`);
-      }
-    }
+  // One alias table, role addresses included, shared with the spec rules (aliasGraph.ts).
+  const table = aliasTable(spec);
+  const expanded = expandAliases(new Map([...table].map(([a, n]) => [a, n.targets])));
+  const byDomain = new Map<string, Alias[]>();
+  for (const [address, node] of table) {
+    const domain = domainOf(address);
+    if (!byDomain.has(domain)) byDomain.set(domain, []);
+    byDomain.get(domain)!.push({ address, targets: [...node.targets], deliversTo: expanded.get(address)!, role: node.role });
   }
-  const table = new Map<string, string[]>();
-  for (const rd of rawDomains) for (const [l, t] of Object.entries(rd.aliases)) table.set(`${l}@${rd.name}`, t);
-  const expanded = expandAliases(table);
+  const sortedAliases = (domain: string) => (byDomain.get(domain) ?? []).sort((a, b) => (localOf(a.address) < localOf(b.address) ? -1 : localOf(a.address) > localOf(b.address) ? 1 : 0));
+  const specDomains = new Map(Object.entries(spec.domains));
 
-  const domains: MailDomain[] = rawDomains
-    .map((rd) => ({
-      name: rd.name,
-      operator: rd.operator,
-      aliases: sortedEntries(rd.aliases).map(([local, targets]) => {
-        const address = `${local}@${rd.name}`;
-        return { address, targets: [...targets], deliversTo: expanded.get(address)!, role: roleAdded.has(address) };
-      }),
-      ...(rd.operator ? { dkim: dkimOf(spec.operator.dkim) } : rd.d?.dkim ? { dkim: dkimOf(rd.d.dkim) } : {}),
-      dmarc: { ...(rd.d?.dmarc ?? spec.policy.dmarc) },
-      spfExtra: [...(rd.d?.spf?.extra ?? [])],
-      relays: [...(rd.d?.relays ?? allRelays)].sort(),
-    }))
+  const domains: MailDomain[] = [...[...specDomains.keys()].map((name) => ({ name, operator: false })), { name: spec.operator.domain, operator: true }]
+    .map(({ name, operator }) => {
+      const d = specDomains.get(name);
+      return {
+        name,
+        operator,
+        aliases: sortedAliases(name),
+        ...(operator ? { dkim: dkimOf(spec.operator.dkim) } : d?.dkim ? { dkim: dkimOf(d.dkim) } : {}),
+        dmarc: { ...(d?.dmarc ?? spec.policy.dmarc) },
+        spfExtra: [...(d?.spf?.extra ?? [])],
+        relays: [...(d?.relays ?? allRelays)].sort(),
+      };
+    })
     .sort(byName);
 
   return {
@@ -170,7 +162,7 @@ export function buildModel(spec: Spec): Model {
       dailyQuota: spec.policy.dailyQuota,
       pacing: {
         default: { ...spec.policy.pacing.default },
-        domains: sortedEntries(spec.policy.pacing.domains).map(([domain, p]) => ({ domain, ...p })),
+        domains: sortedEntries(spec.policy.pacing.domains).map(([domain, p]) => ({ domain, ...p, transport: pacingTransportName(domain) })),
       },
       dnsbl: [...spec.policy.dnsbl],
       inbound: { ...spec.policy.inbound },

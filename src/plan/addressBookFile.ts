@@ -13,7 +13,14 @@ const addressBookSchema = z.record(
   z
     .object({
       ipv4: z.string().refine((s) => isIPv4(s), "not an IPv4 address (expected one such as 198.51.100.10)").optional(),
-      ipv6: z.string().refine((s) => isIPv6(s), "not an IPv6 address (expected one such as 2001:db8::10)").optional(),
+      ipv6: z
+        .string()
+        .superRefine((s, ctx) => {
+          // node's isIPv6 accepts fe80::1%eth0: a zone names an interface of one machine, not a public address.
+          if (s.includes("%")) ctx.addIssue({ code: "custom", message: `${s} carries an interface zone (%...): an address book holds the hosts' public addresses` });
+          else if (!isIPv6(s)) ctx.addIssue({ code: "custom", message: "not an IPv6 address (expected one such as 2001:db8::10)" });
+        })
+        .optional(),
     })
     .strict(),
 );

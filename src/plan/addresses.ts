@@ -18,11 +18,20 @@ export function addressOf(book: AddressBook, host: string, family: Family): stri
   return book[host]?.[family] ?? placeholder(host, family);
 }
 
+/**
+ * A host address as a one-address CIDR: /32 for IPv4, /128 for IPv6. A placeholder keeps its
+ * family (<mx1.ipv6>/128), so a plan filled in later says the same as one planned with addresses.
+ */
+export function hostCidr(address: string): string {
+  return address.includes(":") || /\.ipv6>$/.test(address) ? `${address}/128` : `${address}/32`;
+}
+
 /** One canonical text form per address, so 2001:DB8::1 and 2001:db8:0::1 compare equal. */
 export function canonicalIp(address: string): string {
   const kind = isIP(address);
   if (kind === 4) return address.split(".").map((o) => String(Number(o))).join(".");
-  if (kind === 6) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  // A zone id (fe80::1%eth0) is valid for isIP but not in a URL; such an address stays as written.
+  if (kind === 6 && !address.includes("%")) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
   return address;
 }
 

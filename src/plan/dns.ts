@@ -128,11 +128,27 @@ export function dnsRecords(
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** TXT data as DNS carries it: strings of at most 255 bytes, each quoted. */
+/**
+ * TXT data as DNS carries it: character-strings of at most 255 bytes (RFC 1035 3.3: a length
+ * octet). Counted in UTF-8 bytes, never cutting a character in two; the spec keeps published
+ * text ASCII, this keeps the limit right whatever arrives.
+ */
 export function txtStrings(content: string): string[] {
   const parts: string[] = [];
-  for (let i = 0; i < content.length; i += 255) parts.push(content.slice(i, i + 255));
-  return parts.length ? parts : [""];
+  let current = "";
+  let bytes = 0;
+  for (const ch of content) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > 255) {
+      parts.push(current);
+      current = "";
+      bytes = 0;
+    }
+    current += ch;
+    bytes += n;
+  }
+  if (current !== "" || parts.length === 0) parts.push(current);
+  return parts;
 }
 
 export function quoteTxt(content: string): string {

@@ -1,9 +1,11 @@
 // The plan: pure data saying what must exist. Hosts with their names and addresses, every DNS
-// record (each with a stable id and a one-line reason), every PTR, and how mail is routed.
+// record (each with a stable id and a one-line reason), every PTR, how mail is routed, and
+// which inbound traffic each host accepts.
 // The Pulumi program, the lab and the CLI all apply or print this same structure.
 import type { Model } from "../model/model.ts";
 import { addressOf, type AddressBook, type Family } from "./addresses.ts";
 import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
+import { firewallRules, type PlannedFirewall } from "./firewall.ts";
 
 export interface PlannedHost {
   name: string;
@@ -52,6 +54,8 @@ export interface Plan {
   dns: DnsRecord[];
   ptrs: Ptr[];
   routing: Routing;
+  /** Inbound rules per role, each with an id and a reason (src/plan/firewall.ts). */
+  firewalls: PlannedFirewall[];
 }
 
 export interface PlanInputs {
@@ -116,5 +120,6 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     dns: dnsRecords(model, hosts, { poolName, spamPoolName }, inputs.dkimKeys ?? {}),
     ptrs,
     routing,
+    firewalls: firewallRules(model, hosts),
   };
 }

@@ -6,13 +6,18 @@
 //   served to any local process by the metadata service for the life of the server, and the
 //   server ignores later changes to it (ignoreChanges) anyway. The bundle arrives through the
 //   apply script below, on creation as on every later change: one code path.
-// - applyScript(): writes the bundle to a staging directory, postmaps tables there, backs up
-//   what it replaces, swaps the files in, runs `postfix check` and `opendkim -n`; if either
-//   fails it puts the previous files back and exits non-zero, so running daemons keep the old
-//   configuration. Only when both pass does it reload.
+// - applyScript(): installs missing packages, writes the bundle to a staging directory
+//   (postmaps tables there), backs up what it replaces, swaps the files in, runs the checks
+//   (`postfix check`, `opendkim -n`) and only then reloads. From the swap until the reload has
+//   succeeded, ANY failure (a check, a command, a reload) puts the previous files back (and
+//   reloads them if a reload had started), so a host is never left on a half-applied or
+//   rejected configuration. Then it probes outbound port 25 and fails loudly when the
+//   provider blocks it.
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import { fillSecrets, secretRefsIn, type HostBundle } from "../render/bundle.ts";
+import { fillSecrets, type HostBundle } from "../render/bundle.ts";
+import { logUserSetup } from "../trace/logUser.ts";
+import { gateCommand, gateFunctions } from "../gate/postfix.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 /** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
@@ -25,7 +30,6 @@ export const ROLE_SERVICES: Record<HostBundle["role"], string[]> = {
   relay: ["postsrsd", "rspamd"],
   smarthost: ["opendkim", "policyd-rate-limit"],
 };
-/** Where Cyrus SASL looks for submission users (templates/postfix/sasl-smtpd.conf.hbs). */
 
 export function packagesFor(role: HostBundle["role"]): string[] {
   return [...BASE_PACKAGES, ...ROLE_PACKAGES[role]];
@@ -55,18 +59,32 @@ export function cloudInit(host: { name: string; fqdn: string; role: HostBundle["
 /** Paths of the DKIM key files this host holds -> their PEM (private, secret). */
 export type DkimPrivateKeys = Record<string, string>;
 
+/** What the apply step does besides installing the bundle; all public, all part of the bundle hash. */
+export interface ApplyOptions {
+  /** Debian packages the host needs: installed when missing, on every apply. */
+  packages: string[];
+  /** root's authorized_keys (facteur:sshKeys); absent: left as it is. */
+  authorizedKeys?: string;
+  /** Hosts whose port 25 must answer once the configuration is live; empty: no probe. */
+  smtpProbeHosts: string[];
+  /** Public keys of the read-only log user (facteur:logReaders, for `facteur trace`); empty: no such user. */
+  logReaders?: Record<string, string>;
+}
+
 /**
  * Fingerprint of what a host is given, without any secret value: the rendered files (secrets
- * still as ${secret:NAME} references), the DKIM keys by public half, the SASL logins. It is
- * shown in `pulumi preview` (in the apply command line), so a reviewer sees which hosts change.
+ * still as ${secret:NAME} references), the DKIM keys by public half, the SASL logins, and the
+ * apply options. It is shown in `pulumi preview` (in the apply command line), so a reviewer
+ * sees which hosts change.
  */
-export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, string>): string {
+export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, string>, options?: ApplyOptions): string {
   const h = createHash("sha256");
   h.update(
     JSON.stringify({
       files: bundle.files.map((f) => [f.path, f.mode, f.postmap ?? false, f.content]),
       dkim: bundle.dkimKeys.map((k) => [k.path, dkimPublicKeys[`${k.domain}/${k.selector}`] ?? null]),
       sasl: bundle.saslUsers.map((u) => [u.login, u.passwordSecret]),
+      ...(options ? { options } : {}),
     }),
   );
   return h.digest("hex");
@@ -74,7 +92,7 @@ export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, st
 
 /** Every secret name a host needs: references in its files and its SASL users' passwords. */
 export function secretsNeeded(bundle: HostBundle): string[] {
-  return [...new Set([...bundle.files.flatMap((f) => secretRefsIn(f.content)), ...bundle.saslUsers.map((u) => u.passwordSecret)])].sort();
+  return [...new Set([...bundle.files.flatMap((f) => f.secretRefs ?? []), ...bundle.saslUsers.map((u) => u.passwordSecret)])].sort();
 }
 
 /** The command Pulumi runs over SSH; the script (secret) arrives on stdin, lands in a 0600 file, runs, is removed. */
@@ -93,51 +111,99 @@ function ownerOf(path: string): string {
   return path.startsWith("/etc/opendkim/keys/") ? "opendkim:opendkim" : "root:root";
 }
 
+export const AUTHORIZED_KEYS = "/root/.ssh/authorized_keys";
+
+/** Exit code of an apply whose configuration is live but whose port 25 is blocked. */
+export const EXIT_SMTP_BLOCKED = 3;
+
 /**
  * The script that installs a bundle on its host (bash, run as root). `secrets` holds every
  * name of secretsNeeded(bundle); `dkimKeys` the PEM of every bundle.dkimKeys path. The result
- * holds secrets: callers keep it a Pulumi secret.
+ * holds secrets: callers keep it a Pulumi secret. Everything it prints goes to stdout (kept
+ * out of logs by the apply command's logging setting) except its own `say` lines on stderr,
+ * which never carry a secret.
  *
  * FACTEUR_ROOT (empty on hosts) prefixes every path; FACTEUR_NO_CHOWN skips ownership changes.
  * Both exist only so that the test can run the real script in a temporary directory.
  */
-export function applyScript(bundle: HostBundle, secrets: Record<string, string>, dkimKeys: DkimPrivateKeys): string {
+export function applyScript(bundle: HostBundle, secrets: Record<string, string>, dkimKeys: DkimPrivateKeys, options: ApplyOptions = { packages: [], smtpProbeHosts: [] }): string {
   const where = `facteur apply ${bundle.host}`;
   const L: string[] = [];
   const targets: string[] = [];
   L.push(
     "#!/bin/bash",
     `# facteur: apply the rendered bundle of ${bundle.fqdn} (${bundle.role}). Generated; holds secrets.`,
-    "set -euo pipefail",
+    "set -Eeuo pipefail",
     "umask 077",
     'R="${FACTEUR_ROOT:-}"',
-    `say() { echo "facteur ${bundle.host}: $*" >&2; }`,
+    // fd 3: the caller's stderr, for our own progress lines; tool output goes to stdout.
+    "exec 3>&2 2>&1",
+    `say() { echo "facteur ${bundle.host}: $*" >&3; }`,
     'own() { if [ -z "${FACTEUR_NO_CHOWN:-}" ]; then chown "$@"; fi; }',
-    // First boot: wait until cloud-init has installed the packages.
+    "",
+    "# 0. First boot: wait for cloud-init; then the packages this role needs, installed when missing",
+    "#    (a template that needs a new package brings it to existing hosts too).",
     'if [ -z "$R" ] && command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi',
+    `PACKAGES=(${options.packages.map(q).join(" ")})`,
+    "missing=()",
+    'for p in "${PACKAGES[@]}"; do dpkg-query -W -f=\'${Status}\' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done',
+    'if [ ${#missing[@]} -gt 0 ]; then',
+    '  say "installing ${missing[*]}"',
+    // Postfix stays unconfigured until the bundle has been checked.
+    '  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections',
+    "  DEBIAN_FRONTEND=noninteractive apt-get update -qq",
+    '  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"',
+    "fi",
+    "",
     'mkdir -p "$R/var/lib/facteur"',
     'STAGE=$(mktemp -d "$R/var/lib/facteur/stage.XXXXXX")',
     'BACKUP=$(mktemp -d "$R/var/lib/facteur/backup.XXXXXX")',
-    "trap 'rm -rf \"$STAGE\" \"$BACKUP\"' EXIT",
+    // From the swap until the commit, any exit other than a clean one restores the previous files.
+    "SWAPPED=",
+    "RELOADING=",
+    "FAILED_AT=",
+    `trap 'FAILED_AT="line $LINENO: $BASH_COMMAND"' ERR`,
+    "finish() {",
+    "  local rc=$?",
+    "  trap - EXIT ERR",
+    '  if [ "$rc" -ne 0 ] && [ -n "$SWAPPED" ]; then',
+    "    rollback",
+    '    if [ -n "$RELOADING" ]; then reload_services || say "reloading the previous configuration failed too: look at the host"; fi',
+    '    say "FAILED after the swap (${FAILED_AT:-exit $rc}): previous configuration restored"',
+    "  fi",
+    '  rm -rf "$STAGE" "$BACKUP"',
+    '  exit "$rc"',
+    "}",
+    "trap finish EXIT",
     // put PATH MODE OWNER: base64 on stdin -> $STAGE/PATH
-    'put() { mkdir -p "$(dirname "$STAGE$1")"; base64 -d >"$STAGE$1"; chmod "$2" "$STAGE$1"; own "$3" "$STAGE$1"; }',
+    // (${p%/*}: the parent directory without forking dirname, once per file.)
+    'put() { mkdir -p "$STAGE${1%/*}"; base64 -d >"$STAGE$1"; chmod "$2" "$STAGE$1"; own "$3" "$STAGE$1"; }',
     "",
     "# 1. Stage every file (nothing live is touched yet).",
   );
   for (const f of bundle.files) {
-    const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`);
+    const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`, f.secretRefs ?? []);
     L.push(`put ${q(f.path)} ${f.mode} ${ownerOf(f.path)} <<'${EOF}'`, b64(content), EOF);
     targets.push(f.path);
-    if (f.postmap) {
-      L.push(`postmap hash:"$STAGE"${q(f.path)}`, `chmod ${f.mode} "$STAGE"${q(f.path + ".db")}`);
-      targets.push(`${f.path}.db`);
-    }
+  }
+  // Tables are indexed once every file is staged, with the staged main.cf: a fresh host
+  // (Debian's "No configuration" install) has no /etc/postfix/main.cf for postmap to read.
+  const mainCf = bundle.files.find((f) => f.path.endsWith("/postfix/main.cf"));
+  for (const f of bundle.files.filter((f) => f.postmap)) {
+    if (!mainCf) throw new Error(`${where}: ${f.path} is a Postfix table but the bundle has no main.cf`);
+    L.push(`postmap -c "$STAGE"${q(dirname(mainCf.path))} hash:"$STAGE"${q(f.path)}`, `chmod ${f.mode} "$STAGE"${q(f.path + ".db")}`);
+    targets.push(`${f.path}.db`);
   }
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
     if (pem === undefined) throw new Error(`${where}: no DKIM private key for ${k.domain}/${k.selector} (${k.path})`);
     L.push(`put ${q(k.path)} 0600 opendkim:opendkim <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
+  }
+  if (options.authorizedKeys !== undefined) {
+    if (!options.authorizedKeys.trim()) throw new Error(`${where}: no SSH key for root's authorized_keys: the host would lock everyone out`);
+    L.push(`put ${q(AUTHORIZED_KEYS)} 0600 root:root <<'${EOF}'`, b64(options.authorizedKeys), EOF);
+    targets.push(AUTHORIZED_KEYS);
   }
   if (bundle.saslDb) {
     // A fresh sasldb with exactly the spec's users: removed logins stop working.
@@ -165,52 +231,84 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "# 2. Back up what is live, swap the staged files in (absent from the stage = removed).",
     `TARGETS=(${targets.map(q).join(" ")})`,
     'for p in "${TARGETS[@]}"; do',
-    '  if [ -e "$R$p" ]; then mkdir -p "$(dirname "$BACKUP$p")"; cp -a "$R$p" "$BACKUP$p"; fi',
+    '  if [ -e "$R$p" ]; then mkdir -p "$BACKUP${p%/*}"; cp -a "$R$p" "$BACKUP$p"; fi',
     "done",
     "rollback() {",
     '  for p in "${TARGETS[@]}"; do',
     '    if [ -e "$BACKUP$p" ]; then cp -a "$BACKUP$p" "$R$p.facteur-old" && mv -f "$R$p.facteur-old" "$R$p"; else rm -f "$R$p"; fi',
     "  done",
     "}",
+    "SWAPPED=1",
     'for p in "${TARGETS[@]}"; do',
     '  if [ -e "$STAGE$p" ]; then',
-    '    mkdir -p "$(dirname "$R$p")"',
+    '    mkdir -p "$R${p%/*}"',
     '    cp -a "$STAGE$p" "$R$p.facteur-new" && mv -f "$R$p.facteur-new" "$R$p"',
     '  else rm -f "$R$p"; fi',
     "done",
+    ...(options.authorizedKeys !== undefined ? ['chmod 0700 "$R/root/.ssh"'] : []),
     ...[...new Set(bundle.dkimKeys.map((k) => k.path.slice(0, k.path.lastIndexOf("/"))))].map(
       (d) => `chmod 0700 "$R"${q(d)}; own opendkim:opendkim "$R"${q(d)}`,
     ),
-    "",
-    "# 3. Check; on failure put the previous files back and keep the running configuration.",
     "# The TLS key pair main.cf names, made once on the host, never in state.",
     `if [ ! -s "$R"${q(bundle.tls.key)} ]; then`,
     `  mkdir -p "$R"${q(dirname(bundle.tls.key))} "$R"${q(dirname(bundle.tls.cert))}`,
     `  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} \\`,
-    `    -keyout "$R"${q(bundle.tls.key)} -out "$R"${q(bundle.tls.cert)} >/dev/null 2>&1`,
+    `    -keyout "$R"${q(bundle.tls.key)} -out "$R"${q(bundle.tls.cert)} >/dev/null`,
     `  chmod 0600 "$R"${q(bundle.tls.key)}; chmod 0644 "$R"${q(bundle.tls.cert)}`,
     "fi",
     // maillog_file: created here for postfix, never by a root-run command, or postsuper (which
     // writes it directly while postlogd is down) cannot open it at the next start.
     'mkdir -p "$R/var/log"; [ -e "$R/var/log/postfix.log" ] || : >"$R/var/log/postfix.log"',
     'chmod 0640 "$R/var/log/postfix.log"; own postfix:adm "$R/var/log/postfix.log"',
+    "",
+    "# 3. Checks: everything the swapped-in configuration must pass before anything reloads. On a",
+    "#    failure the previous files go back and the running daemons keep their configuration.",
+    "#    One place: a new check is one more `check` line in checks().",
     "failed=",
-    'if ! out=$(postfix -c "$R/etc/postfix" check 2>&1); then failed="postfix check: $out"; fi',
-    ...(hasOpendkim ? ['if [ -z "$failed" ] && ! out=$(opendkim -n -x "$R/etc/opendkim.conf" 2>&1); then failed="opendkim -n: $out"; fi'] : []),
-    'if [ -n "$failed" ]; then',
+    'check() { local what="$1" out; shift; if ! out=$("$@" 2>&1); then failed="$what: $out"; return 1; fi; }',
+    // The deploy gate (src/gate): what postfix check misses, the daemons' own validation.
+    gateFunctions(),
+    "checks() {",
+    '  check "postfix check" postfix -c "$R/etc/postfix" check || return 1',
+    `  check "deploy gate" ${gateCommand(bundle)} || return 1`,
+    ...(hasOpendkim ? ['  check "opendkim -n" opendkim -n -x "$R/etc/opendkim.conf" || return 1'] : []),
+    "}",
+    "if ! checks; then",
     "  rollback",
+    "  SWAPPED=",
     '  say "REJECTED, previous configuration kept: $failed"',
     "  exit 1",
     "fi",
     "",
-    "# 4. Both checks passed: reload.",
-    'if command -v hostnamectl >/dev/null 2>&1; then hostnamectl set-hostname "$(cat "$R/etc/hostname")" || true; fi',
+    "# 4. Every check passed: reload. A failing reload restores the previous files and reloads them.",
+    "reload_services() {",
+    '  if command -v hostnamectl >/dev/null 2>&1; then hostnamectl set-hostname "$(cat "$R/etc/hostname")" || true; fi',
   );
-  for (const svc of ROLE_SERVICES[bundle.role]) L.push(`systemctl enable --quiet ${svc} && systemctl reload-or-restart ${svc}`);
+  for (const svc of ROLE_SERVICES[bundle.role]) L.push(`  systemctl enable --quiet ${svc} && systemctl reload-or-restart ${svc}`);
   L.push(
-    "systemctl enable --quiet postfix",
-    'if postfix -c "$R/etc/postfix" status >/dev/null 2>&1; then postfix -c "$R/etc/postfix" reload; else systemctl restart postfix; fi',
-    `say "applied ${bundle.files.length} files, ${bundle.dkimKeys.length} DKIM keys, ${bundle.saslUsers.length} SASL users"`,
+    "  systemctl enable --quiet postfix",
+    '  if postfix -c "$R/etc/postfix" status >/dev/null 2>&1; then postfix -c "$R/etc/postfix" reload; else systemctl restart postfix; fi',
+    "}",
+    "RELOADING=1",
+    "reload_services",
+    "SWAPPED=",
+    "RELOADING=",
+    `say "applied ${bundle.files.length} files, ${bundle.dkimKeys.length} DKIM keys, ${bundle.saslUsers.length} SASL users${options.authorizedKeys !== undefined ? ", root's authorized_keys" : ""}"`,
+    "",
+    ...logUserSetup(bundle.role, options.logReaders ?? {}),
+    "",
+    "# 5. Outbound SMTP. New Hetzner projects cannot connect to port 25 (or 465) anywhere until",
+    "#    Hetzner lifts the limit on request; mail would only pile up in the queue. Say so, loudly.",
+    `PROBE=(${options.smtpProbeHosts.map(q).join(" ")})`,
+    "smtp_out() {",
+    '  local h; for h in "${PROBE[@]}"; do',
+    `    if timeout 10 bash -c 'exec 3<>"/dev/tcp/$1/25"' _ "$h" 2>/dev/null; then return 0; fi`,
+    "  done; return 1",
+    "}",
+    'if [ ${#PROBE[@]} -gt 0 ] && ! smtp_out; then',
+    '  say "OUTBOUND SMTP BLOCKED: none of ${PROBE[*]} accepted a connection on port 25 within 10 s. New Hetzner projects cannot connect to ports 25 and 465 until Hetzner lifts the limit (Cloud Console, Limits: request it). The configuration is applied; mail waits in the queue until the port opens."',
+    `  exit ${EXIT_SMTP_BLOCKED}`,
+    "fi",
     "",
   );
   return L.join("\n");

@@ -1,10 +1,25 @@
-// Entry point of `pulumi up --stack NAME` (Pulumi.yaml main): the stack's spec is
-// stacks/<stack>.facteur.yaml, beside its Pulumi config stacks/Pulumi.<stack>.yaml.
+// Entry point of `pulumi up --stack NAME` (package.json main, Pulumi.yaml main): the stack's
+// spec is <stackConfigDir>/<stack>.facteur.yaml, beside its Pulumi config Pulumi.<stack>.yaml,
+// found from the project root whatever the working directory the engine chose (project.ts).
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
-import { defineStack } from "./program.ts";
+import { parseSpec, readInput } from "../spec/load.ts";
+import { SpecError } from "../spec/errors.ts";
+import { fromRoot, projectRoot, stacksDir } from "./project.ts";
+import { deployStack } from "./program.ts";
 
-const stack = defineStack(loadSpecFile(stackSpecPath("stacks", pulumi.getStack())));
+const root = projectRoot(pulumi.runtime.getRootDirectory());
+const specFile = join(stacksDir(root), `${pulumi.getStack()}.facteur.yaml`);
+// Errors name the file as the user knows it (stacks/prod.facteur.yaml:3:5), not from src/pulumi.
+const shown = fromRoot(root, specFile);
+let text: string;
+try {
+  text = readInput(specFile, "spec");
+} catch (e) {
+  if (e instanceof SpecError) throw new SpecError(shown, e.problems);
+  throw e;
+}
+const stack = await deployStack(parseSpec(text, shown));
 
 /** Per host: fqdn, role, ipv4, ipv6. */
 export const hosts = stack.outputs.hosts;

@@ -1,11 +1,16 @@
-// Runs the program under Pulumi mocks and records every resource with its inputs: for the
-// tests (test/pulumi-*.test.ts) and for anyone who wants the resource graph without a cloud.
-// The mocks are strict: a resource type or an invoke not listed here is an error, so a new
-// provider call cannot slip into the program unnoticed.
+// Strict Pulumi mocks for the facteur program: for the tests (test/pulumi-*.test.ts) and for
+// anyone who wants the resource graph without a cloud. A resource type or an invoke not listed
+// here is an error, so a new provider call cannot slip into the program unnoticed.
+//
+// - strictMocks(): the mocks and what they recorded; test/support/engineHarness.ts uses them to
+//   run the real entry (src/pulumi/index.ts) as the engine starts it.
+// - runProgram(): deploys a spec in this process (the churn tests run it many times).
 import { createHash, generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { Spec } from "../spec/schema.ts";
-import { defineStack, type DefinedStack } from "./program.ts";
+import { deployStack, type DeployedStack } from "./program.ts";
+import type { ExistingRecord } from "./zoneConflicts.ts";
+import type { HetznerSshKey } from "./sshKeys.ts";
 
 export interface RecordedResource {
   type: string;
@@ -14,31 +19,29 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   id: string;
   state: Record<string, unknown>;
+  /** A component resource (no provider behind it). */
+  component: boolean;
   /** Resource options as the program passed them (seen through a stack transformation). */
   options: pulumi.CustomResourceOptions;
+  /** Name of the parent resource; undefined for children of the root stack. */
+  parent?: string;
+  /** Type of the parent resource, when there is one. */
+  parentType?: string;
 }
 
-export interface ProgramRun {
-  stack: DefinedStack;
-  /** By resource name (provider resources excluded). */
-  resources: Map<string, RecordedResource>;
-  invokes: { token: string; inputs: unknown }[];
-  outputs: { hosts: unknown; addresses: Record<string, { ipv4: string; ipv6: string }>; dns: { id: string; type: string; content: string; name: string }[] };
-}
-
-export interface RunOptions {
-  stack?: string;
-  /** Plain config, keys without namespace (facteur:...); objects are JSON-encoded. */
-  config?: Record<string, unknown>;
-  /** Secret config, keys without namespace. */
-  secrets?: Record<string, string>;
+/** What the mocked clouds already hold before the program runs. */
+export interface MockWorld {
   /** Zones the cloudflare getZone mock knows: name -> id. */
   cloudflareZones?: Record<string, string>;
+  /** Records already in Cloudflare zones, by zone id. */
+  zoneRecords?: Record<string, ExistingRecord[]>;
+  /** SSH keys already in the Hetzner project. */
+  hetznerSshKeys?: HetznerSshKey[];
 }
 
 const sha = (s: string) => createHash("sha256").update(s).digest();
 /** A numeric id per resource name, stable across runs (Hetzner ids are numbers). */
-export const mockId = (name: string) => String(sha(name).readUInt32BE(0) % 90_000_000 + 10_000_000);
+export const mockId = (name: string) => String((sha(name).readUInt32BE(0) % 90_000_000) + 10_000_000);
 /** Documentation-range addresses per primary IP name, stable across runs. */
 export function mockIpv4(name: string): string {
   const b = sha(name);
@@ -75,21 +78,30 @@ export function plain(v: unknown): unknown {
   return v;
 }
 
-const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => (resolve(v), v)));
-
 const PROVIDERS = ["hcloud", "cloudflare", "tls", "command"];
+/** Our own component types (src/pulumi/hosts.ts). */
+const COMPONENTS = ["facteur:host:Relay", "facteur:host:Smarthost"];
 
-export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<ProgramRun> {
+export interface StrictMocks {
+  mocks: pulumi.runtime.Mocks;
+  /** By resource name (provider resources and the root stack excluded). */
+  resources: Map<string, RecordedResource>;
+  invokes: { token: string; inputs: unknown }[];
+  /** Register in the program's root stack: records each resource's options and parent. */
+  recordOptions(): void;
+}
+
+export function strictMocks(world: MockWorld = {}): StrictMocks {
   const resources = new Map<string, RecordedResource>();
-  const options = new Map<string, pulumi.CustomResourceOptions>();
-  const invokes: ProgramRun["invokes"] = [];
-  const zones = opts.cloudflareZones ?? {};
+  const seen = new Map<string, { options: pulumi.CustomResourceOptions; parent?: { name: string; type: string } }>();
+  const invokes: StrictMocks["invokes"] = [];
+  const zones = world.cloudflareZones ?? {};
   const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
       const { type, name, inputs } = args;
       const id = mockId(name);
-      let state: Record<string, unknown>;
       if (PROVIDERS.some((p) => type === `pulumi:providers:${p}`) || type === "pulumi:pulumi:Stack") return { id, state: inputs };
+      let state: Record<string, unknown>;
       const p = plain(inputs) as Record<string, unknown>;
       switch (type) {
         case "hcloud:index/primaryIp:PrimaryIp":
@@ -109,50 +121,105 @@ export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<Pro
           state = { ...inputs, stdout: "", stderr: "" };
           break;
         default:
-          throw new Error(`unmocked resource type ${type} (${name})`);
+          if (!COMPONENTS.includes(type)) throw new Error(`unmocked resource type ${type} (${name})`);
+          state = {};
       }
       if (resources.has(name)) throw new Error(`duplicate resource name ${name}`);
-      resources.set(name, { type, name, inputs, id, state, options: options.get(name) ?? {} });
+      const s = seen.get(name);
+      resources.set(name, {
+        type,
+        name,
+        inputs,
+        id,
+        state,
+        component: COMPONENTS.includes(type),
+        options: s?.options ?? {},
+        ...(s?.parent ? { parent: s.parent.name, parentType: s.parent.type } : {}),
+      });
       return { id, state };
     },
     call(args) {
       invokes.push({ token: args.token, inputs: args.inputs });
-      if (args.token === "cloudflare:index/getZone:getZone") {
-        const zname = (args.inputs as { filter?: { name?: string } }).filter?.name ?? "";
-        const zid = zones[zname];
-        if (!zid) throw new Error(`getZone mock: unknown zone ${zname}`);
-        return { id: zid, zoneId: zid, name: zname };
+      const inputs = args.inputs as Record<string, any>;
+      switch (args.token) {
+        case "cloudflare:index/getZone:getZone": {
+          const zname = inputs.filter?.name ?? "";
+          const zid = zones[zname];
+          if (!zid) throw new Error(`getZone mock: unknown zone ${zname}`);
+          return { id: zid, zoneId: zid, name: zname };
+        }
+        case "cloudflare:index/getDnsRecords:getDnsRecords":
+          return { zoneId: inputs.zoneId, results: world.zoneRecords?.[inputs.zoneId] ?? [] };
+        case "hcloud:index/getSshKeys:getSshKeys":
+          return { sshKeys: world.hetznerSshKeys ?? [] };
+        default:
+          throw new Error(`unmocked invoke ${args.token}`);
       }
-      throw new Error(`unmocked invoke ${args.token}`);
     },
   };
+  return {
+    mocks,
+    resources,
+    invokes,
+    recordOptions() {
+      pulumi.runtime.registerStackTransformation((a) => {
+        // opts.parent is set only when the program gives one; the root stack is implicit.
+        const parentInfo = a.opts.parent ? nameOf(a.opts.parent) : undefined;
+        seen.set(a.name, { options: a.opts, ...(parentInfo ? { parent: parentInfo } : {}) });
+        return undefined;
+      });
+    },
+  };
+}
+
+// A resource knows its own name and type only through internal fields: keep that lookup here.
+function nameOf(r: pulumi.Resource): { name: string; type: string } | undefined {
+  const x = r as unknown as { __name?: string; __pulumiType?: string };
+  return x.__name && x.__pulumiType ? { name: x.__name, type: x.__pulumiType } : undefined;
+}
+
+export interface ProgramRun {
+  stack: DeployedStack;
+  /** By resource name (provider resources excluded). */
+  resources: Map<string, RecordedResource>;
+  invokes: { token: string; inputs: unknown }[];
+  outputs: { hosts: unknown; addresses: Record<string, { ipv4: string; ipv6: string }>; dns: { id: string; type: string; content: string; name: string }[] };
+}
+
+export interface RunOptions extends MockWorld {
+  stack?: string;
+  /** Plain config, keys without namespace (facteur:...); objects are JSON-encoded. */
+  config?: Record<string, unknown>;
+  /** Secret config, keys without namespace. */
+  secrets?: Record<string, string>;
+  /** Run as `pulumi preview` (unknown values stay unknown). */
+  preview?: boolean;
+  /** Mocks to record into (default: new ones): lets a caller see what a failed run declared. */
+  mocks?: StrictMocks;
+}
+
+const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => (resolve(v), v)));
+
+/** Deploys `spec` under strict mocks in this process, as `pulumi up` would run src/pulumi/index.ts. */
+export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<ProgramRun> {
+  const m = opts.mocks ?? strictMocks(opts);
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.config ?? {})) config[`facteur:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   for (const [k, v] of Object.entries(opts.secrets ?? {})) config[`facteur:${k}`] = v;
   pulumi.runtime.setAllConfig(config, Object.keys(opts.secrets ?? {}).map((k) => `facteur:${k}`));
-  await pulumi.runtime.setMocks(mocks, "facteur", opts.stack ?? "example", false);
+  await pulumi.runtime.setMocks(m.mocks, "facteur", opts.stack ?? "example", opts.preview ?? false);
 
-  let stack: DefinedStack | undefined;
+  let stack: DeployedStack | undefined;
   let failure: unknown;
   // As `pulumi up` runs index.ts: inside the root stack resource, whose outputs are the exports.
   // A program error is carried out of the stack's init and rethrown once the stack has settled,
   // so that no work of this run is left over when the next run installs its own mocks.
   const outputs = (await pulumi.runtime.runInPulumiStack(async () => {
-    pulumi.runtime.registerStackTransformation((a) => {
-      options.set(a.name, a.opts);
-      return undefined;
-    });
+    m.recordOptions();
     try {
-      stack = defineStack(spec);
-      const all: pulumi.Resource[] = [
-        ...stack.sshKeys,
-        ...Object.values(stack.dkimKeys),
-        ...Object.values(stack.firewalls),
-        ...Object.values(stack.records),
-        ...Object.values(stack.hosts).flatMap((h) => [h.ips.ipv4, h.ips.ipv6, h.server, ...h.rdns, h.apply]),
-      ];
-      await Promise.all(all.map((r) => valueOf(r.urn)));
-      if (resources.size !== all.length) throw new Error(`registered ${resources.size} resources, the program returned ${all.length}`);
+      stack = await deployStack(spec);
+      await Promise.all(stack.all.map((r) => valueOf(r.urn)));
+      if (m.resources.size !== stack.all.length) throw new Error(`registered ${m.resources.size} resources, the program returned ${stack.all.length}`);
       return { ...stack.outputs };
     } catch (e) {
       failure = e;
@@ -162,5 +229,5 @@ export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<Pro
   // Internal (untyped) but exported: waits for outstanding engine calls such as the stack's outputs.
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   if (failure !== undefined) throw failure;
-  return { stack: stack!, resources, invokes, outputs };
+  return { stack: stack!, resources: m.resources, invokes: m.invokes, outputs };
 }

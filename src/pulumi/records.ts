@@ -1,5 +1,6 @@
 // Pure helpers between the plan and the providers: which unknowns a piece of plan text waits
-// for, addresses as Hetzner reports them, and DNS content in the form Cloudflare stores.
+// for and how they are filled in, addresses as Hetzner reports them, and DNS content in the form
+// Cloudflare stores.
 import { quoteTxt, type DnsRecord } from "../plan/dns.ts";
 import type { Family } from "../plan/addresses.ts";
 
@@ -29,7 +30,28 @@ export function refsIn(...texts: string[]): Refs {
 }
 
 export function hasPlaceholder(text: string): boolean {
-  return refsIn(text).addresses.length > 0 || refsIn(text).dkim.length > 0;
+  const r = refsIn(text);
+  return r.addresses.length > 0 || r.dkim.length > 0;
+}
+
+/** The values placeholders stand for: "host.family" -> address, "domain/selector" -> DKIM p= value. */
+export interface PlaceholderValues {
+  addresses: Record<string, string>;
+  dkim: Record<string, string>;
+}
+
+/**
+ * The text with every placeholder replaced by its value. The plan and the bundles are built
+ * once, from placeholders; each resource then fills exactly the values it waits for, which
+ * gives the same text as planning with the real addresses (test/pulumi-program.test.ts).
+ */
+export function fillPlaceholders(text: string, values: PlaceholderValues, where: string): string {
+  const missing = (what: string) => {
+    throw new Error(`${where}: no value for placeholder <${what}>`);
+  };
+  return text
+    .replace(ADDRESS_PLACEHOLDER, (_, host: string, family: string) => values.addresses[`${host}.${family}`] ?? missing(`${host}.${family}`))
+    .replace(DKIM_PLACEHOLDER, (_, key: string) => values.dkim[key] ?? missing(`dkim:${key}`));
 }
 
 /**
@@ -59,9 +81,4 @@ export function dkimPublicValue(publicKeyPem: string): string {
  */
 export function cloudflareContent(type: DnsRecord["type"], content: string): string {
   return type === "TXT" ? quoteTxt(content) : content;
-}
-
-/** CIDR of one address, for firewall rules. */
-export function hostCidr(address: string): string {
-  return address.includes(":") ? `${address}/128` : `${address}/32`;
 }

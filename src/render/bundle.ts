@@ -10,7 +10,10 @@ export interface BundleFile {
   mode: "0644" | "0640" | "0600";
   /** A Postfix hash: table: run `postmap` on it after writing. */
   postmap?: boolean;
-  /** Names of the secrets referenced in content. */
+  /**
+   * Names of the secrets referenced in content, as the render made them (from passwordSecret
+   * fields only): the applier fills these and nothing else (fillSecrets).
+   */
   secretRefs?: string[];
 }
 
@@ -27,6 +30,12 @@ export interface HostBundle {
   tls: { cert: string; key: string };
   /** Smarthosts: the Cyrus sasldb those logins live in, as the rendered sasl/smtpd.conf names it. */
   saslDb?: string;
+  /**
+   * Where the deploy gate (src/gate) sends its probe message: one address per route this host's
+   * Postfix has (relays: an alias of a domain they receive; smarthosts: every paced destination
+   * and one other), so every transport is created with its own parameters before a deploy.
+   */
+  probeRecipients: string[];
 }
 
 const SECRET_REF = /\$\{secret:([A-Za-z][A-Za-z0-9_-]*)\}/g;
@@ -39,11 +48,26 @@ export function secretRefsIn(content: string): string[] {
   return [...new Set([...content.matchAll(SECRET_REF)].map((m) => m[1]!))].sort();
 }
 
-/** Replaces every ${secret:NAME}; a missing secret is an error naming it, never an empty value. */
-export function fillSecrets(content: string, secrets: Record<string, string>, where: string): string {
+/**
+ * Replaces the ${secret:NAME} references the render made (`allowed`, a file's secretRefs); a
+ * missing secret is an error naming it, never an empty value. Any other reference in the
+ * content did not come from a passwordSecret field (spec text that slipped through, a template
+ * bug): nothing is filled and the apply stops, so no secret can be smuggled into a file.
+ */
+export function fillSecrets(content: string, secrets: Record<string, string>, where: string, allowed: readonly string[]): string {
+  const smuggled = secretRefsIn(content).filter((n) => !allowed.includes(n));
+  if (smuggled.length > 0)
+    throw new Error(`${where}: refusing to fill \${secret:${smuggled.join("}, ${secret:")}}: no passwordSecret field put ${smuggled.length > 1 ? "them" : "it"} there`);
   return content.replace(SECRET_REF, (_, name: string) => {
-    const value = secrets[name];
+    const value = Object.hasOwn(secrets, name) ? secrets[name] : undefined;
     if (value === undefined) throw new Error(`${where}: secret ${name} is not set (pulumi config set --secret ${name} ...)`);
     return value;
   });
+}
+
+/** One secret's value by name (SASL user passwords, which are not in any file). */
+export function secretValue(name: string, secrets: Record<string, string>, where: string): string {
+  const value = Object.hasOwn(secrets, name) ? secrets[name] : undefined;
+  if (value === undefined) throw new Error(`${where}: secret ${name} is not set (pulumi config set --secret ${name} ...)`);
+  return value;
 }

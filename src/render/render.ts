@@ -7,7 +7,8 @@ import { join } from "node:path";
 import Handlebars from "handlebars";
 import type { Model } from "../model/model.ts";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
-import { secretRef, secretRefsIn, type BundleFile, type HostBundle } from "./bundle.ts";
+import { hostCidr } from "../plan/addresses.ts";
+import { secretRef, type BundleFile, type HostBundle } from "./bundle.ts";
 
 export interface RenderOptions {
   /** Prefix for every absolute path, in file locations and inside configs: "" on a real host, a per-host directory in the lab. */
@@ -20,9 +21,13 @@ const TEMPLATES = fileURLToPath(new URL("../../templates/", import.meta.url));
 function makeEngine() {
   const hb = Handlebars.create();
   hb.registerHelper("join", (list: unknown[], sep: string) => list.join(typeof sep === "string" ? sep : " "));
-  hb.registerHelper("secret", (name: string) => secretRef(name));
-  // A placeholder (<mx1.ipv6>, in a review render before addresses exist) says its family in its name.
-  hb.registerHelper("cidr", (address: string) => (address.includes(":") || address.endsWith(".ipv6>") ? `${address}/128` : `${address}/32`));
+  // Every reference the templates make goes through here and is recorded: the only legitimate ones.
+  let emitted: string[] = [];
+  hb.registerHelper("secret", (name: string) => {
+    emitted.push(name);
+    return secretRef(name);
+  });
+  hb.registerHelper("cidr", (address: string) => hostCidr(address));
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   for (const dir of readdirSync(TEMPLATES)) {
     for (const file of readdirSync(join(TEMPLATES, dir))) {
@@ -32,19 +37,19 @@ function makeEngine() {
       else compiled.set(name, hb.compile(source, { noEscape: true, strict: false }));
     }
   }
-  return (name: string, context: object): string => {
+  return (name: string, context: object): { content: string; secretRefs: string[] } => {
     const t = compiled.get(name);
     if (!t) throw new Error(`no template ${name}.hbs in ${TEMPLATES}`);
-    return t(context).replace(/\n{3,}/g, "\n\n");
+    emitted = [];
+    const content = t(context).replace(/\n{3,}/g, "\n\n");
+    // A reference in the output that the helper did not make came from a value: never legitimate.
+    const found = [...content.matchAll(/\$\{secret:/g)].length;
+    if (found !== emitted.length) throw new Error(`render ${name}: ${found} secret reference(s) in the output, ${emitted.length} made by passwordSecret fields`);
+    return { content, secretRefs: [...new Set(emitted)].sort() };
   };
 }
 
 let engine: ReturnType<typeof makeEngine> | undefined;
-
-/** Postfix transport names are service names: keep them short and free of dots. */
-function pacingTransport(domain: string): string {
-  return `pace-${domain.replace(/\./g, "-")}`;
-}
 
 function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) {
   const keyDir = `${root}/etc/opendkim/keys`;
@@ -79,7 +84,7 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
     dnsbl: model.policy.dnsbl,
     pacing: {
       default: model.policy.pacing.default,
-      domains: model.policy.pacing.domains.map((p) => ({ ...p, transport: pacingTransport(p.domain) })),
+      domains: model.policy.pacing.domains,
     },
     signers,
     saslDb: `${root}/etc/sasldb2`,
@@ -135,13 +140,21 @@ function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
   ];
 }
 
+/** The deploy gate's probe addresses (see HostBundle.probeRecipients); .invalid never resolves (RFC 2606). */
+function probeRecipients(model: Model, host: PlannedHost): string[] {
+  if (host.role === "relay") {
+    const domain = model.domains.find((d) => !d.operator && host.mxFor.includes(d.name)) ?? model.domains.find((d) => d.operator)!;
+    return [`postmaster@${domain.name}`];
+  }
+  return [...model.policy.pacing.domains.map((p) => `facteur-gate@${p.domain}`), "facteur-gate@gate.invalid"];
+}
+
 export function renderHost(model: Model, plan: Plan, host: PlannedHost, options: RenderOptions = {}): HostBundle {
   engine ??= makeEngine();
   const root = options.root ?? "";
   const context = hostContext(model, plan, host, root);
   const files = filesFor(host, root, plan).map(({ template, path, mode, postmap }): BundleFile => {
-    const content = engine!(template, context);
-    const secretRefs = secretRefsIn(content);
+    const { content, secretRefs } = engine!(template, context);
     return {
       path,
       content,
@@ -159,6 +172,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
     tls: context.tls,
     ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),
+    probeRecipients: probeRecipients(model, host),
   };
 }
 

@@ -1,64 +1,159 @@
 // Rules that span several fields and so cannot live in the zod schema's per-field checks.
+// Spec data is only ever read through own keys (Object.hasOwn, Maps): a local part called
+// "constructor" or "toString" is a name like any other, never Object.prototype's.
 import type { Spec } from "./schema.ts";
-import type { SpecProblem } from "./errors.ts";
+import type { SpecPath, SpecProblem } from "./errors.ts";
 import { countSpfLookups } from "./spf.ts";
+import { aliasCycles, aliasTable, chainStats, domainOf, localOf } from "./aliasGraph.ts";
+import { POSTFIX, pacingTransportName } from "./limits.ts";
 
-export const ROLE_LOCAL_PARTS = ["postmaster", "abuse", "hostmaster"] as const;
+export { ROLE_LOCAL_PARTS } from "./aliasGraph.ts";
 
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1);
-}
+type Problem = Omit<SpecProblem, "line" | "column">;
 
-/** Alias graph checks: a target inside one of our domains must exist, and no chain may loop. */
-function aliasRules(spec: Spec): SpecProblem[] {
-  const problems: SpecProblem[] = [];
-  const edges = new Map<string, { targets: string[]; group: boolean; path: (string | number)[] }>();
-  for (const [domain, d] of Object.entries(spec.domains)) {
-    for (const [local, t] of Object.entries(d.aliases)) {
-      const group = Array.isArray(t);
-      edges.set(`${local}@${domain}`, { targets: group ? t : [t], group, path: ["domains", domain, "aliases", local] });
-    }
+const has = (o: object, k: string) => Object.hasOwn(o, k);
+
+/** Alias graph checks, role addresses included: targets in our domains exist, no loop, what Postfix can expand. */
+function aliasRules(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
+  const table = aliasTable(spec);
+  const op = spec.operator.domain;
+  const ours = new Set([...Object.keys(spec.domains), op]);
+
+  if (domainOf(spec.operator.roleMailbox) === op) {
+    problems.push({
+      path: ["operator", "roleMailbox"],
+      message: `${spec.operator.roleMailbox} is in the operator domain ${op}, which has no mailboxes (only its postmaster@, abuse@ and hostmaster@, sent to this very address): use an address outside`,
+    });
+    return problems;
   }
-  const ours = new Set(Object.keys(spec.domains));
-  const isRole = (a: string) => (ROLE_LOCAL_PARTS as readonly string[]).includes(a.slice(0, a.lastIndexOf("@")));
-  for (const [source, { targets, group, path }] of edges) {
+
+  for (const [source, node] of table) {
     const seen = new Set<string>();
-    targets.forEach((target, i) => {
-      const at = group ? [...path, i] : path;
+    node.targets.forEach((target, i) => {
+      const at = node.group ? [...node.path, i] : node.path;
       if (seen.has(target)) problems.push({ path: at, message: `target ${target} is listed twice` });
       seen.add(target);
       if (target === source) problems.push({ path: at, message: `alias ${source} points to itself` });
-      else if (ours.has(domainOf(target)) && !edges.has(target) && !isRole(target))
+      else if (ours.has(domainOf(target)) && !table.has(target) && !node.role)
         problems.push({
           path: at,
-          message: `dangling alias target ${target}: ${domainOf(target)} is one of our domains and has no alias ${target.slice(0, target.lastIndexOf("@"))}`,
+          message:
+            domainOf(target) === op
+              ? `${target} does not exist: ${op} is the operator domain, which only has postmaster@, abuse@ and hostmaster@; mail to ${target} would bounce`
+              : `dangling alias target ${target}: ${domainOf(target)} is one of our domains and has no alias ${localOf(target)}`,
         });
     });
   }
-  // Loop detection: depth-first search with colours; report each cycle once, at its first alias.
-  const state = new Map<string, "active" | "done">();
-  const reported = new Set<string>();
-  const visit = (node: string, stack: string[]) => {
-    state.set(node, "active");
-    for (const next of edges.get(node)?.targets ?? []) {
-      if (next === node) continue;
-      if (state.get(next) === "active") {
-        const cycle = [...stack.slice(stack.indexOf(next)), node, next];
-        const key = [...new Set(cycle)].sort().join(" ");
-        if (!reported.has(key)) {
-          reported.add(key);
-          problems.push({ path: edges.get(next)!.path, message: `alias loop: ${cycle.slice(cycle.indexOf(next)).join(" -> ")}` });
-        }
-      } else if (!state.has(next) && edges.has(next)) visit(next, [...stack, node]);
-    }
-    state.set(node, "done");
-  };
-  for (const node of edges.keys()) if (!state.has(node)) visit(node, []);
+  // The role mailbox, when it is in one of our domains, must be an alias there (it receives the role addresses' mail).
+  const box = spec.operator.roleMailbox;
+  if (ours.has(domainOf(box)) && !table.has(box))
+    problems.push({ path: ["operator", "roleMailbox"], message: `${box} is in one of our domains but is not an alias there: role mail would bounce` });
+  if (problems.length > 0) return problems;
+
+  const cycles = aliasCycles(table);
+  for (const cycle of cycles) {
+    const first = cycle[0]!;
+    const roles = [...new Set(cycle)].filter((a) => table.get(a)!.role);
+    problems.push({
+      path: table.get(first)!.path,
+      message: `alias loop: ${cycle.join(" -> ")}${roles.length ? ` (${roles.join(", ")} ${roles.length > 1 ? "are role addresses" : "is a role address"} that facteur sends to operator.roleMailbox)` : ""}`,
+    });
+  }
+  if (cycles.length > 0) return problems;
+
+  // What Postfix's cleanup does with a chain (cleanup_map1n.c): past the recursion or expansion limit it defers the mail.
+  const stats = chainStats(table, POSTFIX.virtualAliasExpansionLimit + 1);
+  let deepest: [string, number] | undefined;
+  let widest: [string, number] | undefined;
+  for (const [address, s] of stats) {
+    if (s.depth >= POSTFIX.virtualAliasRecursionLimit && (!deepest || s.depth > deepest[1])) deepest = [address, s.depth];
+    if (s.expansion > POSTFIX.virtualAliasExpansionLimit && (!widest || s.expansion > widest[1])) widest = [address, s.expansion];
+  }
+  if (deepest)
+    problems.push({
+      path: table.get(deepest[0])!.path,
+      message: `${deepest[0]} starts a chain of ${deepest[1]} nested aliases; Postfix defers such mail past virtual_alias_recursion_limit (${POSTFIX.virtualAliasRecursionLimit}): point aliases at their final addresses`,
+    });
+  if (widest)
+    problems.push({
+      path: table.get(widest[0])!.path,
+      message: `${widest[0]} expands to more than ${POSTFIX.virtualAliasExpansionLimit} addresses (repeats counted); Postfix defers such mail past virtual_alias_expansion_limit (${POSTFIX.virtualAliasExpansionLimit})`,
+    });
   return problems;
 }
 
-function hostRules(spec: Spec): SpecProblem[] {
-  const problems: SpecProblem[] = [];
+/**
+ * Names facteur publishes or uses itself, each with what it is. A mail domain, host, relay or
+ * include that lands on one of them would put MX records inside the pool (a mail loop), two
+ * SPF records on one name, or a relay sending to itself.
+ */
+function ownNames(spec: Spec): Map<string, string> {
+  const op = spec.operator.domain;
+  const names = new Map<string, string>([
+    [op, "the operator domain (host names, SRS, role addresses)"],
+    [`pool.${op}`, "the clean pool's name (relays hand outbound mail to it)"],
+    [`spam-pool.${op}`, "the spam lane's pool name"],
+    [`_spf.${op}`, "the pool's SPF record"],
+  ]);
+  // Hosts named like a pool are refused separately; the pool meaning stays the one to name.
+  for (const r of Object.keys(spec.relays)) if (!names.has(`${r}.${op}`)) names.set(`${r}.${op}`, `relay ${r}'s host name`);
+  for (const s of Object.keys(spec.smarthosts))
+    if (spec.smarthosts[s]!.kind === "own" && !names.has(`${s}.${op}`)) names.set(`${s}.${op}`, `smarthost ${s}'s host name`);
+  return names;
+}
+
+function nameRules(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
+  const op = spec.operator.domain;
+  const own = ownNames(spec);
+  for (const domain of Object.keys(spec.domains)) {
+    const path: SpecPath = ["domains", domain];
+    if (domain === op) problems.push({ path, message: `the operator domain ${op} is managed by facteur itself; do not list it under domains` });
+    else if (own.has(domain)) problems.push({ path, message: `mail domain ${domain} is ${own.get(domain)}: its MX and SPF records would collide with facteur's own` });
+    else if (domain.endsWith(`.${op}`)) problems.push({ path, message: `mail domain ${domain} is under the operator domain ${op}, whose names facteur manages (hosts, pools, SPF): use a domain outside it` });
+  }
+  for (const [kind, names] of [["relays", Object.keys(spec.relays)], ["smarthosts", Object.keys(spec.smarthosts)]] as const) {
+    for (const name of names) {
+      const fqdn = `${name}.${op}`;
+      if (name === "pool" || name === "spam-pool")
+        problems.push({ path: [kind, name], message: `host ${name} would be named ${fqdn}, which is ${own.get(fqdn) ?? "a pool name"}` });
+      if (fqdn.length > 253) problems.push({ path: [kind, name], message: `${fqdn} is longer than the 253 characters of a DNS name` });
+    }
+  }
+  spec.backupMx.forEach((b, i) => {
+    if (own.has(b.host)) problems.push({ path: ["backupMx", i, "host"], message: `backup MX ${b.host} is ${own.get(b.host)}, not a third party's server` });
+  });
+  for (const [name, s] of Object.entries(spec.smarthosts)) {
+    if (s.kind !== "external") continue;
+    if (own.has(s.host) || has(spec.domains, s.host))
+      problems.push({ path: ["smarthosts", name, "host"], message: `external relay ${s.host} is ${own.get(s.host) ?? "one of our mail domains"}: relays would hand mail back to themselves (a loop)` });
+    if (s.spfInclude === `_spf.${op}`)
+      problems.push({ path: ["smarthosts", name, "spfInclude"], message: `_spf.${op} is the pool's own SPF record: including it in itself is an SPF loop (permerror)` });
+  }
+  // DKIM key records: <selector>._domainkey.<domain> must be a DNS name.
+  const dkimOf: [string, { selectors: string[] } | undefined, SpecPath][] = [
+    [op, spec.operator.dkim, ["operator", "dkim", "selectors"]],
+    ...Object.entries(spec.domains).map(([d, v]) => [d, v.dkim, ["domains", d, "dkim", "selectors"]] as [string, { selectors: string[] } | undefined, SpecPath]),
+  ];
+  for (const [domain, dkim, path] of dkimOf)
+    dkim?.selectors.forEach((sel, i) => {
+      const name = `${sel}._domainkey.${domain}`;
+      if (name.length > 253) problems.push({ path: [...path, i], message: `${name} is longer than the 253 characters of a DNS name` });
+    });
+  // Pacing transports: each destination gets its own master.cf service; two may not share one.
+  const transports = new Map<string, string>();
+  for (const domain of Object.keys(spec.policy.pacing.domains)) {
+    const t = pacingTransportName(domain);
+    const other = transports.get(t);
+    if (other) problems.push({ path: ["policy", "pacing", "domains", domain], message: `pacing for ${domain} and ${other} would share the Postfix transport ${t}` });
+    transports.set(t, domain);
+  }
+  return problems;
+}
+
+function hostRules(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
   const relayNames = new Set(Object.keys(spec.relays));
   for (const name of Object.keys(spec.smarthosts)) {
     if (relayNames.has(name))
@@ -68,15 +163,16 @@ function hostRules(spec: Spec): SpecProblem[] {
     d.relays?.forEach((r, i) => {
       if (!relayNames.has(r))
         problems.push({ path: ["domains", domain, "relays", i], message: `unknown relay ${r}; known relays: ${[...relayNames].join(", ")}` });
+      else if (d.relays!.indexOf(r) !== i) problems.push({ path: ["domains", domain, "relays", i], message: `relay ${r} is listed twice` });
     });
     if (d.relays && d.relays.length === 0)
       problems.push({ path: ["domains", domain, "relays"], message: `domain ${domain} has no relay: it needs at least one MX host` });
     if (d.dkim?.active && !d.dkim.selectors.includes(d.dkim.active))
       problems.push({ path: ["domains", domain, "dkim", "active"], message: `unknown selector ${d.dkim.active}; listed: ${d.dkim.selectors.join(", ")}` });
   }
-  const op = spec.operator.dkim;
-  if (op.active && !op.selectors.includes(op.active))
-    problems.push({ path: ["operator", "dkim", "active"], message: `unknown selector ${op.active}; listed: ${op.selectors.join(", ")}` });
+  const opDkim = spec.operator.dkim;
+  if (opDkim.active && !opDkim.selectors.includes(opDkim.active))
+    problems.push({ path: ["operator", "dkim", "active"], message: `unknown selector ${opDkim.active}; listed: ${opDkim.selectors.join(", ")}` });
   const backupSeen = new Set<string>();
   spec.backupMx.forEach((b, i) => {
     if (backupSeen.has(b.host)) problems.push({ path: ["backupMx", i, "host"], message: `duplicate backup MX ${b.host}` });
@@ -87,34 +183,46 @@ function hostRules(spec: Spec): SpecProblem[] {
     problems.push({ path: ["smarthosts"], message: "every clean-lane smarthost is drained: outbound mail would have nowhere to go" });
   if (spec.policy.spam.rejectScore <= spec.policy.spam.tagScore)
     problems.push({ path: ["policy", "spam", "rejectScore"], message: `the reject score must be above the tag score (${spec.policy.spam.tagScore}), or tagged mail would never be delivered` });
-  if (spec.policy.inbound.hardErrorLimit < spec.policy.inbound.softErrorLimit)
-    problems.push({ path: ["policy", "inbound", "hardErrorLimit"], message: `must be at least softErrorLimit (${spec.policy.inbound.softErrorLimit})` });
-  if (spec.operator.domain in spec.domains)
-    problems.push({ path: ["domains", spec.operator.domain], message: `the operator domain ${spec.operator.domain} is managed by facteur itself; do not list it under domains` });
-  const mailboxDomain = domainOf(spec.operator.roleMailbox);
-  if (mailboxDomain in spec.domains && !spec.domains[mailboxDomain]!.aliases[spec.operator.roleMailbox.split("@")[0]!])
-    problems.push({ path: ["operator", "roleMailbox"], message: `${spec.operator.roleMailbox} is in one of our domains but is not an alias there` });
+  const inbound = spec.policy.inbound;
+  if (inbound.hardErrorLimit < inbound.softErrorLimit)
+    problems.push({ path: ["policy", "inbound", "hardErrorLimit"], message: `must be at least softErrorLimit (${inbound.softErrorLimit})` });
+  const lists = spec.policy.dnsbl.length;
+  if (inbound.dnsblThreshold > Math.max(1, lists))
+    problems.push({
+      path: ["policy", "inbound", "dnsblThreshold"],
+      message: `${inbound.dnsblThreshold} lists must agree, but policy.dnsbl has ${lists}: postscreen would never block anyone`,
+    });
   return problems;
 }
 
-function spfRules(spec: Spec): SpecProblem[] {
-  const problems: SpecProblem[] = [];
+/** RFC 7208 section 3.4: a record should fit a 512-byte UDP answer, so about 450 bytes of text. */
+const SPF_RECORD_MAX = 450;
+
+function spfRules(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
   const poolLookups = countSpfLookups(
     Object.values(spec.smarthosts).flatMap((s) => (s.kind === "external" && s.spfInclude ? [`include:${s.spfInclude}`] : [])),
   );
   for (const [domain, d] of Object.entries(spec.domains)) {
+    const extra = d.spf?.extra ?? [];
     // The domain's own record: include:_spf.<operator> (1) + extra mechanisms; the included pool
     // record's own lookups count towards the same limit of 10 (RFC 7208 section 4.6.4).
-    const total = 1 + poolLookups + countSpfLookups(d.spf?.extra ?? []);
+    const total = 1 + poolLookups + countSpfLookups(extra);
     if (total > 10)
       problems.push({
         path: ["domains", domain, "spf", "extra"],
         message: `SPF for ${domain} needs ${total} DNS lookups (pool ${poolLookups + 1}, extra ${total - 1 - poolLookups}); receivers stop at 10 and fail the check`,
       });
+    const record = ["v=spf1", `include:_spf.${spec.operator.domain}`, ...extra, "-all"].join(" ");
+    if (record.length > SPF_RECORD_MAX)
+      problems.push({
+        path: ["domains", domain, "spf", "extra"],
+        message: `the SPF record of ${domain} would be ${record.length} characters; keep it under ${SPF_RECORD_MAX} so it fits one DNS answer over UDP (RFC 7208 section 3.4)`,
+      });
   }
   return problems;
 }
 
-export function crossFieldRules(spec: Spec): SpecProblem[] {
-  return [...aliasRules(spec), ...hostRules(spec), ...spfRules(spec)];
+export function crossFieldRules(spec: Spec): Problem[] {
+  return [...nameRules(spec), ...aliasRules(spec), ...hostRules(spec), ...spfRules(spec)];
 }

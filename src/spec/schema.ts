@@ -1,40 +1,77 @@
 // The single source of truth for a facteur stack spec (stacks/<stack>.facteur.yaml).
 // Everything else (JSON Schema for editors, TypeScript types, validation) derives from it.
 import { z } from "zod";
+import {
+  cidrProblem,
+  describeValue,
+  dmarcReportAddressProblem,
+  dnsNameProblem,
+  domainProblem,
+  emailProblem,
+  hetznerNameProblem,
+  hostLabelProblem,
+  localPartProblem,
+  saslUsernameProblem,
+  secretNameProblem,
+} from "./grammar.ts";
+import { spfTermProblem } from "./spf.ts";
+import { INT_MAX, POSTFIX, postfixSeconds } from "./limits.ts";
 
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const DOMAIN = /^(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
-// Service names such as _spf.fai.tld: labels may start with an underscore.
-const DNS_NAME = /^(?=.{1,253}$)((?!-)_?[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
-const LOCAL_PART = /^[a-z0-9!#$&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$&'*+/=?^_`{|}~-]+)*$/;
-const SECRET_REF = /^[A-Za-z][A-Za-z0-9_-]*$/;
-const DURATION = /^\d+(s|m|h)?$/;
+/** A text value with a grammar: the function says why a value is refused (see grammar.ts). */
+function text(problem: (s: string) => string | undefined, pattern?: string) {
+  const base = z.string().superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  });
+  // The pattern is for editors (JSON Schema); the function above is what validates, with reasons.
+  return pattern ? base.meta({ pattern }) : base;
+}
 
-export const hostLabel = z
-  .string()
-  .regex(LABEL, "expected a host label: lower-case letters, digits and inner hyphens, at most 63 characters");
-export const domainName = z
-  .string()
-  .regex(DOMAIN, "expected a lower-case domain name such as entreprise.tld");
-export const emailAddress = z
-  .string()
-  .refine((s) => {
-    const at = s.lastIndexOf("@");
-    return at > 0 && LOCAL_PART.test(s.slice(0, at)) && DOMAIN.test(s.slice(at + 1));
-  }, "expected a lower-case e-mail address such as john@doe.tld");
-const secretRef = z
-  .string()
-  .regex(SECRET_REF, "expected the name of a secret (a Pulumi config key set with --secret), not the secret itself");
-const duration = z.string().regex(DURATION, "expected a duration such as 1s, 30s, 2m");
+/** A whole number within the bounds of what reads it; `why` says whose bound the maximum is. */
+function whole(min: number, max: number, why: string) {
+  return z
+    .number({ error: (i) => (i.input === undefined ? undefined : `expected a whole number, got ${describeValue(i.input)}`) })
+    .int(`expected a whole number`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max} (${why})`);
+}
+
+const POSTFIX_INT = "Postfix stores it in a C int and stops with \"bad numerical configuration\" above";
+
+export const hostLabel = text(hostLabelProblem, "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
+export const domainName = text(domainProblem, "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}$");
+const dnsName = text(dnsNameProblem);
+export const emailAddress = text(emailProblem);
+const localPart = text(localPartProblem, "^[a-z0-9!$%&'*+/=?^_`{|}~-][a-z0-9!#$%&'*+/=?^_`{|}~.-]{0,63}$");
+const secretRef = text(secretNameProblem, "^[A-Za-z][A-Za-z0-9_-]{0,63}$").describe(
+  "The name of a secret (pulumi config set --secret NAME): the only field that puts a ${secret:NAME} reference in a rendered file.",
+);
+const duration = z.string().meta({ pattern: "^(0|[1-9][0-9]*)[smhdw]?$" }).superRefine((s, ctx) => {
+  const r = postfixSeconds(s);
+  if ("problem" in r) ctx.addIssue({ code: "custom", message: r.problem });
+  else if (r.seconds >= POSTFIX.maximalQueueLifetimeSeconds)
+    ctx.addIssue({
+      code: "custom",
+      message: `${s} is at least Postfix's queue lifetime (maximal_queue_lifetime, 5d): a second message to the same domain would wait that long and bounce`,
+    });
+});
+const HETZNER_NAME = "^[a-z][a-z0-9-]{0,30}[a-z0-9]$";
+const hetznerLocation = text((s) => hetznerNameProblem(s, "location"), HETZNER_NAME);
+const hetznerServerType = text((s) => hetznerNameProblem(s, "server type"), HETZNER_NAME);
+const selectors = z
+  .array(hostLabel)
+  .min(1, "at least one DKIM selector is needed")
+  .superRefine((list, ctx) => {
+    list.forEach((sel, i) => {
+      if (list.indexOf(sel) !== i) ctx.addIssue({ code: "custom", path: [i], message: `selector ${sel} is listed twice (each one is a DNS record of its own)` });
+    });
+  });
 
 const aliasTargets = z.union([emailAddress, z.array(emailAddress).min(1, "a group alias needs at least one target")]);
 
 const dkimSpec = z
   .object({
-    selectors: z
-      .array(hostLabel)
-      .min(1, "at least one DKIM selector is needed")
-      .describe("Every selector published in DNS. Keep the old one listed while a rotation overlaps."),
+    selectors: selectors.describe("Every selector published in DNS. Keep the old one listed while a rotation overlaps."),
     active: hostLabel.optional().describe("The selector that signs; defaults to the last listed."),
   })
   .strict();
@@ -42,21 +79,33 @@ const dkimSpec = z
 const dmarcSpec = z
   .object({
     policy: z.enum(["none", "quarantine", "reject"]).default("quarantine"),
-    rua: emailAddress.optional().describe("Where aggregate reports go (mailto:)."),
-    pct: z.number().int().min(0).max(100).default(100),
+    rua: text(dmarcReportAddressProblem).optional().describe("Where aggregate reports go (mailto:)."),
+    pct: whole(0, 100, "a percentage").default(100),
   })
   .strict();
+
+const spfTerm = text(spfTermProblem).describe("One SPF mechanism: include:<domain>, a, mx, ip4:<net>, ip6:<net> or exists:<domain>.");
 
 const mailDomain = z
   .object({
     aliases: z
-      .record(z.string().regex(LOCAL_PART, "expected a local part (the part before @)"), aliasTargets)
+      .record(localPart, aliasTargets)
       .default({})
       .describe("local part -> one address, or a list for a group alias. Targets may be other aliases (chains)."),
     dkim: dkimSpec.optional().describe("Selectors for this domain's own signing key; mail From this domain is signed with it."),
     dmarc: dmarcSpec.optional(),
     spf: z
-      .object({ extra: z.array(z.string()).default([]).describe("More SPF mechanisms, e.g. include:_spf.other.tld") })
+      .object({
+        extra: z
+          .array(spfTerm)
+          .default([])
+          .superRefine((list, ctx) => {
+            list.forEach((t, i) => {
+              if (list.indexOf(t) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${t} is listed twice` });
+            });
+          })
+          .describe("More SPF mechanisms, one per item, e.g. include:_spf.other.tld; counted in the 10-lookup limit."),
+      })
       .strict()
       .optional(),
     relays: z
@@ -67,13 +116,15 @@ const mailDomain = z
   .strict();
 
 const ownServer = z.object({
-  location: z.string().min(1).describe("Hetzner location, e.g. fsn1, nbg1, hel1"),
-  serverType: z.string().min(1).describe("Hetzner server type, e.g. cx22"),
+  location: hetznerLocation.describe("Hetzner location, e.g. fsn1, nbg1, hel1"),
+  serverType: hetznerServerType.describe("Hetzner server type, e.g. cx23 or cpx22 (cx22 and the cpx11 family are deprecated); see src/plan/serverTypes.ts"),
 });
+
+const DNS_PREFERENCE = "a DNS MX preference is 16 bits";
 
 const relay = ownServer
   .extend({
-    mxPriority: z.number().int().min(0).max(65535).default(10),
+    mxPriority: whole(0, 65535, DNS_PREFERENCE).default(10),
   })
   .strict();
 
@@ -82,7 +133,7 @@ const lane = z.enum(["clean", "spam"]).default("clean").describe("Outbound lane:
 const ownSmarthost = ownServer
   .extend({
     kind: z.literal("own"),
-    preference: z.number().int().min(0).max(65535).default(10).describe("Pool MX preference: equal preferences share the load, lower ones are used first."),
+    preference: whole(0, 65535, DNS_PREFERENCE).default(10).describe("Pool MX preference: equal preferences share the load, lower ones are used first."),
     drain: z.boolean().default(false).describe("Receives no new mail (dropped from the pool MX) but keeps its DNS, IPs and PTRs."),
     lane,
   })
@@ -92,17 +143,20 @@ const externalSmarthost = z
   .object({
     kind: z.literal("external"),
     host: domainName.describe("The relay's name; always reached by this name, never by whatever answers on port 25."),
-    port: z.number().int().min(1).max(65535).default(587),
+    port: whole(1, 65535, "a TCP port").default(587),
     tls: z
       .enum(["starttls"])
       .default("starttls")
       .describe("STARTTLS, mandatory before credentials are sent (Postfix encrypt level; the certificate name is not checked). Implicit TLS (465) next hops are not supported yet."),
     auth: z
-      .object({ username: z.string().min(1), passwordSecret: secretRef })
+      .object({
+        username: text(saslUsernameProblem, "^[!-9;-~]{1,255}$").describe("The SASL login at the relay (written into sasl_passwd; no spaces, no ':')."),
+        passwordSecret: secretRef,
+      })
       .strict()
       .optional(),
-    spfInclude: z.string().regex(DNS_NAME, "expected a DNS name such as _spf.fai.tld").optional().describe("Domain whose SPF record authorises this relay (include:...)."),
-    preference: z.number().int().min(0).max(65535).default(100).describe("Order among external relays (fallback after the own pool)."),
+    spfInclude: dnsName.optional().describe("Domain whose SPF record authorises this relay (include:...)."),
+    preference: whole(0, 65535, "an order").default(100).describe("Order among external relays (fallback after the own pool)."),
     drain: z.boolean().default(false),
     lane,
   })
@@ -110,29 +164,40 @@ const externalSmarthost = z
 
 const pacing = z
   .object({
-    rateDelay: duration.default("1s").describe("Pause between deliveries to one destination domain."),
-    concurrency: z.number().int().min(1).max(100).default(2).describe("Parallel connections to one destination domain."),
+    rateDelay: duration.default("1s").describe("Pause between deliveries to one destination domain (Postfix time value: 1s, 30s, 2m, 1h; less than 5d)."),
+    concurrency: whole(1, POSTFIX.defaultProcessLimit, "Postfix runs at most default_process_limit = 100 delivery processes per transport")
+      .default(2)
+      .describe("Parallel connections to one destination domain."),
   })
   .strict();
 
 const INBOUND_DEFAULTS = { softErrorLimit: 3, hardErrorLimit: 12, connectionCountLimit: 20, connectionRateLimit: 120, dnsblThreshold: 1 };
 const inbound = z
   .object({
-    softErrorLimit: z.number().int().min(1).default(3).describe("Errors in one session before each reply is delayed."),
-    hardErrorLimit: z.number().int().min(1).default(12).describe("Errors in one session before the client is disconnected."),
-    connectionCountLimit: z.number().int().min(0).default(20).describe("Simultaneous connections per client (0: none)."),
-    connectionRateLimit: z.number().int().min(0).default(120).describe("Connections per client per minute (0: none)."),
-    dnsblThreshold: z.number().int().min(1).default(1).describe("How many blocklists must list a client before postscreen refuses it."),
+    softErrorLimit: whole(1, INT_MAX, POSTFIX_INT).default(3).describe("Errors in one session before each reply is delayed (smtpd_soft_error_limit)."),
+    hardErrorLimit: whole(1, INT_MAX, POSTFIX_INT).default(12).describe("Errors in one session before the client is disconnected (smtpd_hard_error_limit)."),
+    connectionCountLimit: whole(0, INT_MAX, POSTFIX_INT).default(20).describe("Simultaneous connections per client (0: none)."),
+    connectionRateLimit: whole(0, INT_MAX, POSTFIX_INT).default(120).describe("Connections per client per minute (0: none)."),
+    dnsblThreshold: whole(1, INT_MAX, POSTFIX_INT).default(1).describe("How many blocklists must list a client before postscreen refuses it; at most the number of lists."),
   })
   .strict();
+
+/** rspamd scores: a decimal with at most two places, so the rendered value is exactly what was written. */
+const score = z
+  .number()
+  .min(0, "must be at least 0")
+  .max(1000, "must be at most 1000 (rspamd scores are sums of rule weights; above 1000 the action would never trigger)")
+  .refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-9, "write a score with at most two decimals, such as 6 or 7.5");
 
 const SPAM_DEFAULTS = { tagScore: 6, rejectScore: 15 };
 const spam = z
   .object({
-    tagScore: z.number().min(0).default(6).describe("rspamd score from which mail is tagged (X-Spam: Yes) and sent through the spam lane."),
-    rejectScore: z.number().min(0).default(15).describe("rspamd score from which mail is refused during the SMTP dialogue."),
+    tagScore: score.default(6).describe("rspamd score from which mail is tagged (X-Spam: Yes) and sent through the spam lane."),
+    rejectScore: score.default(15).describe("rspamd score from which mail is refused during the SMTP dialogue."),
   })
   .strict();
+
+const QUOTA_MAX = "a count kept by policyd-rate-limit; beyond it there is no quota at all";
 
 export const specSchema = z
   .object({
@@ -142,13 +207,21 @@ export const specSchema = z
         domain: domainName.describe("Where host names live (mx1.<domain>) and the SRS and forwarder-signing domain."),
         roleMailbox: emailAddress.describe("Receives postmaster@, abuse@ and hostmaster@ of every domain unless a domain aliases them itself."),
         dkim: dkimSpec.describe("The operator's selectors: forwarded mail is signed as the operator."),
-        sshSources: z.array(z.string().min(1)).default([]).describe("CIDRs allowed to reach SSH on every host."),
+        sshSources: z
+          .array(text(cidrProblem))
+          .default([])
+          .superRefine((list, ctx) => {
+            list.forEach((c, i) => {
+              if (list.indexOf(c) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${c} is listed twice` });
+            });
+          })
+          .describe("CIDRs allowed to reach SSH on every host (never 0.0.0.0/0)."),
       })
       .strict(),
     domains: z.record(domainName, mailDomain).refine((d) => Object.keys(d).length > 0, "at least one mail domain is needed"),
     relays: z.record(hostLabel, relay).refine((r) => Object.keys(r).length > 0, "at least one relay (MX host) is needed"),
     backupMx: z
-      .array(z.object({ host: domainName, priority: z.number().int().min(0).max(65535) }).strict())
+      .array(z.object({ host: domainName, priority: whole(0, 65535, DNS_PREFERENCE) }).strict())
       .default([])
       .describe("Third-party backup MX hosts (an ISP acting as secondary MX)."),
     smarthosts: z
@@ -162,14 +235,14 @@ export const specSchema = z
     submission: z
       .object({
         users: z
-          .record(emailAddress, z.object({ passwordSecret: secretRef, dailyQuota: z.number().int().min(1).optional() }).strict())
+          .record(emailAddress, z.object({ passwordSecret: secretRef, dailyQuota: whole(1, INT_MAX, QUOTA_MAX).optional() }).strict())
           .default({}),
       })
       .strict()
       .default({ users: {} }),
     policy: z
       .object({
-        dailyQuota: z.number().int().min(1).default(300).describe("Messages per authenticated sender per day."),
+        dailyQuota: whole(1, INT_MAX, QUOTA_MAX).default(300).describe("Messages per authenticated sender per day."),
         pacing: z
           .object({
             default: pacing.default({ rateDelay: "1s", concurrency: 2 }),
@@ -180,11 +253,16 @@ export const specSchema = z
         dnsbl: z
           .array(domainName)
           .default([])
+          .superRefine((list, ctx) => {
+            list.forEach((l, i) => {
+              if (list.indexOf(l) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${l} is listed twice: postscreen would count one list twice against the threshold` });
+            });
+          })
           .describe("DNS blocklists: postscreen refuses listed clients at connection on relays; facteur check watches our own addresses on them."),
         inbound: inbound.default(INBOUND_DEFAULTS),
         spam: spam.default(SPAM_DEFAULTS),
         dmarc: dmarcSpec.default({ policy: "quarantine", pct: 100 }),
-        ttl: z.number().int().min(60).max(86400).default(3600).describe("TTL of every published record."),
+        ttl: whole(60, 86400, "Cloudflare accepts 60 s to 1 day").default(3600).describe("TTL of every published record."),
       })
       .strict()
       .default({

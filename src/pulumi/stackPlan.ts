@@ -1,0 +1,82 @@
+// Everything the Pulumi program declares, planned once per stack and without Pulumi: the model,
+// the plan and every bundle, built from placeholders (addresses and DKIM keys do not exist yet),
+// and for each resource the placeholders its content waits for. The program (program.ts,
+// hosts.ts) is then a thin shell that creates resources from this data and fills each one's
+// placeholders with exactly the Outputs it names, so adding a host leaves unrelated records
+// and bundles known during `pulumi preview`.
+import type { Spec } from "../spec/schema.ts";
+import { buildModel, type Model } from "../model/model.ts";
+import { buildPlan, type Plan, type PlannedHost, type Ptr } from "../plan/plan.ts";
+import { dkimKeyId, type DnsRecord } from "../plan/dns.ts";
+import type { PlannedFirewall } from "../plan/firewall.ts";
+import { serverTypeWarnings } from "../plan/serverTypes.ts";
+import { renderStack } from "../render/render.ts";
+import type { HostBundle } from "../render/bundle.ts";
+import { packagesFor, secretsNeeded } from "./apply.ts";
+import { refsIn, type Refs } from "./records.ts";
+
+export interface HostPlan {
+  host: PlannedHost;
+  ptrs: Ptr[];
+  /** As render makes it from placeholders: the apply step fills in `refs`. */
+  bundle: HostBundle;
+  refs: Refs;
+  /** Secret config keys the bundle needs (passwordSecret names). */
+  secrets: string[];
+  /** DKIM private keys the host holds: file path and key id. */
+  dkimKeys: { path: string; id: string }[];
+  packages: string[];
+}
+
+export interface StackPlan {
+  model: Model;
+  /** The placeholder plan the resource set is made from. */
+  plan: Plan;
+  hosts: HostPlan[];
+  records: { record: DnsRecord; refs: Refs }[];
+  firewalls: { firewall: PlannedFirewall; refs: Refs }[];
+  /** Every DKIM key of the model: (domain, selector). */
+  dkimKeys: { id: string; domain: string; selector: string }[];
+  /** Every placeholder of the stack (the stack outputs wait for all of them). */
+  allRefs: Refs;
+  warnings: string[];
+}
+
+export function planStack(spec: Spec): StackPlan {
+  const model = buildModel(spec);
+  const plan = buildPlan(model);
+  const bundles = new Map(renderStack(model, plan, { root: "" }).map((b) => [b.host, b]));
+  const dkimKeys = model.domains.flatMap((d) => (d.dkim?.selectors ?? []).map((selector) => ({ id: dkimKeyId(d.name, selector), domain: d.name, selector })));
+  const declared = new Set(dkimKeys.map((k) => k.id));
+  const hosts = plan.hosts.map((host): HostPlan => {
+    const bundle = bundles.get(host.name);
+    if (!bundle) throw new Error(`render gave no bundle for ${host.name}`);
+    const held = bundle.dkimKeys.map((k) => ({ path: k.path, id: dkimKeyId(k.domain, k.selector) }));
+    for (const k of held) if (!declared.has(k.id)) throw new Error(`${host.name}: bundle needs DKIM key ${k.id}, which the model does not declare`);
+    return {
+      host,
+      ptrs: plan.ptrs.filter((p) => p.host === host.name),
+      bundle,
+      refs: refsIn(...bundle.files.map((f) => f.content)),
+      secrets: secretsNeeded(bundle),
+      dkimKeys: held,
+      packages: packagesFor(host.role),
+    };
+  });
+  const warnings = serverTypeWarnings(plan.hosts).map((w) => w.message);
+  if (plan.hosts.length && model.operator.sshSources.length === 0)
+    warnings.push("operator.sshSources is empty: SSH is closed on every host, so the configuration cannot be pushed (apply:<host> will fail to connect)");
+  return {
+    model,
+    plan,
+    hosts,
+    records: plan.dns.map((record) => ({ record, refs: refsIn(record.content) })),
+    firewalls: plan.firewalls.map((firewall) => ({ firewall, refs: refsIn(...firewall.rules.flatMap((r) => r.sources)) })),
+    dkimKeys,
+    allRefs: {
+      addresses: plan.hosts.flatMap((h) => (["ipv4", "ipv6"] as const).map((family) => ({ host: h.name, family }))),
+      dkim: dkimKeys.map((k) => k.id).sort(),
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,84 @@
+// The plan's firewall rules applied in the lab (nftables in each host's namespace, as Hetzner
+// applies them to the servers): a smarthost's port 25 answers the relays and nobody else, so
+// an outside client cannot even try it as a relay, while submission stays open to the world
+// and mail still flows relay -> smarthost -> destination, over IPv4 and IPv6.
+import { describe, it, before, after, test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { labUp, labDown, type LabState } from "../src/lab/index.ts";
+import { labSkipReason, inHost, hostOf, swaks, waitForMail } from "../src/lab/testing.ts";
+import { nftRuleset } from "../src/lab/firewall.ts";
+import { examplePlan } from "./helpers/example.ts";
+import { labStack } from "./support/labStacks.ts";
+
+const SPEC = fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url));
+const STACK = labStack("fw");
+const skip = labSkipReason();
+if (skip) console.log(`# lab firewall skipped: ${skip}`);
+
+test("the nftables ruleset is the plan's firewall: default drop, one rule per plan rule id, each family from its sources", () => {
+  const { plan } = examplePlan();
+  const smart = nftRuleset(plan.firewalls.find((f) => f.id === "fw:smarthost")!);
+  assert.match(smart, /policy drop;/);
+  assert.match(smart, /ct state established,related accept/);
+  assert.match(smart, /^ {4}ip saddr \{ 198\.51\.100\.11\/32, 198\.51\.100\.12\/32 \} tcp dport 25 accept comment "fw:smarthost:smtp"$/m);
+  assert.match(smart, /^ {4}ip6 saddr \{ 2001:db8:100::11\/128, 2001:db8:100::12\/128 \} tcp dport 25 accept comment "fw:smarthost:smtp"$/m);
+  assert.match(smart, /^ {4}tcp dport 587 accept comment "fw:smarthost:submission"$/m);
+  assert.match(smart, /^ {4}ip saddr \{ 203\.0\.113\.250\/32 \} tcp dport 22 accept comment "fw:smarthost:ssh"$/m);
+  assert.doesNotMatch(smart, /ip6 saddr[^\n]*dport 22/, "no IPv6 SSH source, no IPv6 SSH rule");
+  const ids = [...smart.matchAll(/comment "(fw:[^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(ids)], plan.firewalls.find((f) => f.id === "fw:smarthost")!.rules.map((r) => r.id));
+  assert.throws(() => nftRuleset({ id: "fw:x", role: "relay", rules: [{ id: "fw:x:smtp", protocol: "tcp", port: 25, sources: ["<mx1.ipv4>/32"], reason: "" }] }), /not a CIDR/);
+});
+
+/** "open" (a 220 banner), "refused" (RST) or "filtered" (dropped: no answer within 4 s). */
+async function probe(from: string, address: string, port: number): Promise<"open" | "refused" | "filtered" | string> {
+  const r = await inHost(lab, from, ["timeout", "4", "bash", "-c", `exec 3<>"/dev/tcp/$0/$1" && { [ "$1" = 465 ] || head -c 3 <&3; }`, address, String(port)]);
+  if (r.code === 0) return r.stdout === "220" || port === 465 ? "open" : `answered ${JSON.stringify(r.stdout)}`;
+  if (r.code === 124) return "filtered";
+  return /refused/i.test(r.stderr) ? "refused" : `failed: ${r.stderr.trim()}`;
+}
+
+let lab: LabState;
+const addrs = (h: string) => [hostOf(lab, h).ipv4[0]!, hostOf(lab, h).ipv6[0]!];
+
+describe("lab: the plan's firewalls in the namespaces", { skip }, () => {
+  before(async () => {
+    lab = await labUp(STACK, { specFile: SPEC, firewall: true });
+  });
+  after(async () => {
+    if (lab && !process.env.LAB_KEEP) await labDown(STACK);
+  });
+
+  it("loads one firewall per host, by role, and reports it", async () => {
+    for (const h of ["mx1", "mx2"]) assert.ok(lab.checks.includes(`${h}: firewall fw:relay (smtp, icmp, ssh)`), `${h}: ${lab.checks.join("; ")}`);
+    for (const h of ["out1", "out2", "spam1"]) assert.ok(lab.checks.includes(`${h}: firewall fw:smarthost (smtp, submission, submissions, icmp, ssh)`));
+    const listed = await inHost(lab, "out1", ["nft", "list", "chain", "inet", "facteur", "input"]);
+    assert.match(listed.stdout, /comment "fw:smarthost:smtp"/);
+  });
+
+  it("a smarthost's port 25 is unreachable from outside, over IPv4 and IPv6, and answers both relays", async () => {
+    for (const a of addrs("out1")) {
+      assert.equal(await probe("sender", a, 25), "filtered", `sender -> out1 ${a}:25`);
+      assert.equal(await probe("spammer", a, 25), "filtered", `spammer -> out1 ${a}:25`);
+      for (const relay of ["mx1", "mx2"]) assert.equal(await probe(relay, a, 25), "open", `${relay} -> out1 ${a}:25`);
+    }
+  });
+
+  it("submission (587, 465) stays reachable from anywhere; the relays' port 25 too; SSH only from operator.sshSources", async () => {
+    for (const a of addrs("out1")) {
+      assert.equal(await probe("sender", a, 587), "open", `587 on ${a}`);
+      assert.equal(await probe("sender", a, 465), "open", `465 on ${a}`);
+      assert.equal(await probe("sender", a, 22), "filtered", `22 on ${a}: the sender is not in sshSources`);
+    }
+    for (const a of addrs("mx1")) assert.equal(await probe("sender", a, 25), "open", `mx1 ${a}:25 is the MX`);
+  });
+
+  it("mail still flows through the firewalls: outside -> relay (alias, SRS) -> smarthost -> destination", async () => {
+    const token = `fw-${process.pid}-${Date.now() % 100000}`;
+    const r = await swaks(lab, ["--server", hostOf(lab, "mx1").ipv4[0]!, "--helo", "mail.expediteur.tld", "--from", "alice@expediteur.tld", "--to", "john-doe@entreprise.tld", "--header", `Subject: ${token}`]);
+    assert.equal(r.code, 0, r.transcript);
+    const got = await waitForMail(lab, "john@doe.tld", token, 1, 90_000);
+    assert.equal(got.length, 1, "delivered once, through a smarthost behind its firewall");
+  });
+});
