@@ -145,9 +145,12 @@ export async function labDown(stack: string): Promise<string[]> {
 
 function secretsFor(model: Model, old: Record<string, string> | undefined): Record<string, string> {
   const s: Record<string, string> = {};
-  const gen = () => randomBytes(12).toString("base64url");
-  for (const u of model.submissionUsers) s[u.passwordSecret] = old?.[u.passwordSecret] ?? gen();
-  for (const e of model.externalRelays) if (e.auth) s[e.auth.passwordSecret] = old?.[e.auth.passwordSecret] ?? gen();
+  // Lab passwords never start with "-": swaks (the lab's SMTP client) reads such an argument as
+  // an option even in --auth-password=-x form, which failed 1 run in 32.
+  const gen = () => `p${randomBytes(12).toString("base64url")}`;
+  const keep = (name: string) => (old?.[name] && !old[name]!.startsWith("-") ? old[name]! : gen());
+  for (const u of model.submissionUsers) s[u.passwordSecret] = keep(u.passwordSecret);
+  for (const e of model.externalRelays) if (e.auth) s[e.auth.passwordSecret] = keep(e.auth.passwordSecret);
   s.srs = old?.srs ?? randomBytes(24).toString("base64url");
   return s;
 }
