@@ -80,6 +80,20 @@ const STORIES: Record<string, (s: Scenario) => void> = {
       assert.match(y, /"stagiaire@entreprise\.tld":\n {4}- \[20, 86400\]/);
     }
   },
+  "shared-quota": (s) => {
+    for (const h of ["out1", "out2"]) {
+      const y = get(s, `hosts/${h}/etc/policyd-rate-limit.yaml`);
+      assert.match(y, /^backend: 2$/m, "PostgreSQL, not each smarthost's sqlite");
+      assert.match(y, /^ {2}host: "mx1\.relais\.tld"$/m);
+      assert.match(y, /^ {2}password: '\$\{secret:quotaStorePassword\}'$/m);
+      assert.match(y, /^db_error_action: "defer_if_permit 4\.3\.0 /m, "fail closed by default");
+      assert.doesNotMatch(get(s, `hosts/${h}/etc/postfix/main.cf`), /smtpd_policy_service_default_action/, "Postfix's own default (451 4.3.5) is fail closed");
+    }
+    assert.match(get(s, "hosts/mx1/etc/facteur/quota-store/pg_hba.conf"), /^hostssl facteur_quota +facteur_quota +203\.0\.113\.21\/32 +scram-sha-256$/m);
+    assert.ok(!("hosts/mx2/etc/facteur/quota-store/pg_hba.conf" in s.tree), "only mx1 runs the store");
+    const rule = s.plan.firewalls.find((f) => f.role === "relay")!.rules.find((r) => r.id === "fw:relay:quota-store")!;
+    assert.deepEqual([rule.port, rule.sources], [5432, ["203.0.113.21/32", "2001:db8:113::21/128", "203.0.113.22/32", "2001:db8:113::22/128"]]);
+  },
   preferences: (s) => {
     assert.deepEqual(records(s, (r) => r.name === "pool.relais.tld"), ["pool-mx:out1 10 out1.relais.tld", "pool-mx:out2 10 out2.relais.tld", "pool-mx:out3 20 out3.relais.tld"]);
     assert.deepEqual(records(s, (r) => r.name === "spam-pool.relais.tld"), ["spam-pool-mx:spam1 15 spam1.relais.tld", "spam-pool-mx:spam2 5 spam2.relais.tld"]);
@@ -136,7 +150,7 @@ const STORIES: Record<string, (s: Scenario) => void> = {
 };
 
 test("the scenarios the issue lists are all here, and every scenario states its story", () => {
-  const wanted = ["subset-relays", "per-login-quotas", "preferences", "several-external-relays", "no-spam-lane", "dkim-rotation-1-publish", "dkim-rotation-2-switch", "dkim-rotation-3-retire", "drained-smarthost", "ipv6-only-ssh"];
+  const wanted = ["subset-relays", "per-login-quotas", "shared-quota", "preferences", "several-external-relays", "no-spam-lane", "dkim-rotation-1-publish", "dkim-rotation-2-switch", "dkim-rotation-3-retire", "drained-smarthost", "ipv6-only-ssh"];
   assert.deepEqual(wanted.filter((n) => !names.includes(n)), []);
   assert.deepEqual(names.filter((n) => !STORIES[n]), [], "a scenario without its story");
 });

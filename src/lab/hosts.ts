@@ -13,6 +13,7 @@ import { daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
 import { LAB_BASE, type OutsideHost } from "./topology.ts";
+import { labPostgresPaths, startLabQuotaStore } from "./quotaStore.ts";
 
 /** /etc/passwd and /etc/group, read once: an `id` process per lookup blocked the event loop of every host's bring-up. */
 const accounts = (() => {
@@ -401,6 +402,10 @@ export async function startOwnHost(
     chmodSync(k.path, 0o600);
   }
   step("SASL users and DKIM keys");
+  // The shared quota store (policy.quotaStore), where this host runs it: meanwhile the rest comes up.
+  const quotaStore = bundle.quotaStore?.serves ? startLabQuotaStore(bundle, h) : undefined;
+  quotaStore?.catch(() => {});
+  if (quotaStore) report.logs.push(labPostgresPaths(h.root).log);
   const needsSyslog = bundle.files.some((f) => /\/etc\/(default\/postsrsd|opendkim\.conf|policyd-rate-limit\.yaml)$/.test(f.path));
   const syslogLog = needsSyslog ? await startSyslog(h, report) : `${h.logDir}/syslog.log`;
   if (needsSyslog) report.logs.push(syslogLog);
@@ -489,7 +494,8 @@ export async function startOwnHost(
   if (rl) {
     const sock = /^SOCKET:\s*"([^"]+)"/m.exec(rl.content)?.[1];
     const pidfile = /^pidfile:\s*"([^"]+)"/m.exec(rl.content)?.[1];
-    const db = /^\s*database:\s*"([^"]+)"/m.exec(rl.content)?.[1];
+    // sqlite's file only (a shared quota store's `database:` is a database name, not a path).
+    const db = /^sqlite_config:\n\s+database:\s*"(\/[^"]+)"/m.exec(rl.content)?.[1];
     if (pidfile) mkdirOwned(dirname(pidfile), "policyd-rate-limit", "policyd-rate-limit", 0o755);
     if (db) mkdirOwned(dirname(db), "policyd-rate-limit", "policyd-rate-limit", 0o750);
     if (!sock) throw new Error(`${who}: ${rl.path} names no SOCKET for Postfix to reach policyd-rate-limit`);
@@ -505,6 +511,7 @@ export async function startOwnHost(
   const postfixRefusals = await startPostfix(h, pfDir, who, report);
   step("postfix check and start");
   // 10. Up means every daemon answers.
+  if (quotaStore) report.probes.push(await quotaStore);
   const rspamdProbes = new Set(report.probes.filter((p) => p.daemon === "rspamd"));
   await answerAll(report.probes.filter((p) => !rspamdProbes.has(p)), who);
   postfixRefusals();

@@ -151,6 +151,7 @@ function secretsFor(model: Model, old: Record<string, string> | undefined): Reco
   const keep = (name: string) => (old?.[name] && !old[name]!.startsWith("-") ? old[name]! : gen());
   for (const u of model.submissionUsers) s[u.passwordSecret] = keep(u.passwordSecret);
   for (const e of model.externalRelays) if (e.auth) s[e.auth.passwordSecret] = keep(e.auth.passwordSecret);
+  if (model.policy.quotaStore) s[model.policy.quotaStore.passwordSecret] = keep(model.policy.quotaStore.passwordSecret);
   s.srs = old?.srs ?? randomBytes(24).toString("base64url");
   return s;
 }

@@ -30,7 +30,9 @@ export type ProbeCheck =
   /** An authoritative, non-empty SOA answer for every zone. */
   | { kind: "dns"; address: string; zones: string[] }
   /** The lab's syslog listener accepting a datagram on its /dev/log socket. */
-  | { kind: "syslog"; socket: string };
+  | { kind: "syslog"; socket: string }
+  /** PostgreSQL answering an SSLRequest with S (TLS offered), as a client's first packet. */
+  | { kind: "postgres"; address: string; port: number };
 
 export interface LabProbe {
   /** Lab host name (mx1, out1, dns, mx-doe...). */
@@ -166,7 +168,16 @@ def syslog(c):
     finally:
         s.close()
 
-kinds = {'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog}
+def postgres(c):
+    s = socket.create_connection((c['address'], c['port']), timeout=each)
+    try:
+        s.sendall(struct.pack('>II', 8, 80877103))
+        b = recvn(s, 1)
+        return b == b'S', 'SSLRequest answered %r%s' % (b, ' (TLS offered)' if b == b'S' else '')
+    finally:
+        s.close()
+
+kinds = {'postgres': postgres, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog}
 res = [None] * len(checks)
 end = time.time() + wait
 while True:

@@ -78,6 +78,8 @@ export interface Model {
     inbound: Spec["policy"]["inbound"];
     spam: Spec["policy"]["spam"];
     ttl: number;
+    /** The shared quota counter store (policy.quotaStore); absent: each smarthost counts alone. */
+    quotaStore?: { host: string; fqdn: string; role: "relay" | "smarthost"; passwordSecret: string; whenUnreachable: "defer" | "accept" };
   };
 }
 
@@ -168,6 +170,17 @@ export function buildModel(spec: Spec): Model {
       inbound: { ...spec.policy.inbound },
       spam: { ...spec.policy.spam },
       ttl: spec.policy.ttl,
+      ...(spec.policy.quotaStore
+        ? {
+            quotaStore: {
+              host: spec.policy.quotaStore.host,
+              fqdn: fqdn(spec.policy.quotaStore.host),
+              role: Object.hasOwn(spec.relays, spec.policy.quotaStore.host) ? ("relay" as const) : ("smarthost" as const),
+              passwordSecret: spec.policy.quotaStore.passwordSecret,
+              whenUnreachable: spec.policy.quotaStore.whenUnreachable,
+            },
+          }
+        : {}),
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Model } from "../model/model.ts";
 import { addressOf, type AddressBook, type Family } from "./addresses.ts";
 import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
 import { firewallRules, type PlannedFirewall } from "./firewall.ts";
+import { planQuotaStore, type PlannedQuotaStore } from "./quotaStore.ts";
 
 export interface PlannedHost {
   name: string;
@@ -56,6 +57,8 @@ export interface Plan {
   routing: Routing;
   /** Inbound rules per role, each with an id and a reason (src/plan/firewall.ts). */
   firewalls: PlannedFirewall[];
+  /** The shared daily-quota store, when policy.quotaStore names one (src/plan/quotaStore.ts). */
+  quotaStore?: PlannedQuotaStore;
 }
 
 export interface PlanInputs {
@@ -114,12 +117,14 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     poolName,
     spamPoolName,
   };
+  const quotaStore = planQuotaStore(model, hosts);
   return {
     operatorDomain: model.operator.domain,
     hosts,
     dns: dnsRecords(model, hosts, { poolName, spamPoolName }, inputs.dkimKeys ?? {}),
     ptrs,
     routing,
-    firewalls: firewallRules(model, hosts),
+    firewalls: firewallRules(model, hosts, quotaStore),
+    ...(quotaStore ? { quotaStore } : {}),
   };
 }

@@ -18,6 +18,7 @@ import { dirname } from "node:path";
 import { fillSecrets, type HostBundle } from "../render/bundle.ts";
 import { logUserSetup } from "../trace/logUser.ts";
 import { gateCommand, gateFunctions } from "../gate/postfix.ts";
+import { quotaStorePasswordProblem } from "../render/daemons/quotaStore.ts";
 
 export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 /** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
@@ -128,6 +129,11 @@ export const EXIT_SMTP_BLOCKED = 3;
  */
 export function applyScript(bundle: HostBundle, secrets: Record<string, string>, dkimKeys: DkimPrivateKeys, options: ApplyOptions = { packages: [], smtpProbeHosts: [] }): string {
   const where = `facteur apply ${bundle.host}`;
+  if (bundle.quotaStore) {
+    const pw = secrets[bundle.quotaStore.passwordSecret];
+    const problem = pw === undefined ? undefined : quotaStorePasswordProblem(pw);
+    if (problem) throw new Error(`${where}: secret ${bundle.quotaStore.passwordSecret}: ${problem}`);
+  }
   const L: string[] = [];
   const targets: string[] = [];
   L.push(
@@ -285,6 +291,15 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '  if command -v hostnamectl >/dev/null 2>&1; then hostnamectl set-hostname "$(cat "$R/etc/hostname")" || true; fi',
   );
   for (const svc of ROLE_SERVICES[bundle.role]) L.push(`  systemctl enable --quiet ${svc} && systemctl reload-or-restart ${svc}`);
+  const store = bundle.quotaStore?.serves;
+  if (store)
+    L.push(
+      // listen_addresses and port take a restart; anything else a reload. Then the role,
+      // database and table, idempotently (the SQL holds the password: it goes in on stdin).
+      `  if cmp -s "$BACKUP"${q(store.conf)} "$R"${q(store.conf)}; then systemctl reload-or-restart postgresql; else systemctl restart postgresql; fi`,
+      "  systemctl enable --quiet postgresql",
+      `  runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -f - <"$R"${q(store.setupSql)} >/dev/null`,
+    );
   L.push(
     "  systemctl enable --quiet postfix",
     '  if postfix -c "$R/etc/postfix" status >/dev/null 2>&1; then postfix -c "$R/etc/postfix" reload; else systemctl restart postfix; fi',

@@ -60,7 +60,7 @@ export function planStack(spec: Spec): StackPlan {
       refs: refsIn(...bundle.files.map((f) => f.content)),
       secrets: secretsNeeded(bundle),
       dkimKeys: held,
-      packages: packagesFor(host.role),
+      packages: [...packagesFor(host.role), ...(bundle.packages ?? [])],
     };
   });
   const warnings = serverTypeWarnings(plan.hosts).map((w) => w.message);

@@ -9,6 +9,7 @@ import type { Model } from "../model/model.ts";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
 import { hostCidr } from "../plan/addresses.ts";
 import { secretRef, type BundleFile, type HostBundle } from "./bundle.ts";
+import { quotaStoreFiles, quotaStorePackages, quotaStoreRuntime, unreachableAction } from "./daemons/quotaStore.ts";
 
 export interface RenderOptions {
   /** Prefix for every absolute path, in file locations and inside configs: "" on a real host, a per-host directory in the lab. */
@@ -89,6 +90,9 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
     signers,
     saslDb: `${root}/etc/sasldb2`,
     tls: { cert: `${root}/etc/facteur/tls/cert.pem`, key: `${root}/etc/facteur/tls/key.pem` },
+    quotaStore: quotaStoreRuntime(plan, host, root),
+    quotaClients: plan.quotaStore?.clients ?? [],
+    quotaUnreachable: plan.quotaStore ? { failOpen: plan.quotaStore.whenUnreachable === "accept", action: unreachableAction(plan.quotaStore.whenUnreachable) } : undefined,
   };
 }
 
@@ -123,6 +127,7 @@ function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
       { template: "rspamd/actions.conf", path: `${root}/etc/rspamd/local.d/actions.conf` },
       { template: "rspamd/worker-proxy.inc", path: `${root}/etc/rspamd/local.d/worker-proxy.inc` },
       { template: "rspamd/logging.inc", path: `${root}/etc/rspamd/local.d/logging.inc` },
+      ...quotaStoreFiles(plan, host, root),
     ];
   }
   return [
@@ -136,7 +141,9 @@ function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
     { template: "opendkim/KeyTable", path: `${root}/etc/opendkim/KeyTable` },
     { template: "opendkim/SigningTable", path: `${root}/etc/opendkim/SigningTable` },
     { template: "opendkim/TrustedHosts", path: `${root}/etc/opendkim/TrustedHosts` },
-    { template: "system/policyd-rate-limit.yaml", path: `${root}/etc/policyd-rate-limit.yaml` },
+    // With a shared quota store it holds the store's password.
+    { template: "system/policyd-rate-limit.yaml", path: `${root}/etc/policyd-rate-limit.yaml`, ...(plan.quotaStore ? { mode: "0600" as const } : {}) },
+    ...quotaStoreFiles(plan, host, root),
   ];
 }
 
@@ -173,6 +180,8 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     tls: context.tls,
     ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),
     probeRecipients: probeRecipients(model, host),
+    ...(context.quotaStore ? { quotaStore: context.quotaStore } : {}),
+    ...(quotaStorePackages(context.quotaStore, host.role).length ? { packages: quotaStorePackages(context.quotaStore, host.role) } : {}),
   };
 }
 

@@ -183,6 +183,12 @@ function hostRules(spec: Spec): Problem[] {
     problems.push({ path: ["smarthosts"], message: "every clean-lane smarthost is drained: outbound mail would have nowhere to go" });
   if (spec.policy.spam.rejectScore <= spec.policy.spam.tagScore)
     problems.push({ path: ["policy", "spam", "rejectScore"], message: `the reject score must be above the tag score (${spec.policy.spam.tagScore}), or tagged mail would never be delivered` });
+  const store = spec.policy.quotaStore;
+  if (store && !has(spec.relays, store.host) && !(has(spec.smarthosts, store.host) && spec.smarthosts[store.host]!.kind === "own"))
+    problems.push({
+      path: ["policy", "quotaStore", "host"],
+      message: `${store.host} is not one of our hosts; the quota store runs on a relay or an own smarthost: ${[...Object.keys(spec.relays), ...Object.entries(spec.smarthosts).filter(([, s]) => s.kind === "own").map(([n]) => n)].join(", ")}`,
+    });
   const inbound = spec.policy.inbound;
   if (inbound.hardErrorLimit < inbound.softErrorLimit)
     problems.push({ path: ["policy", "inbound", "hardErrorLimit"], message: `must be at least softErrorLimit (${inbound.softErrorLimit})` });

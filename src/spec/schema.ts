@@ -199,6 +199,25 @@ const spam = z
 
 const QUOTA_MAX = "a count kept by policyd-rate-limit; beyond it there is no quota at all";
 
+/**
+ * One daily quota across the pool: policyd-rate-limit on every smarthost counts in one
+ * PostgreSQL database (its pgsql backend) on a host the spec already has.
+ */
+const quotaStore = z
+  .object({
+    host: hostLabel.describe("The relay or own smarthost that runs the store (PostgreSQL). Prefer a relay: the store then outlives the loss of any smarthost."),
+    passwordSecret: secretRef.describe(
+      "The secret the smarthosts' policyd-rate-limit logs in to the store with (pulumi config set --secret NAME \"$(openssl rand -hex 24)\"): letters, digits and -_.~+/= only, 16 to 128 of them.",
+    ),
+    whenUnreachable: z
+      .enum(["defer", "accept"])
+      .default("defer")
+      .describe(
+        "When a smarthost cannot reach the store (or its own policy daemon): defer (fail closed, the default: 450 4.3.0 at RCPT, the client keeps the message and retries, nothing is sent uncounted) or accept (fail open: mail flows uncounted until the store is back).",
+      ),
+  })
+  .strict();
+
 export const specSchema = z
   .object({
     version: z.literal(1),
@@ -242,7 +261,10 @@ export const specSchema = z
       .default({ users: {} }),
     policy: z
       .object({
-        dailyQuota: whole(1, INT_MAX, QUOTA_MAX).default(300).describe("Messages per authenticated sender per day."),
+        dailyQuota: whole(1, INT_MAX, QUOTA_MAX).default(300).describe("Recipients per authenticated login per sliding day (each recipient counts)."),
+        quotaStore: quotaStore
+          .optional()
+          .describe("Where the daily quota is counted for the whole pool. Without it each smarthost counts on its own (sqlite), so a login gets the quota once per smarthost it reaches."),
         pacing: z
           .object({
             default: pacing.default({ rateDelay: "1s", concurrency: 2 }),
@@ -285,3 +307,4 @@ export type OwnSmarthostSpec = z.infer<typeof ownSmarthost>;
 export type ExternalSmarthostSpec = z.infer<typeof externalSmarthost>;
 export type DkimSpec = z.infer<typeof dkimSpec>;
 export type PacingSpec = z.infer<typeof pacing>;
+export type QuotaStoreSpec = z.infer<typeof quotaStore>;

@@ -1,0 +1,131 @@
+// Issue #15, part 1, with real mail in the lab: one daily quota across the pool. Every
+// smarthost's policyd-rate-limit counts in one PostgreSQL on mx1 (policy.quotaStore), so a login
+// with quota 5 that sends 3 recipients through out1 and 3 through out2 gets 4.7.1 for the 6th;
+// another login is unaffected; the count survives a restart of the store and of a policy daemon;
+// with the store stopped, submission is deferred (whenUnreachable: defer, fail closed) and
+// nothing is sent uncounted; once it is back, mail flows again. The plan's firewalls are on, so
+// the store's rule is what lets the smarthosts in.
+// Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { labUp, labDown, type LabState } from "../src/lab/index.ts";
+import { labSkipReason, swaks, replies, waitForMail, hostOf, restartPolicyd, inHost, type SwaksResult } from "../src/lab/testing.ts";
+import { restartLabQuotaStore, stopLabQuotaStore, PG_BIN } from "../src/lab/quotaStore.ts";
+import { LAB_BASE } from "../src/lab/topology.ts";
+import { labStack } from "./support/labStacks.ts";
+
+const STACK = labStack("quota");
+const skip = labSkipReason() ?? (existsSync(`${PG_BIN}/postgres`) && existsSync("/usr/lib/python3/dist-packages/psycopg2") ? undefined : "missing postgresql / python3-psycopg2: run scripts/setup-system.sh");
+if (skip) console.log(`# lab quota skipped: ${skip}`);
+
+const EXAMPLE = readFileSync(fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url)), "utf8");
+const run = `${process.pid}-${Date.now() % 100000}`;
+const token = (what: string) => `${what}-${run}`;
+
+function replace(text: string, re: RegExp, by: string): string {
+  if (!re.test(text)) throw new Error(`stacks/example.facteur.yaml: ${re} not found (the derived lab spec needs it)`);
+  return text.replace(re, by);
+}
+
+function quotaSpec(): string {
+  let s = EXAMPLE;
+  s = replace(s, /dailyQuota: 300/, "dailyQuota: 5\n  quotaStore: { host: mx1, passwordSecret: quotaStorePassword }");
+  s = replace(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
+  return `# Written by test/lab-quota.test.ts from the example: quota 5 counted across the pool in PostgreSQL on mx1.\n${s}`;
+}
+
+let lab: LabState;
+const ip = (h: string) => hostOf(lab, h).ipv4[0]!;
+
+function submit(login: string, secret: string, via: string, subject: string): Promise<SwaksResult> {
+  return swaks(lab, [
+    "--server", ip(via), "--port", "587", "--tls", "--helo", "laptop.entreprise.tld", "--auth", "PLAIN",
+    "--auth-user", login, "--auth-password", lab.secrets[secret]!, "--from", login, "--to", "tom@smit.tld", "--header", `Subject: ${subject}`,
+  ]);
+}
+const john = (via: string, subject: string) => submit("john@entreprise.tld", "johnSubmission", via, subject);
+const marie = (via: string, subject: string) => submit("marie@entreprise.tld", "marieSubmission", via, subject);
+const rcptReply = (r: SwaksResult) => replies(r.transcript).find((l) => /^[45]\d\d/.test(l));
+
+/** The count of a login in the store, asked with psql in mx1 (the store's own view). */
+async function counted(login: string): Promise<number> {
+  const r = await inHost(lab, "mx1", ["runuser", "-u", "postgres", "--", `${PG_BIN}/psql`, "-X", "-At", "-h", `${hostOf(lab, "mx1").root}/run/postgresql`, "-d", "facteur_quota", "-c", `SELECT count(*) FROM mail_count WHERE id = '${login}'`]);
+  assert.equal(r.code, 0, r.stderr);
+  return Number(r.stdout.trim());
+}
+
+describe("lab: one daily quota across the pool (issue #15)", { skip }, () => {
+  before(async () => {
+    mkdirSync(`${LAB_BASE}/${STACK}`, { recursive: true });
+    writeFileSync(`${LAB_BASE}/${STACK}/${STACK}.facteur.yaml`, quotaSpec());
+    lab = await labUp(STACK, { specFile: `${LAB_BASE}/${STACK}/${STACK}.facteur.yaml`, firewall: true });
+  });
+  after(async () => {
+    if (!process.env.LAB_KEEP) await labDown(STACK);
+  });
+
+  it("the store runs on mx1, answering TLS; the smarthosts count there, allowed by the plan's firewall rule", () => {
+    console.log(`# lab quota: bring-up ${lab.upSeconds.toFixed(1)} s`);
+    assert.deepEqual(lab.warnings, []);
+    assert.ok(lab.probes.some((p) => p.host === "mx1" && p.check.kind === "postgres"), "the store is among what answered");
+    assert.ok(lab.checks.some((c) => /mx1: firewall fw:relay \(.*quota-store/.test(c)), lab.checks.join("\n"));
+    const conf = readFileSync(`${hostOf(lab, "out2").root}/etc/policyd-rate-limit.yaml`, "utf8");
+    assert.match(conf, /^backend: 2$/m);
+    assert.match(conf, /^ {2}host: "mx1\.relais\.tld"$/m);
+  });
+
+  it("3 recipients through out1 and 3 through out2: the 6th is refused 4.7.1 at RCPT; another login is unaffected", async () => {
+    for (const [i, via] of ["out1", "out2", "out1", "out2", "out1"].entries()) {
+      const r = await john(via, token(`pool${i + 1}`));
+      assert.equal(r.code, 0, `message ${i + 1} of 5 (via ${via}) should pass:\n${r.transcript}`);
+    }
+    assert.equal(await counted("john@entreprise.tld"), 5, "both smarthosts counted in the one store");
+    const sixth = await john("out2", token("pool6"));
+    assert.match(rcptReply(sixth) ?? "", /^450 4\.7\.1 .*Daily quota of this account reached/, sixth.transcript);
+    assert.match(sixth.transcript, /~> RCPT TO:<tom@smit\.tld>\s*\n<~\* +450 4\.7\.1/, "refused at RCPT");
+    const other = await john("out1", token("pool7"));
+    assert.match(rcptReply(other) ?? "", /^450 4\.7\.1 .*Daily quota/, `out1 refuses too:\n${other.transcript}`);
+    const m = await marie("out2", token("marie1"));
+    assert.equal(m.code, 0, `another login must be unaffected:\n${m.transcript}`);
+    assert.equal((await waitForMail(lab, "tom@smit.tld", token("marie1"))).length, 1);
+    assert.equal((await waitForMail(lab, "tom@smit.tld", token("pool5"))).length, 1, "the 5th was delivered");
+    // Every smarthost that counted did it over TLS (the store's own view of its clients).
+    const tls = await inHost(lab, "mx1", ["runuser", "-u", "postgres", "--", `${PG_BIN}/psql`, "-X", "-At", "-h", `${hostOf(lab, "mx1").root}/run/postgresql`, "-d", "facteur_quota", "-c", "SELECT a.application_name || ' ' || s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name LIKE 'policyd-rate-limit %' ORDER BY 1"]);
+    assert.deepEqual(tls.stdout.trim().split("\n"), ["policyd-rate-limit out1 true", "policyd-rate-limit out2 true", "policyd-rate-limit spam1 true"], tls.stderr);
+  });
+
+  it("the count survives a restart of the store and of a policy daemon", async () => {
+    await stopLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root);
+    await restartLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root, 5432);
+    // policyd's connection died with the old store: its first request after the restart finds
+    // that out (answered as "unreachable", a 4xx the client retries), the next one reconnects.
+    let r = await john("out1", token("after-store-restart"));
+    if (/4\.3\.0 .*quota store unreachable/.test(rcptReply(r) ?? "")) r = await john("out1", token("after-store-restart"));
+    assert.match(rcptReply(r) ?? "", /^450 4\.7\.1 .*Daily quota/, `count lost by the store's restart:\n${r.transcript}`);
+    const { oldPid, newPid } = await restartPolicyd(lab, "out2");
+    assert.notEqual(oldPid, newPid);
+    const again = await john("out2", token("after-policyd-restart"));
+    assert.match(rcptReply(again) ?? "", /^450 4\.7\.1 .*Daily quota/, `count lost by policyd's restart:\n${again.transcript}`);
+  });
+
+  it("store stopped: submission is deferred (fail closed), nothing uncounted leaves; back up: mail flows and counts", async () => {
+    const before = await counted("marie@entreprise.tld");
+    await stopLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root);
+    try {
+      for (const via of ["out1", "out2"]) {
+        const r = await marie(via, token(`down-${via}`));
+        assert.match(rcptReply(r) ?? "", /^450 4\.3\.0 .*quota store unreachable/, `${via}:\n${r.transcript}`);
+        assert.notEqual(r.code, 0);
+      }
+    } finally {
+      await restartLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root, 5432);
+    }
+    let r = await marie("out1", token("back"));
+    if (/4\.3\.0/.test(rcptReply(r) ?? "")) r = await marie("out1", token("back"));
+    assert.equal(r.code, 0, r.transcript);
+    assert.equal((await waitForMail(lab, "tom@smit.tld", token("back"))).length, 1);
+    assert.equal(await counted("marie@entreprise.tld"), before + 1, "only the accepted recipient was counted");
+  });
+});
