@@ -15,7 +15,8 @@ import { EXIT, jsonReport, textReport, worst } from "./report.ts";
 export { runChecks } from "./checks.ts";
 
 const USAGE = `usage: facteur check --stack NAME [--stacks DIR] [--resolver IP[:PORT]] [--addresses FILE]
-                     [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--timeout SECONDS] [--json]`;
+                     [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--timeout SECONDS] [--json]
+       facteur check --delivery --stack NAME [--source lab] [--since DURATION] [--json]`;
 
 /**
  * The whole run's deadline by default: below the 60 s a monitoring system (Nagios'
@@ -70,6 +71,14 @@ export interface CheckRun {
 }
 
 export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
+  if (argv.includes("--delivery")) {
+    const { runDeliveryCheck, DeliveryUsage } = await import("./delivery/index.ts");
+    try {
+      return await runDeliveryCheck(argv.filter((a) => a !== "--delivery"));
+    } catch (e) {
+      throw e instanceof DeliveryUsage ? new CheckUsage(e.message) : e;
+    }
+  }
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -19,6 +19,8 @@ usage: facteur <command> [options]
            [--smtp-port N | --no-smtp] [--timeout SECONDS] [--json]
                                           live DNS, PTR, banners and DNSBLs against the plan;
                                           Nagios exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
+  check    --delivery --stack NAME [--since DURATION] [--json]
+                                          queues, deferrals and provider push-back per smarthost (lab)
   diff     --stack NAME [--repo DIR] BASE_REF [HEAD_REF]
                                           markdown of what a change does to DNS, hosts and configs
   trace    --stack NAME (--message-id ID | --to ADDR | --from ADDR) [--since DURATION] [--json]

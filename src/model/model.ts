@@ -2,7 +2,7 @@
 // spec key so that every later stage is deterministic.
 import type { Spec, PacingSpec } from "../spec/schema.ts";
 import { aliasTable, domainOf, localOf } from "../spec/aliasGraph.ts";
-import { pacingTransportName } from "../spec/limits.ts";
+import { pacingTransportName, postfixSeconds } from "../spec/limits.ts";
 import { expandAliases } from "./aliases.ts";
 
 export interface Dkim {
@@ -78,6 +78,8 @@ export interface Model {
     inbound: Spec["policy"]["inbound"];
     spam: Spec["policy"]["spam"];
     ttl: number;
+    /** Thresholds of `facteur check --delivery` (ages in seconds). */
+    deliveryHealth: { queued: { warning: number; critical: number }; oldestSeconds: { warning: number; critical: number }; pushback: { warning: number; critical: number } };
     /** The shared quota counter store (policy.quotaStore); absent: each smarthost counts alone. */
     quotaStore?: { host: string; fqdn: string; role: "relay" | "smarthost"; passwordSecret: string; whenUnreachable: "defer" | "accept" };
   };
@@ -88,6 +90,12 @@ const sortedEntries = <V>(r: Record<string, V>): [string, V][] => Object.entries
 
 function dkimOf(d: { selectors: string[]; active?: string | undefined }): Dkim {
   return { selectors: [...d.selectors], active: d.active ?? d.selectors[d.selectors.length - 1]! };
+}
+
+function secondsOf(duration: string): number {
+  const r = postfixSeconds(duration);
+  if (!("seconds" in r)) throw new Error(`not a duration: ${duration}`);
+  return r.seconds;
 }
 
 export function buildModel(spec: Spec): Model {
@@ -170,6 +178,11 @@ export function buildModel(spec: Spec): Model {
       inbound: { ...spec.policy.inbound },
       spam: { ...spec.policy.spam },
       ttl: spec.policy.ttl,
+      deliveryHealth: {
+        queued: { ...spec.policy.deliveryHealth.queued },
+        oldestSeconds: { warning: secondsOf(spec.policy.deliveryHealth.oldest.warning), critical: secondsOf(spec.policy.deliveryHealth.oldest.critical) },
+        pushback: { ...spec.policy.deliveryHealth.pushback },
+      },
       ...(spec.policy.quotaStore
         ? {
             quotaStore: {

@@ -199,6 +199,32 @@ const spam = z
 
 const QUOTA_MAX = "a count kept by policyd-rate-limit; beyond it there is no quota at all";
 
+/** A warning and a critical level: `facteur check --delivery` goes WARNING at the first, CRITICAL at the second. */
+function levels(what: string, warning: number, critical: number) {
+  return z
+    .object({
+      warning: whole(1, INT_MAX, "a count").default(warning).describe(`${what}: WARNING from this many.`),
+      critical: whole(1, INT_MAX, "a count").default(critical).describe(`${what}: CRITICAL from this many.`),
+    })
+    .strict()
+    .refine((l) => l.critical >= l.warning, { message: "critical must be at least warning", path: ["critical"] });
+}
+const ageLevels = z
+  .object({
+    warning: duration.default("1h").describe("Oldest queued message: WARNING from this age (1h, 30m...)."),
+    critical: duration.default("6h").describe("Oldest queued message: CRITICAL from this age."),
+  })
+  .strict()
+  .refine((l) => { const w = postfixSeconds(l.warning); const c = postfixSeconds(l.critical); return !("seconds" in w) || !("seconds" in c) || c.seconds >= w.seconds; }, { message: "critical must be at least warning", path: ["critical"] });
+const DELIVERY_HEALTH_DEFAULTS = { queued: { warning: 100, critical: 1000 }, oldest: { warning: "1h", critical: "6h" }, pushback: { warning: 1, critical: 10 } };
+const deliveryHealth = z
+  .object({
+    queued: levels("Messages in one host's queue", 100, 1000).default(DELIVERY_HEALTH_DEFAULTS.queued),
+    oldest: ageLevels.default(DELIVERY_HEALTH_DEFAULTS.oldest),
+    pushback: levels("Queued recipients one smarthost holds for one destination whose last answer was a provider's push-back (rate limit, block)", 1, 10).default(DELIVERY_HEALTH_DEFAULTS.pushback),
+  })
+  .strict();
+
 /**
  * One daily quota across the pool: policyd-rate-limit on every smarthost counts in one
  * PostgreSQL database (its pgsql backend) on a host the spec already has.
@@ -285,6 +311,9 @@ export const specSchema = z
         spam: spam.default(SPAM_DEFAULTS),
         dmarc: dmarcSpec.default({ policy: "quarantine", pct: 100 }),
         ttl: whole(60, 86400, "Cloudflare accepts 60 s to 1 day").default(3600).describe("TTL of every published record."),
+        deliveryHealth: deliveryHealth
+          .default(DELIVERY_HEALTH_DEFAULTS)
+          .describe("Thresholds of `facteur check --delivery`: queue size, oldest message, provider push-back per smarthost and destination."),
       })
       .strict()
       .default({
@@ -295,6 +324,7 @@ export const specSchema = z
         spam: SPAM_DEFAULTS,
         dmarc: { policy: "quarantine", pct: 100 },
         ttl: 3600,
+        deliveryHealth: DELIVERY_HEALTH_DEFAULTS,
       }),
   })
   .strict();
