@@ -8,6 +8,8 @@ import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { renderStack } from "../render/render.ts";
+import type { HostBundle } from "../render/bundle.ts";
+import { daemonFacts, type DaemonFacts } from "../render/daemons/index.ts";
 import { UsageError } from "../cli/usage.ts";
 import { SpecError } from "../spec/errors.ts";
 import { buildTopology, nsName, LAB_BASE, type OutsideHost, type Topology } from "./topology.ts";
@@ -50,7 +52,15 @@ export interface LabHostInfo {
   root: string;
   /** Postfix config directory (postfix -c, postqueue -c). */
   postfixDir: string;
+  /** Postfix's log (maillog_file), when the host runs Postfix. */
+  maillog?: string;
+  /** The lab's syslog listener's file, for daemons that log only to syslog. */
+  syslog?: string;
+  /** Where the host's daemons' output goes (<logDir>/<daemon>.out; the syslog listener's file). */
+  logDir: string;
   logs: string[];
+  /** The plan's hosts: their daemons' runtime facts, as render made them (src/render/daemons). */
+  daemons?: DaemonFacts[];
 }
 
 export interface LabState {
@@ -225,12 +235,14 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
 
   // Every host at once, outside and own: each one is up when all its daemons answer.
   const outsideHosts = topo.outside.filter((o) => o.kind !== "dns");
+  const bundles = new Map<string, HostBundle>();
   log(`starting ${plan.hosts.length} hosts of the plan and ${outsideHosts.length} outside hosts`);
   const [ownReports, outsideReports] = await Promise.all([
     Promise.all(
       plan.hosts.map(async (h) => {
         const hostRoot = `${root}/hosts/${h.name}`;
         const bundle = renderStack(model, plan, { root: hostRoot }).find((b) => b.host === h.name)!;
+        bundles.set(h.name, bundle);
         return startOwnHost(bundle, ctx(h.name, hostRoot), secrets, dkimPrivate, { ipv4: h.ipv4, ipv6: h.ipv6 });
       }),
     ),
@@ -255,8 +267,12 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
       ipv4: [h.ipv4],
       ipv6: [h.ipv6],
       root: `${root}/hosts/${h.name}`,
-      postfixDir: `${root}/hosts/${h.name}/etc/postfix`,
+      postfixDir: daemonFacts(bundles.get(h.name)!.daemons, "postfix")!.configDir,
+      maillog: daemonFacts(bundles.get(h.name)!.daemons, "postfix")!.maillog,
+      logDir: ctx(h.name, `${root}/hosts/${h.name}`).logDir,
       logs: ownReports[i]!.logs,
+      daemons: bundles.get(h.name)!.daemons,
+      ...(ownReports[i]!.syslog ? { syslog: ownReports[i]!.syslog } : {}),
     })),
     ...[topo.dns, ...outsideHosts].map((o) => ({
       name: o.name,
@@ -267,6 +283,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
       ipv6: o.ipv6,
       root: o.kind === "dns" ? `${root}/dns` : `${root}/outside/${o.name}`,
       postfixDir: o.kind === "dns" || o.kind === "client" ? "" : `${root}/outside/${o.name}/etc/postfix`,
+      ...(o.kind !== "dns" && outsideReports[outsideHosts.indexOf(o)]!.maillog ? { maillog: outsideReports[outsideHosts.indexOf(o)]!.maillog! } : {}),
+      logDir: o.kind === "dns" ? `${root}/dns` : ctx(o.name, `${root}/outside/${o.name}`).logDir,
       logs: o.kind === "dns" ? [`${root}/dns/knot.log`] : outsideReports[outsideHosts.indexOf(o)]!.logs,
     })),
   ];
