@@ -7,7 +7,7 @@ import { tableLookups, parseResolver } from "../src/check/lookups.ts";
 import { ptrName, reversedLabels, canonicalIp } from "../src/plan/addresses.ts";
 import { nagiosLine, worst, EXIT, textReport } from "../src/check/report.ts";
 import { parseAddressBook } from "../src/plan/addressBookFile.ts";
-import { examplePlan, liveRecordsOf, lookupTable } from "../src/check/testing/fixtures.ts";
+import { examplePlan, liveRecordsOf, lookupTable } from "./support/check/fixtures.ts";
 import type { SmtpProber } from "../src/check/smtp.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 

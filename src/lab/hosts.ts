@@ -15,7 +15,8 @@ import { daemonFacts, type DaemonFacts, type OwnedPath, type PostfixFacts } from
 import { daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
-import { LAB_BASE, type OutsideHost } from "./topology.ts";
+import type { OutsideHost } from "./topology.ts";
+import { LAB_CACHE } from "../paths.ts";
 
 /** /etc/passwd and /etc/group, read once: an `id` process per lookup blocked the event loop of every host's bring-up. */
 const accounts = (() => {
@@ -122,11 +123,9 @@ function stopwatch(report: HostReport): (step: string) => void {
   };
 }
 
-const LAB_CACHE = `${LAB_BASE}/.cache`;
-
 /**
  * RSA-2048 key for (domain, selector), kept across runs under keyDir; public half as base64 DER.
- * Keys are lab-only and shared by every lab stack on the machine (a cache under LAB_BASE), so a
+ * Keys are lab-only and shared by every lab stack on the machine (LAB_CACHE, src/paths.ts), so a
  * fresh stack does not spend its bring-up searching for primes.
  */
 export async function generateDkimKey(keyDir: string, domain: string, selector: string): Promise<{ domain: string; selector: string; pem: string; publicB64: string }> {

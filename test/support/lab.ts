@@ -3,10 +3,10 @@
 // python3-spf (Debian's /usr/bin/python3: pyenv's python3 lacks them).
 import { chownSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { run, sleep, waitFor, type RunResult } from "./proc.ts";
-import { spawnDaemon } from "./hosts.ts";
-import { daemonFacts } from "../render/daemons/index.ts";
-import type { LabState, LabHostInfo } from "./index.ts";
+import { run, sleep, waitFor, type RunResult } from "../../src/lab/proc.ts";
+import { spawnDaemon } from "../../src/lab/hosts.ts";
+import { daemonFacts } from "../../src/render/daemons/index.ts";
+import type { LabState, LabHostInfo } from "../../src/lab/index.ts";
 
 /**
  * How long a test waits for something that normally takes a second (mail to arrive, a daemon to

@@ -1,12 +1,12 @@
 // Test fixtures shared by the check tests: the example stack with fixed addresses, and the DNS a
 // correct deployment of a plan would publish (as a lookup table, or as records for zone files).
 import { generateKeyPairSync } from "node:crypto";
-import { loadSpecFile, stackSpecPath } from "../../spec/load.ts";
-import { buildModel, type Model } from "../../model/model.ts";
-import { buildPlan, type Plan } from "../../plan/plan.ts";
-import { dkimKeyId, type DkimPublicKeys } from "../../plan/dns.ts";
-import type { AddressBook } from "../../plan/addresses.ts";
-import { ptrName } from "../../plan/addresses.ts";
+import { loadSpecFile, stackSpecPath } from "../../../src/spec/load.ts";
+import { buildModel, type Model } from "../../../src/model/model.ts";
+import { buildPlan, type Plan } from "../../../src/plan/plan.ts";
+import { dkimKeyId, type DkimPublicKeys } from "../../../src/plan/dns.ts";
+import type { AddressBook } from "../../../src/plan/addresses.ts";
+import { ptrName } from "../../../src/plan/addresses.ts";
 
 /** Loopback IPv4, and IPv4-mapped IPv6 of the same loopback address, so every probe stays on this machine. */
 export function loopbackAddresses(hosts: string[], thirdOctet = 53): AddressBook {

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync, chownSync } f
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { zoneFiles as labZoneFiles, knotConfig, soaQuery, isAuthoritativeAnswer } from "../../lab/dns.ts";
+import { zoneFiles as labZoneFiles, knotConfig, soaQuery, isAuthoritativeAnswer } from "../../../src/lab/dns.ts";
 import type { LiveRecord } from "./fixtures.ts";
 
 export interface Knot {
