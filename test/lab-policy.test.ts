@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { dnsblListing } from "../src/lab/dns.ts";
+import { dnsblListing } from "../src/lab/zones.ts";
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, header, headersNamed, queueOf, postfixLog, inHost, hostOf, restartPolicyd, postfixCtl,
   sendBatch, LAB_WAIT_MS, type StoredMail,

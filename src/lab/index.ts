@@ -13,8 +13,8 @@ import { buildTopology, nsName, type OutsideHost, type Topology } from "./topolo
 import { LAB_ROOT, STACKS_DIR, labStackRoot, stackSpecPath } from "../paths.ts";
 import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from "./net.ts";
 import { killNamespace, run } from "./proc.ts";
-import { labZones, startKnot } from "./labdns.ts";
-import type { ZoneRecord } from "./dns.ts";
+import { labZones, startKnot } from "./knot.ts";
+import type { ZoneRecord } from "./zones.ts";
 import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
 import { applyLabFirewalls } from "./firewall.ts";
