@@ -6,7 +6,7 @@ import { describe, it, before, after, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, inHost, hostOf, swaks, waitForMail } from "../src/lab/testing.ts";
+import { labSkipReason, inHost, hostOf, swaks, waitForMail } from "./support/lab.ts";
 import { nftRuleset } from "../src/lab/firewall.ts";
 import { examplePlan } from "./helpers/example.ts";
 import { labStack } from "./support/labStacks.ts";
