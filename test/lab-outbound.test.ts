@@ -15,15 +15,17 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, swaks, replies, waitForMail, hostOf, restartPolicyd, inHost, queueOf, type SwaksResult } from "../src/lab/testing.ts";
-import { runCheckCommand } from "../src/check/index.ts";
+import { labSkipReason, swaks, replies, waitForMail, hostOf, restartPolicyd, inHost, queueOf, type SwaksResult } from "./support/lab.ts";
+import { runCheckCommand } from "../src/cli/check.ts";
 import { run as runCmd, waitFor } from "../src/lab/proc.ts";
-import { restartLabQuotaStore, stopLabQuotaStore, PG_BIN } from "../src/lab/quotaStore.ts";
-import { LAB_BASE } from "../src/lab/topology.ts";
+import { restartLabQuotaStore, stopLabQuotaStore } from "../src/lab/quotaStore.ts";
+import { daemonFacts } from "../src/render/daemons/index.ts";
+import { POSTGRES_VERSION } from "../src/render/daemons/postgresql.ts";
+import { labStackRoot } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
 
 const STACK = labStack("outbound");
-const skip = labSkipReason() ?? (existsSync(`${PG_BIN}/postgres`) && existsSync("/usr/lib/python3/dist-packages/psycopg2") ? undefined : "missing postgresql / python3-psycopg2: run scripts/setup-system.sh");
+const skip = labSkipReason() ?? (existsSync(`/usr/lib/postgresql/${POSTGRES_VERSION}/bin/postgres`) && existsSync("/usr/lib/python3/dist-packages/psycopg2") ? undefined : "missing postgresql / python3-psycopg2: run scripts/setup-system.sh");
 if (skip) console.log(`# lab outbound skipped: ${skip}`);
 
 const EXAMPLE = readFileSync(fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url)), "utf8");
@@ -44,6 +46,16 @@ function quotaSpec(): string {
 
 let lab: LabState;
 const ip = (h: string) => hostOf(lab, h).ipv4[0]!;
+/** The store's facts, as render made them for mx1 (the lab's state keeps them). */
+const store = () => {
+  const d = daemonFacts(hostOf(lab, "mx1").daemons ?? [], "postgresql");
+  assert.ok(d, "mx1 runs no quota store");
+  return d;
+};
+const stopStore = () => stopLabQuotaStore(hostOf(lab, "mx1").ns, store());
+const restartStore = () => restartLabQuotaStore(hostOf(lab, "mx1").ns, store(), `${hostOf(lab, "mx1").logDir}/postgresql.out`);
+/** psql as postgres in mx1, on the store's own socket. */
+const psql = (sql: string) => inHost(lab, "mx1", ["runuser", "-u", "postgres", "--", `${store().binDir}/psql`, "-X", "-At", "-h", store().socketDir, "-p", String(store().port), "-d", store().database, "-c", sql]);
 
 function submit(login: string, secret: string, via: string, subject: string): Promise<SwaksResult> {
   return swaks(lab, [
@@ -57,16 +69,16 @@ const rcptReply = (r: SwaksResult) => replies(r.transcript).find((l) => /^[45]\d
 
 /** The count of a login in the store, asked with psql in mx1 (the store's own view). */
 async function counted(login: string): Promise<number> {
-  const r = await inHost(lab, "mx1", ["runuser", "-u", "postgres", "--", `${PG_BIN}/psql`, "-X", "-At", "-h", `${hostOf(lab, "mx1").root}/run/postgresql`, "-d", "facteur_quota", "-c", `SELECT count(*) FROM mail_count WHERE id = '${login}'`]);
+  const r = await psql(`SELECT count(*) FROM mail_count WHERE id = '${login}'`);
   assert.equal(r.code, 0, r.stderr);
   return Number(r.stdout.trim());
 }
 
 describe("lab: outbound operations (issue #15): one quota across the pool, delivery health", { skip }, () => {
   before(async () => {
-    mkdirSync(`${LAB_BASE}/${STACK}`, { recursive: true });
-    writeFileSync(`${LAB_BASE}/${STACK}/${STACK}.facteur.yaml`, quotaSpec());
-    lab = await labUp(STACK, { specFile: `${LAB_BASE}/${STACK}/${STACK}.facteur.yaml`, firewall: true });
+    mkdirSync(`${labStackRoot(STACK)}`, { recursive: true });
+    writeFileSync(`${labStackRoot(STACK)}/${STACK}.facteur.yaml`, quotaSpec());
+    lab = await labUp(STACK, { specFile: `${labStackRoot(STACK)}/${STACK}.facteur.yaml`, firewall: true });
   });
   after(async () => {
     if (!process.env.LAB_KEEP) await labDown(STACK);
@@ -98,13 +110,13 @@ describe("lab: outbound operations (issue #15): one quota across the pool, deliv
     assert.equal((await waitForMail(lab, "tom@smit.tld", token("marie1"))).length, 1);
     assert.equal((await waitForMail(lab, "tom@smit.tld", token("pool5"))).length, 1, "the 5th was delivered");
     // Every smarthost that counted did it over TLS (the store's own view of its clients).
-    const tls = await inHost(lab, "mx1", ["runuser", "-u", "postgres", "--", `${PG_BIN}/psql`, "-X", "-At", "-h", `${hostOf(lab, "mx1").root}/run/postgresql`, "-d", "facteur_quota", "-c", "SELECT a.application_name || ' ' || s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name LIKE 'policyd-rate-limit %' ORDER BY 1"]);
+    const tls = await psql("SELECT a.application_name || ' ' || s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name LIKE 'policyd-rate-limit %' ORDER BY 1");
     assert.deepEqual(tls.stdout.trim().split("\n"), ["policyd-rate-limit out1 true", "policyd-rate-limit out2 true", "policyd-rate-limit spam1 true"], tls.stderr);
   });
 
   it("the count survives a restart of the store and of a policy daemon", async () => {
-    await stopLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root);
-    await restartLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root, 5432);
+    await stopStore();
+    await restartStore();
     // policyd's connection died with the old store: its first request after the restart finds
     // that out (answered as "unreachable", a 4xx the client retries), the next one reconnects.
     let r = await john("out1", token("after-store-restart"));
@@ -118,7 +130,7 @@ describe("lab: outbound operations (issue #15): one quota across the pool, deliv
 
   it("store stopped: submission is deferred (fail closed), nothing uncounted leaves; back up: mail flows and counts", async () => {
     const before = await counted("marie@entreprise.tld");
-    await stopLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root);
+    await stopStore();
     try {
       for (const via of ["out1", "out2"]) {
         const r = await marie(via, token(`down-${via}`));
@@ -126,7 +138,7 @@ describe("lab: outbound operations (issue #15): one quota across the pool, deliv
         assert.notEqual(r.code, 0);
       }
     } finally {
-      await restartLabQuotaStore(hostOf(lab, "mx1").ns, hostOf(lab, "mx1").root, 5432);
+      await restartStore();
     }
     let r = await marie("out1", token("back"));
     if (/4\.3\.0/.test(rcptReply(r) ?? "")) r = await marie("out1", token("back"));

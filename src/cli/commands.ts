@@ -2,7 +2,8 @@
 // validates them before writing anything, so bad input changes nothing.
 import { parseArgs } from "node:util";
 import { writeFileSync, existsSync } from "node:fs";
-import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
+import { loadSpecFile } from "../spec/load.ts";
+import { STACKS_DIR, stackSpecPath } from "../paths.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
@@ -16,7 +17,7 @@ import { writeRenderTree } from "./renderOut.ts";
 const stackOptions = {
   stack: { type: "string" },
   file: { type: "string" },
-  stacks: { type: "string", default: "stacks" },
+  stacks: { type: "string", default: STACKS_DIR },
   addresses: { type: "string" },
 } as const;
 
@@ -24,7 +25,7 @@ function specFile(values: { stack?: string | undefined; file?: string | undefine
   if (values.file && values.stack) throw new UsageError("give either --stack NAME or --file PATH, not both");
   if (values.file) return values.file;
   if (!values.stack) throw new UsageError("--stack NAME is required (the spec is stacks/NAME.facteur.yaml)");
-  const file = stackSpecPath(values.stacks ?? "stacks", values.stack);
+  const file = stackSpecPath(values.stacks ?? STACKS_DIR, values.stack);
   if (!existsSync(file)) throw new UsageError(`no stack "${values.stack}": ${file} does not exist`);
   return file;
 }

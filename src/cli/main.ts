@@ -44,10 +44,10 @@ const commands: Record<string, Handler> = {
   plan: planCommand,
   render: renderCommand,
   schema: schemaCommand,
-  lab: onDemand("../lab/index.ts", "labCommand"),
-  check: onDemand("../check/index.ts", "checkCommand"),
-  diff: onDemand("../diff/index.ts", "diffCommand"),
-  trace: onDemand("../trace/index.ts", "traceCommand"),
+  lab: onDemand("./lab.ts", "labCommand"),
+  check: onDemand("./check.ts", "checkCommand"),
+  diff: onDemand("./diff.ts", "diffCommand"),
+  trace: onDemand("./trace.ts", "traceCommand"),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,8 +11,9 @@ import type { DnsRecord } from "../plan/dns.ts";
 import type { PlannedHost } from "../plan/plan.ts";
 import type { FirewallRule, PlannedFirewall } from "../plan/firewall.ts";
 
-// The plan's own shapes: a revision's plan is read through them (the zone of a record is not compared).
-export type RecordView = Omit<DnsRecord, "zone">;
+// The plan's own shapes: a revision's plan is read through them (the zone of a record is not compared;
+// its kind is not either: older revisions have none, and a record's identity is its id).
+export type RecordView = Omit<DnsRecord, "zone" | "kind">;
 export type HostView = PlannedHost;
 /** One inbound rule, with the firewall (role) it belongs to. */
 export type FirewallRuleView = FirewallRule & { firewall: string };

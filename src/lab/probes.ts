@@ -7,6 +7,7 @@
 // loopback addresses only exist inside their namespace), retrying the failing ones until they
 // answer or the wait is over: a single process per host instead of one per poll.
 import { run } from "./proc.ts";
+import type { ReadinessCheck } from "../render/daemons/index.ts";
 
 /**
  * How long a daemon may take to answer after it was started. Generous on purpose: on a loaded
@@ -18,21 +19,13 @@ export function readyBoundMs(): number {
   return (Number.isFinite(s) && s > 0 ? s : 240) * 1000;
 }
 
+/** A daemon's readiness check, as its facts in the bundle name it (src/render/daemons), or one of the lab's own. */
 export type ProbeCheck =
-  /** A 220 banner (after a TLS handshake when `tls`: smtps' wrapper mode). */
-  | { kind: "smtp"; address: string; port: number; tls?: boolean }
-  /** A milter answering the option negotiation, at "unix:/path" or "inet:address:port". */
-  | { kind: "milter"; socket: string }
-  /** A Postfix tcp_table server (postsrsd) answering a `get` lookup. */
-  | { kind: "table"; address: string; port: number }
-  /** A Postfix policy server answering a request (protocol state VRFY: nothing is counted). */
-  | { kind: "policy"; socket: string }
+  | ReadinessCheck
   /** An authoritative, non-empty SOA answer for every zone. */
   | { kind: "dns"; address: string; zones: string[] }
   /** The lab's syslog listener accepting a datagram on its /dev/log socket. */
-  | { kind: "syslog"; socket: string }
-  /** PostgreSQL answering an SSLRequest with S (TLS offered), as a client's first packet. */
-  | { kind: "postgres"; address: string; port: number };
+  | { kind: "syslog"; socket: string };
 
 export interface LabProbe {
   /** Lab host name (mx1, out1, dns, mx-doe...). */

@@ -4,8 +4,9 @@
 // Addresses come only from documentation ranges.
 import type { Model } from "../model/model.ts";
 import type { AddressBook } from "../plan/addresses.ts";
+import { labStackRoot } from "../paths.ts";
 
-export const LAB_BASE = "/var/lib/facteur-lab";
+
 
 export interface OutsideHost {
   /** Short name, also the namespace suffix. */
@@ -97,7 +98,7 @@ export function buildTopology(model: Model, stack: string): Topology {
   });
   return {
     stack,
-    root: `${LAB_BASE}/${stack}`,
+    root: labStackRoot(stack),
     switchNs: nsName(stack, "sw"),
     nsPrefix: `fl-${stack}-`,
     addresses,

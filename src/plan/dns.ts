@@ -2,12 +2,25 @@
 // so adding a smarthost adds its own records and touches only the shared pool SPF record.
 import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
+import { dkimPlaceholder } from "./placeholders.ts";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT";
+
+/**
+ * What a record is for; consumers (check, diff, the lab) choose by kind, never by id prefix.
+ * - host-address: a host's A or AAAA, named back by its PTR
+ * - helo-spf: the SPF of a host's HELO name ("v=spf1 a -all")
+ * - pool-mx: a smarthost's place in the clean or spam outbound pool (an MX name relays use)
+ * - spf-pool: the shared SPF record listing every sending address
+ * - mx: a relay receiving a mail domain; backup-mx: a third party holding its mail
+ * - spf, dkim, dmarc: a mail domain's policy records
+ */
+export type RecordKind = "host-address" | "helo-spf" | "pool-mx" | "spf-pool" | "mx" | "backup-mx" | "spf" | "dkim" | "dmarc";
 
 export interface DnsRecord {
   /** Stable identity: becomes the Pulumi resource name and the key of review diffs. */
   id: string;
+  kind: RecordKind;
   zone: string;
   name: string;
   type: RecordType;
@@ -41,10 +54,11 @@ export function dnsRecords(
 
   for (const h of hosts) {
     const what = h.role === "relay" ? `relay ${h.name} (MX host)` : `smarthost ${h.name}`;
-    add({ id: `a:${h.name}`, zone: op, name: h.fqdn, type: "A", content: h.ipv4, reason: `${what}: IPv4; its PTR names ${h.fqdn} back` });
-    add({ id: `aaaa:${h.name}`, zone: op, name: h.fqdn, type: "AAAA", content: h.ipv6, reason: `${what}: IPv6; its PTR names ${h.fqdn} back` });
+    add({ id: `a:${h.name}`, kind: "host-address", zone: op, name: h.fqdn, type: "A", content: h.ipv4, reason: `${what}: IPv4; its PTR names ${h.fqdn} back` });
+    add({ id: `aaaa:${h.name}`, kind: "host-address", zone: op, name: h.fqdn, type: "AAAA", content: h.ipv6, reason: `${what}: IPv6; its PTR names ${h.fqdn} back` });
     add({
       id: `helo-spf:${h.name}`,
+      kind: "helo-spf",
       zone: op,
       name: h.fqdn,
       type: "TXT",
@@ -58,6 +72,7 @@ export function dnsRecords(
     const sh = model.smarthosts.find((s) => s.name === h.name)!;
     add({
       id: `${h.lane === "spam" ? "spam-pool-mx" : "pool-mx"}:${h.name}`,
+      kind: "pool-mx",
       zone: op,
       name: pool,
       type: "MX",
@@ -76,6 +91,7 @@ export function dnsRecords(
   ];
   add({
     id: "spf-pool",
+    kind: "spf-pool",
     zone: op,
     name: spfPoolName(op),
     type: "TXT",
@@ -86,11 +102,12 @@ export function dnsRecords(
   for (const d of model.domains) {
     const mx = model.relays.filter((r) => d.relays.includes(r.name));
     for (const r of mx)
-      add({ id: `mx:${d.name}:${r.name}`, zone: d.name, name: d.name, type: "MX", content: r.fqdn, priority: r.mxPriority, reason: `relay ${r.name} receives mail for ${d.name}` });
+      add({ id: `mx:${d.name}:${r.name}`, kind: "mx", zone: d.name, name: d.name, type: "MX", content: r.fqdn, priority: r.mxPriority, reason: `relay ${r.name} receives mail for ${d.name}` });
     for (const b of model.backupMx)
-      add({ id: `mx:${d.name}:backup:${b.host}`, zone: d.name, name: d.name, type: "MX", content: b.host, priority: b.priority, reason: `backup MX ${b.host} holds mail for ${d.name} while the relays are down` });
+      add({ id: `mx:${d.name}:backup:${b.host}`, kind: "backup-mx", zone: d.name, name: d.name, type: "MX", content: b.host, priority: b.priority, reason: `backup MX ${b.host} holds mail for ${d.name} while the relays are down` });
     add({
       id: `spf:${d.name}`,
+      kind: "spf",
       zone: d.name,
       name: d.name,
       type: "TXT",
@@ -101,9 +118,10 @@ export function dnsRecords(
     });
     if (d.dkim) {
       for (const sel of d.dkim.selectors) {
-        const key = keys[dkimKeyId(d.name, sel)] ?? `<dkim:${dkimKeyId(d.name, sel)}>`;
+        const key = keys[dkimKeyId(d.name, sel)] ?? dkimPlaceholder(dkimKeyId(d.name, sel));
         add({
           id: `dkim:${d.name}:${sel}`,
+          kind: "dkim",
           zone: d.name,
           name: `${sel}._domainkey.${d.name}`,
           type: "TXT",
@@ -118,6 +136,7 @@ export function dnsRecords(
     const dm = d.dmarc;
     add({
       id: `dmarc:${d.name}`,
+      kind: "dmarc",
       zone: d.name,
       name: `_dmarc.${d.name}`,
       type: "TXT",

@@ -1,7 +1,7 @@
 // What render produces for one host: the files to write, relative to a root ("/" on a real
 // host, a per-host directory in the lab). Secrets appear only as ${secret:NAME} references;
 // an applier fills them in at the last moment (fillSecrets) and never writes them to review output.
-import type { QuotaStoreRuntime } from "./daemons/quotaStore.ts";
+import type { DaemonFacts } from "./daemons/types.ts";
 
 export interface BundleFile {
   /** Absolute path on the host, e.g. /etc/postfix/main.cf (the lab prefixes its own root). */
@@ -37,10 +37,14 @@ export interface HostBundle {
    * and one other), so every transport is created with its own parameters before a deploy.
    */
   probeRecipients: string[];
-  /** The shared daily-quota store (policy.quotaStore): smarthosts count there; the host that runs it has `serves`. */
-  quotaStore?: QuotaStoreRuntime;
-  /** Debian packages this bundle's daemons need beyond its role's (src/pulumi/apply.ts packagesFor). */
-  packages?: string[];
+  /** Debian packages the host needs (its daemons', and the few every host gets), each once. */
+  packages: string[];
+  /**
+   * The daemons the host runs, Postfix last, each with its runtime facts (sockets, pidfile, logs,
+   * users, directories, config check, readiness probes): what an applier starts, checks and
+   * reloads, read here and never out of the rendered files (src/render/daemons).
+   */
+  daemons: DaemonFacts[];
 }
 
 const SECRET_REF = /\$\{secret:([A-Za-z][A-Za-z0-9_-]*)\}/g;

@@ -1,6 +1,6 @@
-// Renders, for every host of the plan, the bundle of files it runs: Postfix, OpenDKIM,
-// postsrsd and the host's names. Output is deterministic (everything arrives sorted from the
-// model and plan) so two renders diff small and readable. Secrets stay ${secret:NAME} refs.
+// Renders, for every host of the plan, the bundle of files it runs: its names and its daemons'
+// files (src/render/daemons: one module per daemon), with the daemons' runtime facts as data.
+// Output is deterministic (everything arrives sorted from the model and plan) so two renders diff small and readable. Secrets stay ${secret:NAME} refs.
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -9,7 +9,9 @@ import type { Model } from "../model/model.ts";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
 import { hostCidr } from "../plan/addresses.ts";
 import { secretRef, type BundleFile, type HostBundle } from "./bundle.ts";
-import { quotaStoreFiles, quotaStorePackages, quotaStoreRuntime, unreachableAction } from "./daemons/quotaStore.ts";
+import { daemonFacts, daemonsOf, packagesOf, type FileSpec } from "./daemons/index.ts";
+import { signers } from "./daemons/opendkim.ts";
+import { saslDbPath, tlsPair } from "./daemons/postfix.ts";
 
 export interface RenderOptions {
   /** Prefix for every absolute path, in file locations and inside configs: "" on a real host, a per-host directory in the lab. */
@@ -52,98 +54,11 @@ function makeEngine() {
 
 let engine: ReturnType<typeof makeEngine> | undefined;
 
-function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) {
-  const keyDir = `${root}/etc/opendkim/keys`;
-  const signers = model.domains
-    .filter((d) => d.dkim)
-    // Our domains first, each by its own key; the operator's key last, as the catch-all.
-    .sort((a, b) => Number(a.operator) - Number(b.operator) || (a.name < b.name ? -1 : 1))
-    .map((d) => ({
-      domain: d.name,
-      selector: d.dkim!.active,
-      keyName: d.name,
-      pattern: d.operator ? "*" : `*@${d.name}`,
-      path: `${keyDir}/${d.name}/${d.dkim!.active}.private`,
-    }));
-  // The domains this host receives: those it is MX for, and the operator's (SRS, role addresses).
-  const received = model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator);
-  return {
-    root,
-    host,
-    smarthost: host.role === "smarthost",
-    roleTitle: host.role === "relay" ? "relay (MX host)" : `smarthost (${host.lane} lane)`,
-    operatorDomain: model.operator.domain,
-    domains: received,
-    virtualDomains: received.map((d) => d.name),
-    routing: plan.routing,
-    relayClients: plan.routing.relayClients,
-    externalRelays: model.externalRelays.filter((e) => e.auth),
-    submissionUsers: model.submissionUsers,
-    dailyQuota: model.policy.dailyQuota,
-    inbound: model.policy.inbound,
-    spam: model.policy.spam,
-    dnsbl: model.policy.dnsbl,
-    pacing: {
-      default: model.policy.pacing.default,
-      domains: model.policy.pacing.domains,
-    },
-    signers,
-    saslDb: `${root}/etc/sasldb2`,
-    tls: { cert: `${root}/etc/facteur/tls/cert.pem`, key: `${root}/etc/facteur/tls/key.pem` },
-    quotaStore: quotaStoreRuntime(plan, host, root),
-    quotaClients: plan.quotaStore?.clients ?? [],
-    quotaUnreachable: plan.quotaStore ? { failOpen: plan.quotaStore.whenUnreachable === "accept", action: unreachableAction(plan.quotaStore.whenUnreachable) } : undefined,
-  };
-}
-
-interface FileSpec {
-  template: string;
-  path: string;
-  mode?: BundleFile["mode"];
-  postmap?: boolean;
-}
-
-function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
-  const hasSasl = plan.routing.saslCredentials.length > 0;
-  const pf = `${root}/etc/postfix`;
-  const common: FileSpec[] = [
+/** The host's own files, beside its daemons': its names. */
+function systemFiles(root: string): FileSpec[] {
+  return [
     { template: "system/hostname", path: `${root}/etc/hostname` },
     { template: "system/mailname", path: `${root}/etc/mailname` },
-    { template: "postfix/master.cf", path: `${pf}/master.cf` },
-  ];
-  if (host.role === "relay") {
-    return [
-      ...common,
-      { template: "postfix/relay-main.cf", path: `${pf}/main.cf` },
-      { template: "postfix/virtual", path: `${pf}/virtual`, postmap: true },
-      ...(hasSasl
-        ? [
-            { template: "postfix/sasl_passwd", path: `${pf}/sasl_passwd`, mode: "0600" as const, postmap: true },
-            { template: "postfix/tls_policy", path: `${pf}/tls_policy`, postmap: true },
-          ]
-        : []),
-      ...(plan.routing.spamRelayhost ? [{ template: "postfix/spam_lane", path: `${pf}/spam_lane` }] : []),
-      { template: "system/postsrsd", path: `${root}/etc/default/postsrsd` },
-      { template: "rspamd/actions.conf", path: `${root}/etc/rspamd/local.d/actions.conf` },
-      { template: "rspamd/worker-proxy.inc", path: `${root}/etc/rspamd/local.d/worker-proxy.inc` },
-      { template: "rspamd/logging.inc", path: `${root}/etc/rspamd/local.d/logging.inc` },
-      ...quotaStoreFiles(plan, host, root),
-    ];
-  }
-  return [
-    ...common,
-    { template: "postfix/smarthost-main.cf", path: `${pf}/main.cf` },
-    { template: "postfix/relay_clients", path: `${pf}/relay_clients` },
-    { template: "postfix/transport", path: `${pf}/transport`, postmap: true },
-    { template: "postfix/sender_logins", path: `${pf}/sender_logins`, postmap: true },
-    { template: "postfix/sasl-smtpd.conf", path: `${pf}/sasl/smtpd.conf` },
-    { template: "opendkim/opendkim.conf", path: `${root}/etc/opendkim.conf` },
-    { template: "opendkim/KeyTable", path: `${root}/etc/opendkim/KeyTable` },
-    { template: "opendkim/SigningTable", path: `${root}/etc/opendkim/SigningTable` },
-    { template: "opendkim/TrustedHosts", path: `${root}/etc/opendkim/TrustedHosts` },
-    // With a shared quota store it holds the store's password.
-    { template: "system/policyd-rate-limit.yaml", path: `${root}/etc/policyd-rate-limit.yaml`, ...(plan.quotaStore ? { mode: "0600" as const } : {}) },
-    ...quotaStoreFiles(plan, host, root),
   ];
 }
 
@@ -159,29 +74,33 @@ function probeRecipients(model: Model, host: PlannedHost): string[] {
 export function renderHost(model: Model, plan: Plan, host: PlannedHost, options: RenderOptions = {}): HostBundle {
   engine ??= makeEngine();
   const root = options.root ?? "";
-  const context = hostContext(model, plan, host, root);
-  const files = filesFor(host, root, plan).map(({ template, path, mode, postmap }): BundleFile => {
-    const { content, secretRefs } = engine!(template, context);
-    return {
-      path,
-      content,
-      mode: mode ?? "0644",
-      ...(postmap ? { postmap } : {}),
-      ...(secretRefs.length ? { secretRefs } : {}),
-    };
-  });
+  const daemons = daemonsOf({ model, plan, host, root });
+  const rendered = (specs: FileSpec[], context: object) =>
+    specs.map(({ template, path, mode, postmap }): BundleFile => {
+      const { content, secretRefs } = engine!(template, context);
+      return {
+        path,
+        content,
+        mode: mode ?? "0644",
+        ...(postmap ? { postmap } : {}),
+        ...(secretRefs.length ? { secretRefs } : {}),
+      };
+    });
+  // Every template names the host and the root; the rest of its context is its daemon's slice.
+  const files = [...rendered(systemFiles(root), { root, host }), ...daemons.flatMap((d) => rendered(d.files, { root, host, ...d.context }))];
+  const facts = daemons.map((d) => d.facts);
   return {
     host: host.name,
     fqdn: host.fqdn,
     role: host.role,
     files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
-    dkimKeys: host.role === "smarthost" ? context.signers.map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : [],
+    dkimKeys: daemonFacts(facts, "opendkim") ? signers({ model, root }).map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : [],
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
-    tls: context.tls,
-    ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),
+    tls: tlsPair(root),
+    ...(host.role === "smarthost" ? { saslDb: saslDbPath(root) } : {}),
     probeRecipients: probeRecipients(model, host),
-    ...(context.quotaStore ? { quotaStore: context.quotaStore } : {}),
-    ...(quotaStorePackages(context.quotaStore, host.role).length ? { packages: quotaStorePackages(context.quotaStore, host.role) } : {}),
+    packages: packagesOf(facts),
+    daemons: facts,
   };
 }
 

@@ -165,7 +165,4 @@ export function loadSpecFile(file: string): Spec {
   return parseSpec(readInput(file, "spec"), file);
 }
 
-/** Where a stack's spec lives: stacks/<stack>.facteur.yaml beside the Pulumi stack config. */
-export function stackSpecPath(stacksDir: string, stack: string): string {
-  return `${stacksDir}/${stack}.facteur.yaml`;
-}
+export { stackSpecPath } from "../paths.ts";

@@ -1,12 +1,13 @@
-// A minimal Knot DNS for tests: serves given records as authoritative zones on 127.0.0.1 at a
-// free high port. Written for the check tests; to merge with the lab's src/lab/dns.ts later.
+// Knot DNS for the check tests: serves given records as authoritative zones on 127.0.0.1 at a
+// free high port. The server's directory, zone files and configuration are the lab's
+// (prepareKnot, src/lab/knot.ts); here it runs as a child process of the test, on loopback.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync, chownSync } from "node:fs";
+import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { zoneFiles as labZoneFiles, knotConfig, soaQuery, isAuthoritativeAnswer } from "../../lab/dns.ts";
-import type { LiveRecord } from "./fixtures.ts";
+import { zoneFiles as labZoneFiles, soaQuery, isAuthoritativeAnswer, type ZoneRecord } from "../../../src/lab/zones.ts";
+import { prepareKnot } from "../../../src/lab/knot.ts";
 
 export interface Knot {
   port: number;
@@ -27,15 +28,8 @@ export async function freePort(): Promise<number> {
 }
 
 /** Zone file text per zone; every record must fall inside one of `zones` (the lab's zone writer, NS on loopback). */
-export function zoneFiles(records: LiveRecord[], zones: string[]): Map<string, string> {
+export function zoneFiles(records: ZoneRecord[], zones: string[]): Map<string, string> {
   return labZoneFiles(records, zones, { nsAddress: "127.0.0.1" });
-}
-
-function knotUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = spawnSync("id", ["-u", "knot"], { encoding: "utf8" });
-  const gid = spawnSync("id", ["-g", "knot"], { encoding: "utf8" });
-  return id.status === 0 ? { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) } : undefined;
 }
 
 /** Serves `zones` (name -> zone file text) and waits until every zone answers over TCP. */
@@ -43,14 +37,7 @@ export async function startKnot(zones: Map<string, string>, options: { timeoutMs
   const dir = mkdtempSync(join(tmpdir(), "facteur-knot-"));
   chmodSync(dir, 0o755);
   const port = await freePort();
-  for (const sub of ["zones", "db", "run"]) mkdirSync(join(dir, sub));
-  for (const [z, text] of zones) writeFileSync(join(dir, "zones", `${z}.zone`), text);
-  const user = knotUser();
-  if (user) for (const sub of ["zones", "db", "run"]) chownSync(join(dir, sub), user.uid, user.gid);
-  const conf = join(dir, "knot.conf");
-  writeFileSync(conf, knotConfig({ listen: [`127.0.0.1@${port}`], dir, zones: [...zones.keys()], user: !!user }));
-  const check = spawnSync("knotc", ["-c", conf, "conf-check"], { encoding: "utf8" });
-  if (check.status !== 0) throw new Error(`knotc conf-check failed: ${check.stderr || check.stdout}`);
+  const conf = await prepareKnot(dir, [`127.0.0.1@${port}`], zones);
 
   const child: ChildProcess = spawn("knotd", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

@@ -1,15 +1,25 @@
-// Authoritative DNS for the lab and for tests: zone files from records, and a Knot
-// configuration that serves them as written. Shared by the lab (Knot in its own namespace)
-// and the check tests (src/check/testing/knot.ts, Knot on loopback).
+// Zones for an authoritative DNS: the record type every zone is written from (ZoneRecord, also
+// what a lookup returns), the plan's records and PTRs as such records, zone files, and the Knot
+// configuration that serves them as written. The Knot server itself is src/lab/knot.ts; the lab
+// runs it in its own namespace, the check tests on loopback (test/support/check/knot.ts).
 import { isIP } from "node:net";
 import { quoteTxt } from "../plan/dns.ts";
-import { expandIpv6, reversedLabels } from "../plan/addresses.ts";
+import { expandIpv6, ptrName, reversedLabels } from "../plan/addresses.ts";
+import type { Plan } from "../plan/plan.ts";
 
 export interface ZoneRecord {
   name: string;
   type: "A" | "AAAA" | "MX" | "TXT" | "PTR";
   /** As a lookup returns it: "10 mx1.relais.tld" for MX, names without trailing dot. */
   value: string;
+}
+
+/** Every DNS record and every PTR of a plan whose addresses are known, as zone records. */
+export function planZoneRecords(plan: Pick<Plan, "dns" | "ptrs">): ZoneRecord[] {
+  return [
+    ...plan.dns.map((r): ZoneRecord => ({ name: r.name, type: r.type, value: r.type === "MX" ? `${r.priority ?? 10} ${r.content}` : r.content })),
+    ...plan.ptrs.map((p): ZoneRecord => ({ name: ptrName(p.address), type: "PTR", value: p.name })),
+  ];
 }
 
 /** The zone a name belongs to: the longest zone that is a suffix of it. */

@@ -3,9 +3,10 @@
 // python3-spf (Debian's /usr/bin/python3: pyenv's python3 lacks them).
 import { chownSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { run, sleep, waitFor, type RunResult } from "./proc.ts";
-import { spawnPolicyd } from "./hosts.ts";
-import type { LabState, LabHostInfo } from "./index.ts";
+import { run, sleep, waitFor, type RunResult } from "../../src/lab/proc.ts";
+import { spawnDaemon } from "../../src/lab/hosts.ts";
+import { daemonFacts } from "../../src/render/daemons/index.ts";
+import type { LabState, LabHostInfo } from "../../src/lab/index.ts";
 
 /**
  * How long a test waits for something that normally takes a second (mail to arrive, a daemon to
@@ -167,17 +168,17 @@ export async function queueOf(state: LabState, host: string): Promise<string> {
 
 /** Lines of a host's Postfix log matching re. */
 export function postfixLog(state: LabState, host: string, re: RegExp): string[] {
-  const f = `${hostOf(state, host).root}/var/log/postfix.log`;
-  return existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => re.test(l)) : [];
+  const f = hostOf(state, host).maillog;
+  return f && existsSync(f) ? readFileSync(f, "utf8").split("\n").filter((l) => re.test(l)) : [];
 }
 
 /** Stops `host`'s policyd-rate-limit (SIGTERM, by its pidfile) and starts it again; resolves once the new one listens. */
 export async function restartPolicyd(state: LabState, host: string): Promise<{ oldPid: number; newPid: number }> {
   const h = hostOf(state, host);
-  const yaml = `${h.root}/etc/policyd-rate-limit.yaml`;
-  const conf = readFileSync(yaml, "utf8");
-  const pidfile = /^pidfile:\s*"([^"]+)"/m.exec(conf)![1]!;
-  const sock = /^SOCKET:\s*"([^"]+)"/m.exec(conf)![1]!;
+  const d = daemonFacts(h.daemons ?? [], "policyd-rate-limit");
+  if (!d?.pidfile) throw new Error(`${host} runs no policyd-rate-limit with a pidfile`);
+  const pidfile = d.pidfile;
+  const sock = d.socket.replace(/^unix:/, "");
   const oldPid = Number(readFileSync(pidfile, "utf8").trim());
   process.kill(oldPid, "SIGTERM");
   const alive = (pid: number) => {
@@ -189,14 +190,14 @@ export async function restartPolicyd(state: LabState, host: string): Promise<{ o
     }
   };
   if (!(await waitFor(async () => !alive(oldPid), LAB_WAIT_MS))) throw new Error(`${host}: policyd-rate-limit ${oldPid} did not stop`);
-  spawnPolicyd({ ns: h.ns, resolv: state.resolv, root: h.root, logDir: `${h.root}/var/log` }, yaml);
+  spawnDaemon({ ns: h.ns, resolv: state.resolv, root: h.root, logDir: h.logDir }, d);
   let newPid = 0;
   const ok = await waitFor(async () => {
     if (!existsSync(pidfile) || !existsSync(sock)) return false;
     newPid = Number(readFileSync(pidfile, "utf8").trim());
     return newPid !== oldPid && alive(newPid);
   }, LAB_WAIT_MS);
-  if (!ok) throw new Error(`${host}: policyd-rate-limit did not come back (${yaml})`);
+  if (!ok) throw new Error(`${host}: policyd-rate-limit did not come back (${d.config})`);
   return { oldPid, newPid };
 }
 

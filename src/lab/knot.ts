@@ -1,23 +1,19 @@
-// The lab's DNS: every record of the plan, every PTR, and the outside world's zones (the
+// The lab's DNS server: every record of the plan, every PTR, and the outside world's zones (the
 // destinations' MX, the outside sender's SPF and DKIM key, the external relay provider's SPF
-// include, an empty DNSBL zone), served by one authoritative Knot in its own namespace.
+// include, an empty DNSBL zone), served by one authoritative Knot in its own namespace. The
+// check tests run the same Knot set-up (prepareKnot) on loopback (test/support/check/knot.ts).
 import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import type { Model } from "../model/model.ts";
 import type { Plan } from "../plan/plan.ts";
 import { reverseName } from "../plan/addresses.ts";
-import { knotConfig, reverseZoneOf, zoneFiles, zoneOf, type ZoneRecord } from "./dns.ts";
+import { knotConfig, planZoneRecords, reverseZoneOf, zoneFiles, zoneOf, type ZoneRecord } from "./zones.ts";
 import { must, spawnDetached } from "./proc.ts";
 import { readyBoundMs, runProbes, type LabProbe } from "./probes.ts";
 import type { OutsideHost, Topology } from "./topology.ts";
 
 export function labRecords(model: Model, plan: Plan, topo: Topology, senderDkimPublic: string): ZoneRecord[] {
-  const recs: ZoneRecord[] = plan.dns.map((r) => ({
-    name: r.name,
-    type: r.type,
-    value: r.type === "MX" ? `${r.priority ?? 10} ${r.content}` : r.content,
-  }));
-  for (const p of plan.ptrs) recs.push({ name: reverseName(p.address)!, type: "PTR", value: p.name });
+  const recs: ZoneRecord[] = planZoneRecords(plan);
   const addHost = (o: OutsideHost) => {
     for (const n of o.names) {
       for (const a of o.ipv4) recs.push({ name: n, type: "A", value: a });
@@ -85,25 +81,41 @@ export function labZones(
   return { zones: list, files: zoneFiles(recs, list, { nsAddress: topo.dns.ipv4[0]!, ttl: 60 }) };
 }
 
-function knotIds(): { uid: number; gid: number } {
-  return {
-    uid: Number(execFileSync("id", ["-u", "knot"], { encoding: "utf8" }).trim()),
-    gid: Number(execFileSync("id", ["-g", "knot"], { encoding: "utf8" }).trim()),
-  };
+/** The knot system user, when this process may hand Knot its directories (root); otherwise Knot runs as the caller. */
+export function knotUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    return {
+      uid: Number(execFileSync("id", ["-u", "knot"], { encoding: "utf8" }).trim()),
+      gid: Number(execFileSync("id", ["-g", "knot"], { encoding: "utf8" }).trim()),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A Knot server's directory: zones/<zone>.zone from `files`, db/ and run/ (owned by knot when
+ * root), and knot.conf listening on `listen` ("address@port"), checked by `knotc conf-check`.
+ * Returns the configuration's path, for `knotd -c`.
+ */
+export async function prepareKnot(dir: string, listen: string[], files: Map<string, string>, user = knotUser()): Promise<string> {
+  for (const sub of ["zones", "db", "run"]) {
+    mkdirSync(`${dir}/${sub}`, { recursive: true });
+    if (user) chownSync(`${dir}/${sub}`, user.uid, user.gid);
+  }
+  for (const [z, text] of files) writeFileSync(`${dir}/zones/${z}.zone`, text);
+  const conf = `${dir}/knot.conf`;
+  writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: !!user }));
+  await must(`knotc conf-check (${conf})`, ["knotc", "-c", conf, "conf-check"]);
+  return conf;
 }
 
 /** Knot in the DNS namespace on port 53 of its addresses; resolves (with its probe) once every zone answers its SOA. */
 export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>): Promise<LabProbe> {
-  const { uid, gid } = knotIds();
-  for (const sub of ["zones", "db", "run"]) {
-    mkdirSync(`${dir}/${sub}`, { recursive: true });
-    chownSync(`${dir}/${sub}`, uid, gid);
-  }
-  for (const [z, text] of files) writeFileSync(`${dir}/zones/${z}.zone`, text);
-  const conf = `${dir}/knot.conf`;
-  const listen = [...host.ipv4.map((a) => `${a}@53`), ...host.ipv6.map((a) => `${a}@53`)];
-  writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: true }));
-  await must(`lab DNS: knotc conf-check (${conf})`, ["knotc", "-c", conf, "conf-check"]);
+  const user = knotUser();
+  if (!user) throw new Error("lab DNS: Knot needs the knot system user and root (scripts/setup-system.sh)");
+  const conf = await prepareKnot(dir, [...host.ipv4.map((a) => `${a}@53`), ...host.ipv6.map((a) => `${a}@53`)], files, user);
   spawnDetached(["knotd", "-c", conf], `${dir}/knot.log`, { ns });
   // A query for every zone, not only the server's: Knot starts even when it refuses a zone file.
   const probe: LabProbe = {

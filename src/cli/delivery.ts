@@ -1,22 +1,19 @@
-// `facteur check --delivery`: each relay's and smarthost's queue and recent log, judged against
+// `facteur check --delivery`: its arguments, and the source it reads: each relay's and
+// smarthost's queue and recent log, judged by the engine (src/check/delivery) against
 // policy.deliveryHealth, as a Nagios plugin (first line, exit 0/1/2/3) or JSON. In the lab it
-// reads the hosts directly (postqueue -j on each instance, its maillog_file).
+// reads the hosts directly (postqueue -j on each instance, its maillog_file, as the lab's state names it).
 import { parseArgs } from "node:util";
 import { existsSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
-import { loadSpecFile, stackSpecPath } from "../../spec/load.ts";
-import { buildModel, type Model } from "../../model/model.ts";
-import { readLabState, type LabState } from "../../lab/index.ts";
-import { run } from "../../lab/proc.ts";
-import { localClock, parseDuration, SyslogTimes } from "../../trace/clock.ts";
-import { EXIT, jsonReport, textReport, worst } from "../report.ts";
-import type { CheckResult } from "../checks.ts";
-import { deliveryHealth, parseQueueJson, type DeliveryReport, type HostDelivery } from "./health.ts";
-
-export const DELIVERY_USAGE = `usage: facteur check --delivery --stack NAME [--stacks DIR] [--source lab] [--since DURATION] [--json]
-  queue size, oldest message, deferred recipients by destination and reason, and provider
-  push-back per smarthost and destination, against policy.deliveryHealth`;
-
-export class DeliveryUsage extends Error {}
+import { loadSpecFile } from "../spec/load.ts";
+import { stackSpecPath, STACKS_DIR } from "../paths.ts";
+import { buildModel, type Model } from "../model/model.ts";
+import { readLabState, type LabState } from "../lab/index.ts";
+import { run } from "../lab/proc.ts";
+import { localClock, parseDuration, SyslogTimes } from "../trace/clock.ts";
+import { EXIT, jsonReport, textReport, worst } from "../check/report.ts";
+import type { CheckResult } from "../check/checks.ts";
+import { deliveryHealth, parseQueueJson, type DeliveryReport, type HostDelivery } from "../check/delivery/health.ts";
+import { UsageError } from "./usage.ts";
 
 /** The last `max` bytes of a file, from its first whole line. */
 function tailText(path: string, max = 8 * 1024 * 1024): string {
@@ -56,7 +53,7 @@ export async function labDelivery(state: LabState, model: Model, sinceMs: number
       unread.push({ id: `queue:${h.name}`, state: "UNKNOWN", what: `${h.name}'s queue`, note: `postqueue -j failed (exit ${q.code}): ${(q.stderr || q.stdout).trim().split("\n")[0]}` });
       continue;
     }
-    const log = h.logs.find((l) => l.endsWith("/postfix.log"));
+    const log = h.maillog;
     hosts.push({ host: h.name, role, queue: parseQueueJson(q.stdout), ...(log ? { log: since(tailText(log), sinceMs), clock: localClock() } : {}) });
   }
   return { hosts, unread };
@@ -74,7 +71,7 @@ export async function runDeliveryCheck(argv: string[]): Promise<DeliveryRun> {
     args: argv,
     options: {
       stack: { type: "string" },
-      stacks: { type: "string", default: "stacks" },
+      stacks: { type: "string", default: STACKS_DIR },
       source: { type: "string", default: "lab" },
       since: { type: "string", default: "1h" },
       json: { type: "boolean", default: false },
@@ -82,12 +79,12 @@ export async function runDeliveryCheck(argv: string[]): Promise<DeliveryRun> {
     allowPositionals: false,
     strict: true,
   });
-  if (!values.stack) throw new DeliveryUsage("--stack NAME is required");
-  if (values.source !== "lab") throw new DeliveryUsage(`--source ${values.source}: only the lab is read yet (production hosts over SSH: not yet)`);
+  if (!values.stack) throw new UsageError("--stack NAME is required");
+  if (values.source !== "lab") throw new UsageError(`--source ${values.source}: only the lab is read yet (production hosts over SSH: not yet)`);
   const window = parseDuration(values.since);
-  if (window === undefined) throw new DeliveryUsage(`--since: expected a duration such as 30m, 2h or 1d, got ${values.since}`);
+  if (window === undefined) throw new UsageError(`--since: expected a duration such as 30m, 2h or 1d, got ${values.since}`);
   const state = readLabState(values.stack);
-  if (!state) throw new DeliveryUsage(`no lab stack ${values.stack} runs here (facteur lab up --stack ${values.stack})`);
+  if (!state) throw new UsageError(`no lab stack ${values.stack} runs here (facteur lab up --stack ${values.stack})`);
   const model = buildModel(loadSpecFile(existsSync(state.specFile) ? state.specFile : stackSpecPath(values.stacks, values.stack)));
   const { hosts, unread } = await labDelivery(state, model, Date.now() - window);
   const report = deliveryHealth(model, hosts);

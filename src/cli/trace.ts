@@ -3,16 +3,17 @@
 // one path per recipient (join.ts) and prints it.
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
-import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
+import { loadSpecFile } from "../spec/load.ts";
+import { STACKS_DIR, stackSpecPath } from "../paths.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
-import { UsageError } from "../cli/usage.ts";
-import { parseDuration, localClock } from "./clock.ts";
-import { trace } from "./join.ts";
-import { formatTrace, traceJson } from "./format.ts";
-import { sshLogs, type SshTarget } from "./ssh.ts";
-import type { HostLog, Query, Trace } from "./types.ts";
+import { UsageError } from "./usage.ts";
+import { parseDuration, localClock } from "../trace/clock.ts";
+import { trace } from "../trace/join.ts";
+import { formatTrace, traceJson } from "../trace/format.ts";
+import { sshLogs, type SshTarget } from "../trace/ssh.ts";
+import type { HostLog, Query, Trace } from "../trace/types.ts";
 
 export const TRACE_USAGE = `usage: facteur trace --stack NAME (--message-id ID | --to ADDR | --from ADDR)
                      [--since DURATION] [--limit N] [--json] [--source lab|ssh]
@@ -49,7 +50,7 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
       args: argv,
       options: {
         stack: { type: "string" },
-        stacks: { type: "string", default: "stacks" },
+        stacks: { type: "string", default: STACKS_DIR },
         "message-id": { type: "string" },
         to: { type: "string" },
         from: { type: "string" },
@@ -138,7 +139,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
   if (source === "lab") {
     if (!labState) throw new UsageError(`no lab stack "${args.stack}" runs on this machine (facteur lab up --stack ${args.stack}); for production use --source ssh`);
     const model = buildModel(loadSpecFile(labState.specFile));
-    const { labLogs } = await import("./lab.ts");
+    const { labLogs } = await import("../trace/lab.ts");
     ({ logs, warnings } = labLogs(labState, model));
     sourceText = `lab ${labState.root}`;
   } else {
@@ -160,7 +161,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
   const t: Trace = trace(logs, args.query, { sinceMs: args.sinceMs, limit: args.limit });
   t.warnings.unshift(...warnings);
   if (labState) {
-    const { addDestinationChecks } = await import("./lab.ts");
+    const { addDestinationChecks } = await import("../trace/lab.ts");
     const { run } = await import("../lab/proc.ts");
     t.warnings.push(...(await addDestinationChecks(labState, t, run)));
   }

@@ -1,18 +1,20 @@
 // facteur check: live DNS, reverse DNS, SMTP banners and DNSBL listings against the plan.
 // A Nagios plugin: first line is the status, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 import { parseArgs } from "node:util";
-import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
+import { loadSpecFile } from "../spec/load.ts";
+import { STACKS_DIR, stackSpecPath } from "../paths.ts";
 import { SpecError } from "../spec/errors.ts";
+import { UsageError } from "./usage.ts";
 import { buildModel } from "../model/model.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
 import { canonicalIp, type AddressBook, type Family } from "../plan/addresses.ts";
-import { runChecks, type CheckResult } from "./checks.ts";
-import { LookupFailure, dnsLookups, parseResolver, withDeadline, type Lookups } from "./lookups.ts";
-import { probeSmtp } from "./smtp.ts";
-import { EXIT, jsonReport, textReport, worst } from "./report.ts";
+import { runChecks, type CheckResult } from "../check/checks.ts";
+import { LookupFailure, dnsLookups, parseResolver, withDeadline, type Lookups } from "../check/lookups.ts";
+import { probeSmtp } from "../check/smtp.ts";
+import { EXIT, jsonReport, textReport, worst } from "../check/report.ts";
 
-export { runChecks } from "./checks.ts";
+export { runChecks } from "../check/checks.ts";
 
 const USAGE = `usage: facteur check --stack NAME [--stacks DIR] [--resolver IP[:PORT]] [--addresses FILE]
                      [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--timeout SECONDS] [--json]
@@ -25,7 +27,6 @@ const USAGE = `usage: facteur check --stack NAME [--stacks DIR] [--resolver IP[:
  */
 export const DEFAULT_TIMEOUT_SECONDS = 50;
 
-class CheckUsage extends Error {}
 
 /**
  * Without an address book, the hosts' own A/AAAA records say where they are. A record that is
@@ -72,18 +73,14 @@ export interface CheckRun {
 
 export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
   if (argv.includes("--delivery")) {
-    const { runDeliveryCheck, DeliveryUsage } = await import("./delivery/index.ts");
-    try {
-      return await runDeliveryCheck(argv.filter((a) => a !== "--delivery"));
-    } catch (e) {
-      throw e instanceof DeliveryUsage ? new CheckUsage(e.message) : e;
-    }
+    const { runDeliveryCheck } = await import("./delivery.ts");
+    return await runDeliveryCheck(argv.filter((a) => a !== "--delivery"));
   }
   const { values } = parseArgs({
     args: argv,
     options: {
       stack: { type: "string" },
-      stacks: { type: "string", default: "stacks" },
+      stacks: { type: "string", default: STACKS_DIR },
       resolver: { type: "string" },
       addresses: { type: "string" },
       dnsbl: { type: "string", multiple: true, default: [] },
@@ -98,20 +95,20 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
   });
   if (values.help) return { results: [], exitCode: 0, output: `${USAGE}\n` };
   const started = Date.now();
-  if (!values.stack) throw new CheckUsage("--stack NAME is required");
+  if (!values.stack) throw new UsageError("--stack NAME is required");
   let server: string | undefined;
   try {
     server = values.resolver ? parseResolver(values.resolver) : undefined;
   } catch (e) {
-    throw new CheckUsage((e as Error).message);
+    throw new UsageError((e as Error).message);
   }
   const smtpPort = Number(values["smtp-port"]);
-  if (!Number.isInteger(smtpPort) || smtpPort < 1 || smtpPort > 65535) throw new CheckUsage(`--smtp-port: not a port: ${values["smtp-port"]}`);
+  if (!Number.isInteger(smtpPort) || smtpPort < 1 || smtpPort > 65535) throw new UsageError(`--smtp-port: not a port: ${values["smtp-port"]}`);
   const timeout = Number(values.timeout);
-  if (!/^[1-9][0-9]*$/.test(values.timeout) || timeout > 3600) throw new CheckUsage(`--timeout: expected whole seconds from 1 to 3600, got ${values.timeout}`);
+  if (!/^[1-9][0-9]*$/.test(values.timeout) || timeout > 3600) throw new UsageError(`--timeout: expected whole seconds from 1 to 3600, got ${values.timeout}`);
   const deadlineAt = started + timeout * 1000;
   const extraLists = values.dnsbl.flatMap((l) => l.split(",")).map((l) => l.trim().toLowerCase()).filter(Boolean);
-  for (const l of extraLists) if (!/^([a-z0-9_-]+\.)+[a-z0-9-]+$/.test(l)) throw new CheckUsage(`--dnsbl: not a DNS zone: ${l}`);
+  for (const l of extraLists) if (!/^([a-z0-9_-]+\.)+[a-z0-9-]+$/.test(l)) throw new UsageError(`--dnsbl: not a DNS zone: ${l}`);
 
   const model = buildModel(loadSpecFile(stackSpecPath(values.stacks, values.stack)));
   const resolver = dnsLookups(server);
@@ -147,7 +144,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     return run.exitCode;
   } catch (e) {
     // Nagios: anything that stops the check from running is UNKNOWN (3), with a readable first line.
-    const usage = e instanceof CheckUsage || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     if (usage || e instanceof SpecError) {
       const msg = (e as Error).message;
       process.stdout.write(`FACTEUR UNKNOWN - ${msg.split("\n")[0]}\n${msg.includes("\n") ? `${msg}\n` : ""}${usage ? `${USAGE}\n` : ""}`);

@@ -1,12 +1,12 @@
 // Test fixtures shared by the check tests: the example stack with fixed addresses, and the DNS a
 // correct deployment of a plan would publish (as a lookup table, or as records for zone files).
 import { generateKeyPairSync } from "node:crypto";
-import { loadSpecFile, stackSpecPath } from "../../spec/load.ts";
-import { buildModel, type Model } from "../../model/model.ts";
-import { buildPlan, type Plan } from "../../plan/plan.ts";
-import { dkimKeyId, type DkimPublicKeys } from "../../plan/dns.ts";
-import type { AddressBook } from "../../plan/addresses.ts";
-import { ptrName } from "../../plan/addresses.ts";
+import { loadSpecFile, stackSpecPath } from "../../../src/spec/load.ts";
+import { buildModel, type Model } from "../../../src/model/model.ts";
+import { buildPlan, type Plan } from "../../../src/plan/plan.ts";
+import { dkimKeyId, type DkimPublicKeys } from "../../../src/plan/dns.ts";
+import type { AddressBook } from "../../../src/plan/addresses.ts";
+import { planZoneRecords, type ZoneRecord } from "../../../src/lab/zones.ts";
 
 /** Loopback IPv4, and IPv4-mapped IPv6 of the same loopback address, so every probe stays on this machine. */
 export function loopbackAddresses(hosts: string[], thirdOctet = 53): AddressBook {
@@ -32,17 +32,11 @@ export function dkimKeysFor(model: Model): DkimPublicKeys {
   return keys;
 }
 
-export interface LiveRecord {
-  name: string;
-  type: "A" | "AAAA" | "MX" | "TXT" | "PTR";
-  /** As a lookup returns it: "10 mx1.relais.tld" for MX, names without trailing dot. */
-  value: string;
-}
+/** What a lookup returns: the zone record type of src/lab/zones.ts. */
+export type LiveRecord = ZoneRecord;
 
-/** Everything a correct deployment publishes: the plan's records, PTRs, and the external SPF includes. */
 export function liveRecordsOf(plan: Plan, model: Model): LiveRecord[] {
-  const out: LiveRecord[] = plan.dns.map((r) => ({ name: r.name, type: r.type, value: r.type === "MX" ? `${r.priority} ${r.content}` : r.content }));
-  for (const p of plan.ptrs) out.push({ name: ptrName(p.address), type: "PTR", value: p.name });
+  const out: LiveRecord[] = planZoneRecords(plan);
   for (const e of model.externalRelays) if (e.spfInclude) out.push({ name: e.spfInclude, type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8:fa1::/48 -all" });
   return out;
 }
