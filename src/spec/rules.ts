@@ -29,15 +29,16 @@ function aliasRules(spec: Spec): Problem[] {
   }
 
   for (const [source, node] of table) {
-    const seen = new Set<string>();
+    // Most aliases have one target: a set only for groups, a path only for a problem.
+    const seen = node.targets.length > 1 ? new Set<string>() : undefined;
     node.targets.forEach((target, i) => {
-      const at = node.group ? [...node.path, i] : node.path;
-      if (seen.has(target)) problems.push({ path: at, message: `target ${target} is listed twice` });
-      seen.add(target);
-      if (target === source) problems.push({ path: at, message: `alias ${source} points to itself` });
-      else if (ours.has(domainOf(target)) && !table.has(target) && !node.role)
+      const at = () => (node.group ? [...node.path, i] : node.path);
+      if (seen?.has(target)) problems.push({ path: at(), message: `target ${target} is listed twice` });
+      seen?.add(target);
+      if (target === source) problems.push({ path: at(), message: `alias ${source} points to itself` });
+      else if (!node.role && !table.has(target) && ours.has(domainOf(target)))
         problems.push({
-          path: at,
+          path: at(),
           message:
             domainOf(target) === op
               ? `${target} does not exist: ${op} is the operator domain, which only has postmaster@, abuse@ and hostmaster@; mail to ${target} would bounce`
@@ -63,12 +64,15 @@ function aliasRules(spec: Spec): Problem[] {
   if (cycles.length > 0) return problems;
 
   // What Postfix's cleanup does with a chain (cleanup_map1n.c): past the recursion or expansion limit it defers the mail.
-  const stats = chainStats(table, POSTFIX.virtualAliasExpansionLimit + 1);
+  const { addresses, order, depth, expansion } = chainStats(table, POSTFIX.virtualAliasExpansionLimit + 1);
   let deepest: [string, number] | undefined;
   let widest: [string, number] | undefined;
-  for (const [address, s] of stats) {
-    if (s.depth >= POSTFIX.virtualAliasRecursionLimit && (!deepest || s.depth > deepest[1])) deepest = [address, s.depth];
-    if (s.expansion > POSTFIX.virtualAliasExpansionLimit && (!widest || s.expansion > widest[1])) widest = [address, s.expansion];
+  // Of equals, the first in post-order is the one reported.
+  for (const node of order) {
+    const d = depth[node]!;
+    const x = expansion[node]!;
+    if (d >= POSTFIX.virtualAliasRecursionLimit && (!deepest || d > deepest[1])) deepest = [addresses[node]!, d];
+    if (x > POSTFIX.virtualAliasExpansionLimit && (!widest || x > widest[1])) widest = [addresses[node]!, x];
   }
   if (deepest)
     problems.push({
