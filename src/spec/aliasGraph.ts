@@ -26,6 +26,21 @@ export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1);
 }
 
+/** A node of the table; its spec path is made only when a problem names it. */
+class TableNode implements AliasNode {
+  constructor(
+    readonly targets: readonly string[],
+    readonly role: boolean,
+    readonly group: boolean,
+    private readonly domain: string,
+    private readonly local: string,
+  ) {}
+
+  get path(): SpecPath {
+    return this.role ? ["operator", "roleMailbox"] : ["domains", this.domain, "aliases", this.local];
+  }
+}
+
 /** Tables already built: the spec rules and the model read the same one (a spec is not changed once parsed). */
 const tables = new WeakMap<Spec, ReadonlyMap<string, AliasNode>>();
 
@@ -37,20 +52,20 @@ export function aliasTable(spec: Spec): ReadonlyMap<string, AliasNode> {
   const known = tables.get(spec);
   if (known) return known;
   const table = new Map<string, AliasNode>();
-  const domains: [string, Record<string, string | string[]>][] = [
-    ...Object.entries(spec.domains).map(([name, d]) => [name, d.aliases] as [string, Record<string, string | string[]>]),
-    [spec.operator.domain, Object.create(null) as Record<string, string | string[]>],
-  ];
-  for (const [domain, aliases] of domains) {
-    for (const [local, t] of Object.entries(aliases)) {
+  const roleTargets = [spec.operator.roleMailbox];
+  const add = (domain: string, aliases: Record<string, string | string[]>) => {
+    for (const local of Object.keys(aliases)) {
+      const t = aliases[local]!;
       const group = Array.isArray(t);
-      table.set(`${local}@${domain}`, { targets: group ? [...t] : [t], role: false, group, path: ["domains", domain, "aliases", local] });
+      table.set(`${local}@${domain}`, new TableNode(group ? [...t] : [t], false, group, domain, local));
     }
     for (const local of ROLE_LOCAL_PARTS) {
       const address = `${local}@${domain}`;
-      if (!table.has(address)) table.set(address, { targets: [spec.operator.roleMailbox], role: true, group: false, path: ["operator", "roleMailbox"] });
+      if (!table.has(address)) table.set(address, new TableNode(roleTargets, true, false, domain, local));
     }
-  }
+  };
+  for (const domain of Object.keys(spec.domains)) add(domain, spec.domains[domain]!.aliases);
+  add(spec.operator.domain, {});
   tables.set(spec, table);
   return table;
 }
