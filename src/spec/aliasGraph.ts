@@ -106,88 +106,82 @@ function indexed(table: TargetTable): Indexed {
 }
 
 /**
+ * Depth-first walk from every node in the table's order, iterative (the stack is two typed
+ * arrays, so no chain is too long): `finished(node)` once all the nodes it points to are
+ * finished (post-order), `loop(path, target)` for an edge back to `target`, on the current
+ * path from the walk's root. Self references and final addresses are not edges here.
+ */
+function depthFirst(g: Indexed, finished: (node: number) => void, loop: (path: Int32Array, target: number) => void): void {
+  const { offsets, edges } = g;
+  const n = g.addresses.length;
+  const state = new Uint8Array(n); // 0 unvisited, 1 on the current path, 2 finished
+  const pathNode = new Int32Array(n);
+  const nextEdge = new Int32Array(n);
+  for (let root = 0; root < n; root++) {
+    if (state[root]) continue;
+    let sp = 0;
+    pathNode[0] = root;
+    nextEdge[0] = offsets[root]!;
+    state[root] = 1;
+    while (sp >= 0) {
+      const node = pathNode[sp]!;
+      const e = nextEdge[sp]!;
+      if (e >= offsets[node + 1]!) {
+        state[node] = 2;
+        finished(node);
+        sp--;
+        continue;
+      }
+      nextEdge[sp] = e + 1;
+      const t = edges[e]!;
+      if (t < 0 || state[t] === 2) continue;
+      if (state[t] === 1) loop(pathNode.subarray(0, sp + 1), t);
+      else {
+        state[t] = 1;
+        pathNode[++sp] = t;
+        nextEdge[sp] = offsets[t]!;
+      }
+    }
+  }
+}
+
+/**
  * Alias loops, each once, as the address list from where it was found back to it
  * (a -> b -> a). Self-references are left to the caller (they read better on their own).
  */
 export function aliasCycles(table: TargetTable): string[][] {
-  const { addresses, offsets, edges } = indexed(table);
-  const n = addresses.length;
-  const state = new Uint8Array(n); // 0 unvisited, 1 on the walk's stack, 2 done
-  // Explicit DFS stack: a node and the edge it visits next.
-  const stackNode = new Int32Array(n);
-  const stackNext = new Int32Array(n);
+  const g = indexed(table);
   const reported = new Set<string>();
   const cycles: string[][] = [];
-  for (let root = 0; root < n; root++) {
-    if (state[root]) continue;
-    let sp = 0;
-    stackNode[0] = root;
-    stackNext[0] = offsets[root]!;
-    state[root] = 1;
-    while (sp >= 0) {
-      const node = stackNode[sp]!;
-      const e = stackNext[sp]!;
-      if (e >= offsets[node + 1]!) {
-        state[node] = 2;
-        sp--;
-        continue;
+  depthFirst(
+    g,
+    () => {},
+    (path, target) => {
+      const cycle = [...path.subarray(path.indexOf(target))].map((i) => g.addresses[i]!);
+      cycle.push(g.addresses[target]!);
+      const key = [...new Set(cycle)].sort().join(" ");
+      if (!reported.has(key)) {
+        reported.add(key);
+        cycles.push(cycle);
       }
-      stackNext[sp] = e + 1;
-      const t = edges[e]!;
-      if (t < 0) continue;
-      if (state[t] === 1) {
-        let from = 0;
-        while (stackNode[from] !== t) from++;
-        const cycle = [...stackNode.subarray(from, sp + 1)].map((i) => addresses[i]!);
-        cycle.push(addresses[t]!);
-        const key = [...new Set(cycle)].sort().join(" ");
-        if (!reported.has(key)) {
-          reported.add(key);
-          cycles.push(cycle);
-        }
-      } else if (state[t] === 0) {
-        state[t] = 1;
-        stackNode[++sp] = t;
-        stackNext[sp] = offsets[t]!;
-      }
-    }
-  }
+    },
+  );
   return cycles;
 }
 
 /** Every node after all the aliases it points to (post-order), each once. The table must be acyclic (a loop throws). */
 function postOrder(g: Indexed): Int32Array {
-  const { addresses, offsets, edges } = g;
-  const n = addresses.length;
-  const order = new Int32Array(n);
+  const order = new Int32Array(g.addresses.length);
   let visited = 0;
-  const state = new Uint8Array(n);
-  const stackNode = new Int32Array(n);
-  const stackNext = new Int32Array(n);
-  for (let root = 0; root < n; root++) {
-    if (state[root]) continue;
-    let sp = 0;
-    stackNode[0] = root;
-    stackNext[0] = offsets[root]!;
-    state[root] = 1;
-    while (sp >= 0) {
-      const node = stackNode[sp]!;
-      const e = stackNext[sp]!;
-      if (e >= offsets[node + 1]!) {
-        state[node] = 2;
-        order[visited++] = node;
-        sp--;
-        continue;
-      }
-      stackNext[sp] = e + 1;
-      const t = edges[e]!;
-      if (t < 0 || state[t] === 2) continue;
-      if (state[t] === 1) throw new Error(`alias loop through ${addresses[t]}`);
-      state[t] = 1;
-      stackNode[++sp] = t;
-      stackNext[sp] = offsets[t]!;
-    }
-  }
+  depthFirst(
+    g,
+    (node) => {
+      order[visited++] = node;
+    },
+    (_, target) => {
+      throw new Error(`alias loop through ${g.addresses[target]}`);
+    },
+  );
   return order;
 }
 
