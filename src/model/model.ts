@@ -1,7 +1,7 @@
 // The normalised model: defaults applied, role addresses added, everything sorted by its
 // spec key so that every later stage is deterministic.
 import type { Spec, PacingSpec } from "../spec/schema.ts";
-import { aliasTable, domainOf, localOf } from "../spec/aliasGraph.ts";
+import { aliasTable } from "../spec/aliasGraph.ts";
 import { pacingTransportName } from "../spec/limits.ts";
 import { aliasExpansions } from "./aliases.ts";
 
@@ -13,8 +13,8 @@ export interface Dkim {
 export interface Alias {
   address: string;
   targets: string[];
-  /** Final destinations after following chains: what actually receives a copy. */
-  deliversTo: string[];
+  /** Final destinations after following chains: what actually receives a copy (shared between aliases: read only). */
+  deliversTo: readonly string[];
   /** Added by facteur (postmaster@, abuse@, hostmaster@ to the role mailbox). */
   role: boolean;
 }
@@ -98,10 +98,9 @@ export function buildModel(spec: Spec): Model {
   const byDomain = new Map<string, { local: string; alias: Alias }[]>();
   let i = 0;
   for (const [address, node] of table) {
-    const domain = domainOf(address);
-    let list = byDomain.get(domain);
-    if (!list) byDomain.set(domain, (list = []));
-    list.push({ local: localOf(address), alias: { address, targets: [...node.targets], deliversTo: expanded[i++]!, role: node.role } });
+    let list = byDomain.get(node.domain);
+    if (!list) byDomain.set(node.domain, (list = []));
+    list.push({ local: node.local, alias: { address, targets: [...node.targets], deliversTo: expanded[i++]!, role: node.role } });
   }
   const sortedAliases = (domain: string) =>
     (byDomain.get(domain) ?? []).sort((a, b) => (a.local < b.local ? -1 : a.local > b.local ? 1 : 0)).map((x) => x.alias);

@@ -9,6 +9,9 @@ import type { SpecPath } from "./errors.ts";
 export const ROLE_LOCAL_PARTS = ["postmaster", "abuse", "hostmaster"] as const;
 
 export interface AliasNode {
+  /** The address is local@domain. */
+  readonly local: string;
+  readonly domain: string;
   /** Targets as written (group order kept). */
   readonly targets: readonly string[];
   /** Added by facteur: a role address the domain does not alias itself, sent to the role mailbox. */
@@ -32,8 +35,8 @@ class TableNode implements AliasNode {
     readonly targets: readonly string[],
     readonly role: boolean,
     readonly group: boolean,
-    private readonly domain: string,
-    private readonly local: string,
+    readonly domain: string,
+    readonly local: string,
   ) {}
 
   get path(): SpecPath {
@@ -224,18 +227,20 @@ export function chainStats(table: TargetTable, cap: number): ChainStats {
  * Final destinations of every alias, in the table's order: chains followed, duplicates
  * removed, sorted (what actually receives a copy; Postfix too delivers one copy per address).
  * Each node is expanded once, after the aliases it points to; an alias with one alias as its
- * target shares that alias's list. The table must be acyclic.
+ * target shares that alias's list, one with a single final address its own target list: the
+ * lists are shared, read them, never change them. The table must be acyclic.
  */
-export function aliasExpansions(table: TargetTable): string[][] {
+export function aliasExpansions(table: TargetTable): (readonly string[])[] {
   const g = indexed(table);
   const { offsets, edges, targets } = g;
-  const out: string[][] = new Array<string[]>(g.addresses.length);
+  const out: (readonly string[])[] = new Array<readonly string[]>(g.addresses.length);
   for (const node of postOrder(g)) {
     const from = offsets[node]!;
     const to = offsets[node + 1]!;
     if (to - from === 1) {
       const t = edges[from]!;
-      out[node] = t === OUTSIDE ? [targets[node]![0]!] : t === SELF ? [] : out[t]!;
+      // One final address: the node's own target list is its expansion (shared, read only).
+      out[node] = t === OUTSIDE ? targets[node]! : t === SELF ? [] : out[t]!;
       continue;
     }
     const set = new Set<string>();
@@ -251,7 +256,7 @@ export function aliasExpansions(table: TargetTable): string[][] {
 }
 
 /** aliasExpansions as a map from each alias to its final destinations. */
-export function expandAliases(table: TargetTable): Map<string, string[]> {
+export function expandAliases(table: TargetTable): Map<string, readonly string[]> {
   const lists = aliasExpansions(table);
   return new Map([...table.keys()].map((a, i) => [a, lists[i]!]));
 }
