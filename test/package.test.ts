@@ -121,7 +121,7 @@ const HEAVY: [string, RegExp][] = [
   ["diff and trace", /\/dist\/(diff|trace)\//],
 ];
 
-test("package: validate and plan load no Handlebars, Pulumi, nor the check's DNS/SMTP code; render loads Handlebars", () => {
+test("package: validate and plan load no Handlebars, Pulumi, nor the check's DNS/SMTP code; render loads Handlebars' runtime only", () => {
   for (const command of [["validate", "--stack", "example"], ["plan", "--stack", "example"]]) {
     const loaded = loadedBy(command);
     // The log does see the command's own modules and packages (not a vacuous check).
@@ -132,5 +132,8 @@ test("package: validate and plan load no Handlebars, Pulumi, nor the check's DNS
   }
   const render = loadedBy(["render", "--stack", "example", "--out", "out-logged"]);
   assert.ok(render.some((u) => /\/node_modules\/handlebars\//.test(u)), "render loads Handlebars (and the log sees it)");
+  // The templates come precompiled by the build: Handlebars' runtime, not its compiler.
+  assert.ok(render.some((u) => u.endsWith("/dist/render/templates.precompiled.cjs")), "render uses the precompiled templates");
+  assert.deepEqual(render.filter((u) => /\/node_modules\/handlebars\/dist\/cjs\/handlebars\/compiler\//.test(u)), [], "render compiles no template");
   assert.deepEqual(render.filter((u) => /\/node_modules\/@pulumi\/|\/dist\/check\//.test(u)), [], "render loads no Pulumi nor check code");
 });
