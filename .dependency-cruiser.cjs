@@ -68,6 +68,7 @@ module.exports = {
     // Type-only imports count: a type from a higher layer is still a dependency on it.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    enhancedResolveOptions: { extensions: [".ts", ".js", ".json"] },
+    // Packages resolve through their "exports" as Node resolves an ESM import (tsx/esm/api).
+    enhancedResolveOptions: { extensions: [".ts", ".js", ".json"], exportsFields: ["exports"], conditionNames: ["import", "node", "default"] },
   },
 };

@@ -7,9 +7,7 @@ import { STACKS_DIR, stackSpecPath } from "../paths.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
-import { renderStack } from "../render/render.ts";
 import { serverTypeWarnings } from "../plan/serverTypes.ts";
-import { specJsonSchema } from "../spec/jsonSchema.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "./tables.ts";
 import { UsageError } from "./usage.ts";
 import { writeRenderTree } from "./renderOut.ts";
@@ -74,6 +72,8 @@ export async function renderCommand(argv: string[]): Promise<number> {
   noPositionals(positionals);
   if (!values.out) throw new UsageError("--out DIR is required");
   const { model, plan } = loadStack(values);
+  // Handlebars and the templates load here, not for validate or plan.
+  const { renderStack } = await import("../render/render.ts");
   const bundles = renderStack(model, plan, { root: "" });
   const tree = new Map<string, string>();
   for (const b of bundles) for (const f of b.files) tree.set(`hosts/${b.host}${f.path}`, f.content);
@@ -88,6 +88,7 @@ export async function renderCommand(argv: string[]): Promise<number> {
 export async function schemaCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { out: { type: "string" } }, allowPositionals: true });
   noPositionals(positionals);
+  const { specJsonSchema } = await import("../spec/jsonSchema.ts");
   const text = `${JSON.stringify(specJsonSchema(), null, 2)}\n`;
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);

@@ -1,10 +1,9 @@
 // Renders, for every host of the plan, the bundle of files it runs: its names and its daemons'
 // files (src/render/daemons: one module per daemon), with the daemons' runtime facts as data.
 // Output is deterministic (everything arrives sorted from the model and plan) so two renders diff small and readable. Secrets stay ${secret:NAME} refs.
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
-import Handlebars from "handlebars";
 import type { Model } from "../model/model.ts";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
 import { hostCidr } from "../plan/addresses.ts";
@@ -12,17 +11,34 @@ import { secretRef, type BundleFile, type HostBundle } from "./bundle.ts";
 import { daemonFacts, daemonsOf, packagesOf, type FileSpec } from "./daemons/index.ts";
 import { signers } from "./daemons/opendkim.ts";
 import { saslDbPath, tlsPair } from "./daemons/postfix.ts";
+import { COMPILE_OPTIONS, PRECOMPILED_FILE, TEMPLATES_DIR, templateFiles, type HandlebarsEnv, type Precompiled, type TemplateFile } from "./templates.ts";
 
 export interface RenderOptions {
   /** Prefix for every absolute path, in file locations and inside configs: "" on a real host, a per-host directory in the lab. */
   root?: string;
 }
 
-const TEMPLATES = fileURLToPath(new URL("../../templates/", import.meta.url));
+const require = createRequire(import.meta.url);
 
-/** One Handlebars environment for all templates; noEscape because these are not HTML. */
-function makeEngine() {
-  const hb = Handlebars.create();
+/** The build's precompiled templates beside this module (dist/render/), or none (running the sources). */
+function precompiledTemplates(): Precompiled {
+  const file = fileURLToPath(new URL(`./${PRECOMPILED_FILE}`, import.meta.url));
+  return existsSync(file) ? (require(file) as Precompiled) : {};
+}
+
+export interface TemplateEngine {
+  render(name: string, context: object): { content: string; secretRefs: string[] };
+  /** Templates used as the build precompiled them, and templates compiled here (from the sources, or edited since the build). */
+  precompiled: number;
+  compiled: number;
+}
+
+/** One Handlebars environment for all templates (templates/), with the helpers they may call. */
+export function templateEngine(files: TemplateFile[] = templateFiles(), built: Precompiled = precompiledTemplates()): TemplateEngine {
+  // A template is used as the build compiled it only while templates/ holds that very text.
+  const current = (f: TemplateFile) => Object.hasOwn(built, f.file) && built[f.file]!.source === f.source;
+  // Handlebars' runtime alone when nothing needs compiling: its compiler is most of its load time.
+  const hb = (require(files.every(current) ? "handlebars/runtime" : "handlebars") as HandlebarsEnv).create();
   hb.registerHelper("join", (list: unknown[], sep: string) => list.join(typeof sep === "string" ? sep : " "));
   // Every reference the templates make goes through here and is recorded: the only legitimate ones.
   let emitted: string[] = [];
@@ -31,28 +47,38 @@ function makeEngine() {
     return secretRef(name);
   });
   hb.registerHelper("cidr", (address: string) => hostCidr(address));
-  const compiled = new Map<string, HandlebarsTemplateDelegate>();
-  for (const dir of readdirSync(TEMPLATES)) {
-    for (const file of readdirSync(join(TEMPLATES, dir))) {
-      const source = readFileSync(join(TEMPLATES, dir, file), "utf8");
-      const name = `${dir}/${file.replace(/\.hbs$/, "")}`;
-      if (file.startsWith("_")) hb.registerPartial(file.slice(1).replace(/\.cf\.hbs$|\.hbs$/, ""), source);
-      else compiled.set(name, hb.compile(source, { noEscape: true, strict: false }));
+  let precompiled = 0;
+  let compiled = 0;
+  const load = (f: TemplateFile): HandlebarsTemplateDelegate => {
+    if (current(f)) {
+      precompiled++;
+      return hb.template(built[f.file]!.spec);
     }
+    compiled++;
+    return hb.compile(f.source, COMPILE_OPTIONS);
+  };
+  const templates = new Map<string, HandlebarsTemplateDelegate>();
+  for (const f of files) {
+    if (f.partial) hb.registerPartial(f.name, load(f));
+    else templates.set(f.name, load(f));
   }
-  return (name: string, context: object): { content: string; secretRefs: string[] } => {
-    const t = compiled.get(name);
-    if (!t) throw new Error(`no template ${name}.hbs in ${TEMPLATES}`);
+  const render = (name: string, context: object): { content: string; secretRefs: string[] } => {
+    const t = templates.get(name);
+    if (!t) throw new Error(`no template ${name}.hbs in ${TEMPLATES_DIR}`);
     emitted = [];
-    const content = t(context).replace(/\n{3,}/g, "\n\n");
+    let content = t(context);
+    // Blank runs left by block tags; a large map has none, and is not copied again for nothing.
+    if (content.includes("\n\n\n")) content = content.replace(/\n{3,}/g, "\n\n");
     // A reference in the output that the helper did not make came from a value: never legitimate.
-    const found = [...content.matchAll(/\$\{secret:/g)].length;
+    let found = 0;
+    for (let at = content.indexOf("${secret:"); at >= 0; at = content.indexOf("${secret:", at + 1)) found++;
     if (found !== emitted.length) throw new Error(`render ${name}: ${found} secret reference(s) in the output, ${emitted.length} made by passwordSecret fields`);
     return { content, secretRefs: [...new Set(emitted)].sort() };
   };
+  return { render, precompiled, compiled };
 }
 
-let engine: ReturnType<typeof makeEngine> | undefined;
+let engine: TemplateEngine | undefined;
 
 /** The host's own files, beside its daemons': its names. */
 function systemFiles(root: string): FileSpec[] {
@@ -72,12 +98,12 @@ function probeRecipients(model: Model, host: PlannedHost): string[] {
 }
 
 export function renderHost(model: Model, plan: Plan, host: PlannedHost, options: RenderOptions = {}): HostBundle {
-  engine ??= makeEngine();
+  engine ??= templateEngine();
   const root = options.root ?? "";
   const daemons = daemonsOf({ model, plan, host, root });
   const rendered = (specs: FileSpec[], context: object) =>
     specs.map(({ template, path, mode, postmap }): BundleFile => {
-      const { content, secretRefs } = engine!(template, context);
+      const { content, secretRefs } = engine!.render(template, context);
       return {
         path,
         content,
