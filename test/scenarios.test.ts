@@ -15,6 +15,7 @@ import { buildModel, type Model } from "../src/model/model.ts";
 import { buildPlan, type Plan } from "../src/plan/plan.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { AddressBook } from "../src/plan/addresses.ts";
+import { plannedKeys } from "../src/plan/dns.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "../src/cli/tables.ts";
 import { bundleManifest } from "./helpers/bundles.ts";
 import { matchTree } from "./helpers/snapshot.ts";
@@ -39,7 +40,7 @@ function scenario(name: string): Scenario {
   const file = `test/scenarios/${name}/stack.yaml`;
   const model = buildModel(parseSpec(readFileSync(`${DIR}${name}/stack.yaml`, "utf8"), file));
   // A recognisable stand-in for each public key, so the DKIM records show which key is which.
-  const dkimKeys = Object.fromEntries(model.domains.flatMap((d) => (d.dkim ? d.dkim.selectors.map((s) => [`${d.name}/${s}`, `PUBLIC-KEY-OF-${d.name}-${s}`]) : [])));
+  const dkimKeys = Object.fromEntries(plannedKeys(model).map((k) => [k.id, `PUBLIC-KEY-OF-${k.domain}-${k.selector}`]));
   const plan = buildPlan(model, { addresses: addressesFor(model), dkimKeys });
   const tree: Record<string, string> = {
     "plan.json": `${JSON.stringify(plan, null, 2)}\n`,
@@ -128,6 +129,17 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.ok(s.plan.dns.some((r) => r.id === "a:out2") && s.plan.ptrs.some((p) => p.id === "ptr:out2:ipv6"));
     assert.match(s.plan.dns.find((r) => r.id === "spf-pool")!.content, /ip4:203\.0\.113\.22 ip6:2001:db8:113::22/);
     assert.match(get(s, "hosts.txt"), /^out2 +smarthost .* clean lane, DRAINING$/m);
+  },
+  "transport-security": (s) => {
+    // ARC: the operator's key, published beside its DKIM key, held by the relay only, in rspamd's arc module.
+    assert.deepEqual(records(s, (r) => r.id.startsWith("arc:")), ["arc:relais.tld:arc2026a v=DKIM1; k=rsa; p=PUBLIC-KEY-OF-relais.tld-arc2026a"]);
+    assert.equal(s.plan.dns.find((r) => r.id === "arc:relais.tld:arc2026a")!.name, "arc2026a._domainkey.relais.tld");
+    const arc = get(s, "hosts/mx1/etc/rspamd/local.d/arc.conf");
+    assert.match(arc, /^use_domain = "relais\.tld";$/m);
+    assert.match(arc, /^ {4}selector = "arc2026a";\n {4}path = "\/var\/lib\/rspamd\/arc\/relais\.tld\.arc2026a\.key";$/m);
+    assert.deepEqual(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys, [{ domain: "relais.tld", selector: "arc2026a", path: "/var/lib/rspamd/arc/relais.tld.arc2026a.key", owner: "_rspamd" }]);
+    assert.ok(!("hosts/out1/etc/rspamd/local.d/arc.conf" in s.tree), "smarthosts do not seal");
+    assert.ok(!JSON.parse(get(s, "bundles/out1.json")).dkimKeys.some((k: { selector: string }) => k.selector === "arc2026a"), "the ARC key stays on the relays");
   },
   "ipv6-only-ssh": (s) => {
     // Valid, and kept as written, in order: the firewall is built from these (SSH only from them).

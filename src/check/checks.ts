@@ -210,7 +210,7 @@ export function dkimRecordProblem(record: string): string | undefined {
 }
 
 function checkDkim(r: DnsRecord, live: string[]): CheckResult {
-  const what = `DKIM key ${r.name}`;
+  const what = `${r.id.startsWith("arc:") ? "ARC" : "DKIM"} key ${r.name}`;
   const keys = live.filter((v) => /(^|;)\s*p=/.test(v) || /^v=DKIM1/i.test(v.trim()));
   if (keys.length === 0) return { id: r.id, state: "CRITICAL", what, expected: "v=DKIM1 record with p=", found: shown(live) };
   if (keys.length > 1) return { id: r.id, state: "CRITICAL", what, found: keys.join(" | "), note: "several key records: verification is unpredictable" };
@@ -286,7 +286,7 @@ async function checkRecords(plan: Plan, lookups: Lookups): Promise<CheckResult[]
     // TXT: each planned record is a different kind of TXT at its own name.
     for (const r of records) {
       if (/^v=spf1(\s|$)/.test(r.content)) out.push(...(await checkSpf(r, live, lookups, spfCache)));
-      else if (r.id.startsWith("dkim:")) out.push(checkDkim(r, live));
+      else if (r.id.startsWith("dkim:") || r.id.startsWith("arc:")) out.push(checkDkim(r, live));
       else if (r.id.startsWith("dmarc:")) out.push(checkDmarc(r, live));
       else out.push(live.includes(r.content) ? { id: r.id, state: "OK", what: `TXT ${r.name}`, found: r.content } : { id: r.id, state: "CRITICAL", what: `TXT ${r.name}`, expected: r.content, found: shown(live) });
     }

@@ -390,14 +390,15 @@ export async function startOwnHost(
     chownSync(db, 0, gidOf("postfix"));
     chmodSync(db, 0o640);
   }
-  // 4. DKIM private keys where the bundle says, owned by the signer.
+  // 4. DKIM (and ARC) private keys where the bundle says, owned by the signer.
   for (const k of bundle.dkimKeys) {
     const pem = dkimPrivate.get(`${k.domain}/${k.selector}`);
     if (!pem) throw new Error(`${who}: no DKIM key generated for ${k.domain}/${k.selector}`);
-    mkdirOwned(dirname(dirname(k.path)), "opendkim", "opendkim", 0o750);
-    mkdirOwned(dirname(k.path), "opendkim", "opendkim", 0o750);
+    const owner = k.owner ?? "opendkim";
+    if (owner === "opendkim") mkdirOwned(dirname(dirname(k.path)), owner, owner, 0o750);
+    mkdirOwned(dirname(k.path), owner, owner, 0o750);
     writeFileSync(k.path, pem);
-    chownSync(k.path, ids("opendkim").uid, ids("opendkim").gid);
+    chownSync(k.path, ids(owner).uid, ids(owner).gid);
     chmodSync(k.path, 0o600);
   }
   step("SASL users and DKIM keys");

@@ -8,6 +8,7 @@ import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { renderStack } from "../render/render.ts";
+import { plannedKeys } from "../plan/dns.ts";
 import { UsageError } from "../cli/usage.ts";
 import { SpecError } from "../spec/errors.ts";
 import { buildTopology, nsName, LAB_BASE, type OutsideHost, type Topology } from "./topology.ts";
@@ -186,11 +187,11 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const secrets = secretsFor(model, oldSecrets);
   writeFileSync(secretsFile, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
 
-  // DKIM keys: one RSA-2048 key per (domain, selector) of the model, and the outside sender's.
+  // DKIM and ARC keys: one RSA-2048 key per (domain, selector) of the model, and the outside sender's.
   log("generating DKIM keys");
   const keyDir = `${root}/dkim`;
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-  const wanted = model.domains.flatMap((d) => (d.dkim ? d.dkim.selectors.map((sel) => ({ domain: d.name, selector: sel })) : []));
+  const wanted = plannedKeys(model).map((k) => ({ domain: k.domain, selector: k.selector }));
   wanted.push({ domain: topo.senderDomain, selector: topo.senderSelector });
   const keys = await Promise.all(wanted.map((k) => generateDkimKey(keyDir, k.domain, k.selector)));
   const dkimPrivate = new Map(keys.map((k) => [`${k.domain}/${k.selector}`, k.pem]));

@@ -63,7 +63,8 @@ export interface ExternalRelay {
 }
 
 export interface Model {
-  operator: { domain: string; roleMailbox: string; dkim: Dkim; sshSources: string[] };
+  /** arc: the key relays seal forwarded mail with (operator.arc), absent when ARC is off. */
+  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[] };
   domains: MailDomain[];
   relays: RelayHost[];
   backupMx: { host: string; priority: number }[];
@@ -123,6 +124,7 @@ export function buildModel(spec: Spec): Model {
       domain: spec.operator.domain,
       roleMailbox: spec.operator.roleMailbox,
       dkim: dkimOf(spec.operator.dkim),
+      ...(spec.operator.arc ? { arc: dkimOf(spec.operator.arc) } : {}),
       sshSources: [...spec.operator.sshSources],
     },
     domains,

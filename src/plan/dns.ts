@@ -24,6 +24,22 @@ export function dkimKeyId(domain: string, selector: string): string {
   return `${domain}/${selector}`;
 }
 
+/** Every DomainKeys key pair the model needs: each domain's DKIM selectors, and the operator's ARC selectors. */
+export interface PlannedKey {
+  id: string;
+  domain: string;
+  selector: string;
+  purpose: "dkim" | "arc";
+}
+
+export function plannedKeys(model: Model): PlannedKey[] {
+  const of = (domain: string, selectors: string[], purpose: PlannedKey["purpose"]) => selectors.map((selector) => ({ id: dkimKeyId(domain, selector), domain, selector, purpose }));
+  return [
+    ...model.domains.flatMap((d) => (d.dkim ? of(d.name, d.dkim.selectors, "dkim") : [])),
+    ...(model.operator.arc ? of(model.operator.domain, model.operator.arc.selectors, "arc") : []),
+  ];
+}
+
 export function spfPoolName(operatorDomain: string): string {
   return `_spf.${operatorDomain}`;
 }
@@ -114,6 +130,21 @@ export function dnsRecords(
               : `DKIM key ${sel}, kept published while signatures made with it may still be checked`,
         });
       }
+    }
+    if (d.operator && model.operator.arc) {
+      const arc = model.operator.arc;
+      for (const sel of arc.selectors)
+        add({
+          id: `arc:${d.name}:${sel}`,
+          zone: d.name,
+          name: `${sel}._domainkey.${d.name}`,
+          type: "TXT",
+          content: `v=DKIM1; k=rsa; p=${keys[dkimKeyId(d.name, sel)] ?? `<dkim:${dkimKeyId(d.name, sel)}>`}`,
+          reason:
+            sel === arc.active
+              ? "ARC key the relays seal forwarded mail with (ARC-Seal and ARC-Message-Signature d=" + d.name + ")"
+              : `ARC key ${sel}, kept published while seals made with it may still be checked`,
+        });
     }
     const dm = d.dmarc;
     add({

@@ -197,7 +197,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
     if (pem === undefined) throw new Error(`${where}: no DKIM private key for ${k.domain}/${k.selector} (${k.path})`);
-    L.push(`put ${q(k.path)} 0600 opendkim:opendkim <<'${EOF}'`, b64(pem), EOF);
+    const owner = k.owner ?? "opendkim";
+    L.push(`put ${q(k.path)} 0600 ${owner}:${owner} <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
   }
   if (options.authorizedKeys !== undefined) {
@@ -246,8 +247,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '  else rm -f "$R$p"; fi',
     "done",
     ...(options.authorizedKeys !== undefined ? ['chmod 0700 "$R/root/.ssh"'] : []),
-    ...[...new Set(bundle.dkimKeys.map((k) => k.path.slice(0, k.path.lastIndexOf("/"))))].map(
-      (d) => `chmod 0700 "$R"${q(d)}; own opendkim:opendkim "$R"${q(d)}`,
+    ...[...new Map(bundle.dkimKeys.map((k) => [k.path.slice(0, k.path.lastIndexOf("/")), k.owner ?? "opendkim"]))].map(
+      ([d, owner]) => `chmod 0700 "$R"${q(d)}; own ${owner}:${owner} "$R"${q(d)}`,
     ),
     "# The TLS key pair main.cf names, made once on the host, never in state.",
     `if [ ! -s "$R"${q(bundle.tls.key)} ]; then`,

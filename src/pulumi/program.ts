@@ -82,12 +82,12 @@ async function preflight(planned: StackPlan, config: StackConfig, stack: string)
 
 type Labels = (extra: Record<string, string>) => Record<string, string>;
 
-/** DKIM: one RSA-2048 key per (domain, selector); the public halves feed the plan, the private ones the smarthosts. */
+/** DKIM and ARC: one RSA-2048 key per (domain, selector); the public halves feed the plan, the private ones the smarthosts (DKIM) and relays (ARC). */
 function dkimKeyGroup(planned: StackPlan) {
   const keys: Record<string, tls.PrivateKey> = {};
   const publicValues: Record<string, pulumi.Output<string>> = {};
   for (const k of planned.dkimKeys) {
-    keys[k.id] = new tls.PrivateKey(`dkim-${k.domain}-${k.selector}`, { algorithm: "RSA", rsaBits: 2048 });
+    keys[k.id] = new tls.PrivateKey(`${k.purpose}-${k.domain}-${k.selector}`, { algorithm: "RSA", rsaBits: 2048 });
     publicValues[k.id] = keys[k.id]!.publicKeyPem.apply(dkimPublicValue);
   }
   return { keys, publicValues };

@@ -64,6 +64,12 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
       pattern: d.operator ? "*" : `*@${d.name}`,
       path: `${keyDir}/${d.name}/${d.dkim!.active}.private`,
     }));
+  // The operator's ARC key (relays seal what they forward); its file is written by the applier.
+  const arc = model.operator.arc && {
+    domain: model.operator.domain,
+    selector: model.operator.arc.active,
+    path: `${root}/var/lib/rspamd/arc/${model.operator.domain}.${model.operator.arc.active}.key`,
+  };
   // The domains this host receives: those it is MX for, and the operator's (SRS, role addresses).
   const received = model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator);
   return {
@@ -87,6 +93,7 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
       domains: model.policy.pacing.domains,
     },
     signers,
+    arc,
     saslDb: `${root}/etc/sasldb2`,
     tls: { cert: `${root}/etc/facteur/tls/cert.pem`, key: `${root}/etc/facteur/tls/key.pem` },
   };
@@ -99,7 +106,7 @@ interface FileSpec {
   postmap?: boolean;
 }
 
-function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
+function filesFor(host: PlannedHost, root: string, plan: Plan, model: Model): FileSpec[] {
   const hasSasl = plan.routing.saslCredentials.length > 0;
   const pf = `${root}/etc/postfix`;
   const common: FileSpec[] = [
@@ -123,6 +130,7 @@ function filesFor(host: PlannedHost, root: string, plan: Plan): FileSpec[] {
       { template: "rspamd/actions.conf", path: `${root}/etc/rspamd/local.d/actions.conf` },
       { template: "rspamd/worker-proxy.inc", path: `${root}/etc/rspamd/local.d/worker-proxy.inc` },
       { template: "rspamd/logging.inc", path: `${root}/etc/rspamd/local.d/logging.inc` },
+      ...(model.operator.arc ? [{ template: "rspamd/arc.conf", path: `${root}/etc/rspamd/local.d/arc.conf` }] : []),
     ];
   }
   return [
@@ -153,7 +161,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
   engine ??= makeEngine();
   const root = options.root ?? "";
   const context = hostContext(model, plan, host, root);
-  const files = filesFor(host, root, plan).map(({ template, path, mode, postmap }): BundleFile => {
+  const files = filesFor(host, root, plan, model).map(({ template, path, mode, postmap }): BundleFile => {
     const { content, secretRefs } = engine!(template, context);
     return {
       path,
@@ -168,7 +176,12 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     fqdn: host.fqdn,
     role: host.role,
     files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
-    dkimKeys: host.role === "smarthost" ? context.signers.map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : [],
+    dkimKeys:
+      host.role === "smarthost"
+        ? context.signers.map((s) => ({ domain: s.domain, selector: s.selector, path: s.path }))
+        : context.arc
+          ? [{ domain: context.arc.domain, selector: context.arc.selector, path: context.arc.path, owner: "_rspamd" }]
+          : [],
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
     tls: context.tls,
     ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),

@@ -207,6 +207,11 @@ export const specSchema = z
         domain: domainName.describe("Where host names live (mx1.<domain>) and the SRS and forwarder-signing domain."),
         roleMailbox: emailAddress.describe("Receives postmaster@, abuse@ and hostmaster@ of every domain unless a domain aliases them itself."),
         dkim: dkimSpec.describe("The operator's selectors: forwarded mail is signed as the operator."),
+        arc: dkimSpec
+          .optional()
+          .describe(
+            "Selectors of the operator's ARC key: relays seal every message they forward (ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results) as the operator. Published as <selector>._domainkey.<operator domain> and rotated like a DKIM key; never one of operator.dkim's selectors.",
+          ),
         sshSources: z
           .array(text(cidrProblem))
           .default([])
