@@ -57,6 +57,7 @@ test("defaults: what an operator gets for every option left out", () => {
     inbound: { softErrorLimit: 3, hardErrorLimit: 12, connectionCountLimit: 20, connectionRateLimit: 120, dnsblThreshold: 1 },
     spam: { tagScore: 6, rejectScore: 15 },
     ttl: 3600,
+    outboundTls: { dane: false, mtaSts: false },
   });
   // Role addresses for every domain, the operator's included, each one marked as added.
   for (const d of m.domains) for (const r of ["abuse", "hostmaster", "postmaster"]) assert.deepEqual(d.aliases.find((a) => a.address === `${r}@${d.name}`), { address: `${r}@${d.name}`, targets: ["ops@gestion.tld"], deliversTo: ["ops@gestion.tld"], role: true });

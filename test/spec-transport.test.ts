@@ -32,3 +32,39 @@ const refused: [string, string, RegExp][] = [
   ["an upper-case ARC selector", "{ selectors: [Arc1] }", /operator\.arc\.selectors\[0\]: write names in lower case: arc1$/],
 ];
 for (const [name, arc, expected] of refused) test(`spec refused: ${name}`, () => assert.match(refusal(withArc(arc)), expected));
+
+const ENTREPRISE_DKIM = "    dkim:\n      selectors: [e2026a]\n";
+const withDomain = (yaml: string) => exampleWith(ENTREPRISE_DKIM, `${ENTREPRISE_DKIM}${yaml}`);
+
+test("MTA-STS and TLS-RPT: off unless given; testing for a week by default", () => {
+  const m = buildModel(parseSpec(withDomain("    mtaSts: {}\n    tlsRpt: { rua: [tls@gestion.tld] }\n"), "s.yaml"));
+  const d = m.domains.find((x) => x.name === "entreprise.tld")!;
+  assert.deepEqual(d.mtaSts, { mode: "testing", maxAge: 604800 });
+  assert.deepEqual(d.tlsRpt, { rua: ["tls@gestion.tld"] });
+  const other = m.domains.find((x) => x.name === "monmagasin.tld")!;
+  assert.equal(other.mtaSts, undefined);
+  assert.equal(other.tlsRpt, undefined);
+});
+
+const stsRefused: [string, string, RegExp][] = [
+  ["an MTA-STS mode that does not exist", "    mtaSts: { mode: strict }\n", /domains\."entreprise\.tld"\.mtaSts\.mode: expected one of "testing", "enforce", "none"$/],
+  ["a max_age above RFC 8461's cap", "    mtaSts: { maxAge: 31557601 }\n", /mtaSts\.maxAge: must be at most 31557600 \(RFC 8461 caps max_age at 31557600 seconds, about a year\)$/],
+  ["a max_age below a day", "    mtaSts: { maxAge: 3600 }\n", /mtaSts\.maxAge: must be at least 86400$/],
+  ["a max_age that is not whole", "    mtaSts: { maxAge: 86400.5 }\n", /mtaSts\.maxAge: expected a whole number$/],
+  ["an unknown MTA-STS key", "    mtaSts: { mx: [mx1.relais.tld] }\n", /mtaSts\.mx: unknown key "mx"/],
+  ["TLS-RPT without an address", "    tlsRpt: { rua: [] }\n", /tlsRpt\.rua: at least one address is needed to receive TLS reports$/],
+  ["a TLS-RPT address that is not one", "    tlsRpt: { rua: ['mailto:tls@gestion.tld'] }\n", /tlsRpt\.rua\[0\]: /],
+  ["a TLS-RPT address listed twice", "    tlsRpt: { rua: [a@b.tld, a@b.tld] }\n", /tlsRpt\.rua\[1\]: a@b\.tld is listed twice$/],
+];
+for (const [name, yaml, expected] of stsRefused) test(`spec refused: ${name}`, () => assert.match(refusal(withDomain(yaml)), expected));
+
+test("outbound TLS: off by default; each switch on its own", () => {
+  assert.deepEqual(buildModel(parseSpec(exampleWith("", ""), "s.yaml")).policy.outboundTls, { dane: false, mtaSts: false });
+  const m = buildModel(parseSpec(exampleWith("  dnsbl: [bl.lab.tld]\n", "  dnsbl: [bl.lab.tld]\n  outboundTls: { dane: true }\n"), "s.yaml"));
+  assert.deepEqual(m.policy.outboundTls, { dane: true, mtaSts: false });
+});
+
+test("spec refused: an outbound TLS switch that is not a boolean, an unknown one", () => {
+  assert.match(refusal(exampleWith("  dnsbl: [bl.lab.tld]\n", "  dnsbl: [bl.lab.tld]\n  outboundTls: { dane: yes please }\n")), /policy\.outboundTls\.dane: /);
+  assert.match(refusal(exampleWith("  dnsbl: [bl.lab.tld]\n", "  dnsbl: [bl.lab.tld]\n  outboundTls: { tlsa: true }\n")), /policy\.outboundTls\.tlsa: unknown key "tlsa"/);
+});

@@ -9,6 +9,7 @@ import { canonicalIp, isPlaceholder, ptrName, reversedLabels } from "../plan/add
 import { countSpfLookups } from "../spec/spf.ts";
 import { DEADLINE, LookupFailure, type Lookups } from "./lookups.ts";
 import { shownText, type SmtpProber } from "./smtp.ts";
+import { checkMtaSts, checkStsRecord, type HttpsFetcher } from "./mtaSts.ts";
 
 export type State = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
 
@@ -32,6 +33,8 @@ export interface CheckOptions {
   smtp?: { probe: SmtpProber; port: number };
   /** Epoch ms by which every check must have finished (lookups are expected to honour it: withDeadline). */
   deadlineAt?: number;
+  /** Fetches MTA-STS policies over HTTPS (src/check/mtaSts.ts); leave out to skip those checks. */
+  https?: HttpsFetcher;
 }
 
 const lc = (s: string) => s.toLowerCase().replace(/\.$/, "");
@@ -287,6 +290,7 @@ async function checkRecords(plan: Plan, lookups: Lookups): Promise<CheckResult[]
     for (const r of records) {
       if (/^v=spf1(\s|$)/.test(r.content)) out.push(...(await checkSpf(r, live, lookups, spfCache)));
       else if (r.id.startsWith("dkim:") || r.id.startsWith("arc:")) out.push(checkDkim(r, live));
+      else if (r.id.startsWith("mta-sts:")) out.push(checkStsRecord(r, live));
       else if (r.id.startsWith("dmarc:")) out.push(checkDmarc(r, live));
       else out.push(live.includes(r.content) ? { id: r.id, state: "OK", what: `TXT ${r.name}`, found: r.content } : { id: r.id, state: "CRITICAL", what: `TXT ${r.name}`, expected: r.content, found: shown(live) });
     }
@@ -432,12 +436,13 @@ function tidy(r: CheckResult): CheckResult {
 }
 
 export async function runChecks(plan: Plan, options: CheckOptions): Promise<CheckResult[]> {
-  const [records, ptrs, smtp, dnsbl] = await Promise.all([
+  const [records, ptrs, smtp, dnsbl, sts] = await Promise.all([
     checkRecords(plan, options.lookups),
     checkPtrs(plan, options.lookups),
     options.smtp ? checkSmtp(plan, options.smtp, options.deadlineAt) : Promise.resolve([]),
     checkDnsbls(plan, options.lookups, [...new Set(options.dnsbls.map(lc))]),
+    options.https ? checkMtaSts(plan, options.lookups, options.https, options.deadlineAt) : Promise.resolve([]),
   ]);
   // Remote text can hold anything: a line break in a TXT record or a banner must not forge a result line.
-  return [...records, ...ptrs, ...smtp, ...dnsbl].map(tidy);
+  return [...records, ...ptrs, ...smtp, ...dnsbl, ...sts].map(tidy);
 }

@@ -13,6 +13,10 @@ import { daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
 import { LAB_BASE, type OutsideHost } from "./topology.ts";
+import { issueLabCert, type LabCa } from "./ca.ts";
+import { startMtaStsResolver } from "./mtaSts.ts";
+import { startOutboundTls } from "./outboundTls.ts";
+import { startAcmeTimer } from "./acme.ts";
 
 /** /etc/passwd and /etc/group, read once: an `id` process per lookup blocked the event loop of every host's bring-up. */
 const accounts = (() => {
@@ -117,6 +121,11 @@ export interface HostContext {
   /** The host's root directory in the lab. */
   root: string;
   logDir: string;
+  /** The stack's lab CA: own hosts' certificates are issued by it, MTA-STS senders trust it. */
+  ca?: LabCa;
+  /** The lab's DNS server (Knot), and the trust anchors of the zones it signs: for validating resolvers. */
+  dnsServer?: string;
+  trustAnchors?: string[];
 }
 
 export interface HostReport {
@@ -374,8 +383,9 @@ export async function startOwnHost(
   const pfDir = `${h.root}/etc/postfix`;
   await Promise.all(bundle.files.filter((f) => f.postmap).map((f) => must(`${who}: postmap ${f.path}`, ["postmap", "-c", pfDir, `hash:${f.path}`])));
   step("files and postmap");
-  // 2. The TLS key pair main.cf names.
-  await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn);
+  // 2. The TLS key pair main.cf names: from the lab CA, so verifying senders can check it.
+  if (h.ca) await issueLabCert(h.ca, bundle.tls.cert, bundle.tls.key, [bundle.fqdn]);
+  else await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn);
   step("TLS certificate");
   // 3. SASL users for submission (Cyrus sasldb, readable by postfix).
   if (bundle.saslUsers.length) {
@@ -402,6 +412,9 @@ export async function startOwnHost(
     chmodSync(k.path, 0o600);
   }
   step("SASL users and DKIM keys");
+  // Smarthosts' validating resolver and MTA-STS resolver (policy.outboundTls): every daemon below
+  // then resolves through the resolv.conf the bundle renders.
+  h = { ...h, resolv: startOutboundTls(bundle, h, report) };
   const needsSyslog = bundle.files.some((f) => /\/etc\/(default\/postsrsd|opendkim\.conf|policyd-rate-limit\.yaml)$/.test(f.path));
   const syslogLog = needsSyslog ? await startSyslog(h, report) : `${h.logDir}/syslog.log`;
   if (needsSyslog) report.logs.push(syslogLog);
@@ -512,6 +525,11 @@ export async function startOwnHost(
   step("daemons answering");
   await rspamdReady;
   if (rspamdProbes.size) step("rspamd answering");
+  // ACME (spec acme): the certificate Postfix bootstrapped with is replaced by the CA's, by the timer's script.
+  if (bundle.acme) {
+    await startAcmeTimer(bundle, h, report);
+    step("ACME certificate issued");
+  }
   report.checks.push(`${who}: ${report.probes.map((p) => `${p.daemon} ${p.what}`).join("; ")}: all answer`);
   report.seconds = (Date.now() - t0) / 1000;
   return report;
@@ -580,9 +598,15 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
     "append_dot_mydomain = no",
     "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
     "smtp_tls_security_level = may",
-    "smtpd_tls_security_level = none",
+    // Sinks offer STARTTLS with a lab CA certificate when the stack's smarthosts verify TLS (DANE, MTA-STS).
+    ...(o.tls && h.ca ? [`smtpd_tls_cert_file = ${h.root}/etc/tls/sink-cert.pem`, `smtpd_tls_key_file = ${h.root}/etc/tls/sink-key.pem`, "smtpd_tls_security_level = may"] : ["smtpd_tls_security_level = none"]),
     "default_destination_concurrency_limit = 50",
   ];
+  if (o.mtaStsResolver) {
+    if (!h.ca) throw new Error(`outside ${o.name}: an MTA-STS sender needs the lab CA`);
+    lines.push(...startMtaStsResolver(o, h, h.ca, report));
+  }
+  if (o.tls && h.ca) await issueLabCert(h.ca, `${h.root}/etc/tls/sink-cert.pem`, `${h.root}/etc/tls/sink-key.pem`, o.names);
   let master = STOCK_MASTER;
   if (o.kind === "sink") {
     // Every recipient of the sink's domains is accepted and stored as one file per message

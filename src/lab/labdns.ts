@@ -93,7 +93,7 @@ function knotIds(): { uid: number; gid: number } {
 }
 
 /** Knot in the DNS namespace on port 53 of its addresses; resolves (with its probe) once every zone answers its SOA. */
-export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>): Promise<LabProbe> {
+export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>, signed: string[] = []): Promise<LabProbe> {
   const { uid, gid } = knotIds();
   for (const sub of ["zones", "db", "run"]) {
     mkdirSync(`${dir}/${sub}`, { recursive: true });
@@ -102,7 +102,7 @@ export async function startKnot(dir: string, ns: string, host: OutsideHost, file
   for (const [z, text] of files) writeFileSync(`${dir}/zones/${z}.zone`, text);
   const conf = `${dir}/knot.conf`;
   const listen = [...host.ipv4.map((a) => `${a}@53`), ...host.ipv6.map((a) => `${a}@53`)];
-  writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: true }));
+  writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: true, signed }));
   await must(`lab DNS: knotc conf-check (${conf})`, ["knotc", "-c", conf, "conf-check"]);
   spawnDetached(["knotd", "-c", conf], `${dir}/knot.log`, { ns });
   // A query for every zone, not only the server's: Knot starts even when it refuses a zone file.
@@ -117,4 +117,19 @@ export async function startKnot(dir: string, ns: string, host: OutsideHost, file
   const [r] = await runProbes([probe], { waitMs: readyBoundMs() });
   if (!r!.ok) throw new Error(`lab DNS: Knot does not serve every zone: ${r!.detail} (zone files in ${dir}/zones, log ${dir}/knot.log)`);
   return probe;
+}
+
+/**
+ * The key-signing keys of the zones Knot signs, as unbound trust anchors ("doe.tld. DNSKEY 257 3 13
+ * ..."): each signed lab zone is an island of trust (the lab has no root to chain from).
+ */
+export async function trustAnchors(ns: string, address: string, zones: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const z of zones) {
+    const r = await must(`lab DNS: DNSKEY of ${z}`, ["kdig", "+short", "+tcp", "+timeout=2", `@${address}`, "DNSKEY", `${z}.`], { ns });
+    const ksk = r.stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("257 "));
+    if (!ksk.length) throw new Error(`lab DNS: ${z} is to be signed but Knot publishes no key-signing DNSKEY for it (log ${address})`);
+    out.push(...ksk.map((k) => `${z}. DNSKEY ${k}`));
+  }
+  return out;
 }

@@ -28,6 +28,10 @@ export interface MailDomain {
   dmarc: { policy: "none" | "quarantine" | "reject"; rua?: string; pct: number };
   spfExtra: string[];
   relays: string[];
+  /** MTA-STS policy settings (domains.<d>.mtaSts), absent when the domain publishes none. */
+  mtaSts?: { mode: "testing" | "enforce" | "none"; maxAge: number };
+  /** TLS-RPT report addresses (domains.<d>.tlsRpt.rua). */
+  tlsRpt?: { rua: string[] };
 }
 
 export interface RelayHost {
@@ -71,6 +75,8 @@ export interface Model {
   smarthosts: OwnSmarthost[];
   externalRelays: ExternalRelay[];
   submissionUsers: { login: string; passwordSecret: string; dailyQuota: number }[];
+  /** ACME certificates for every host (spec acme), absent when hosts make their own self-signed ones. */
+  acme?: { email: string; directory: string; renewDays: number };
   policy: {
     dailyQuota: number;
     /** Per destination: its own Postfix transport (a master.cf service), named by pacingTransportName. */
@@ -79,6 +85,7 @@ export interface Model {
     inbound: Spec["policy"]["inbound"];
     spam: Spec["policy"]["spam"];
     ttl: number;
+    outboundTls: Spec["policy"]["outboundTls"];
   };
 }
 
@@ -115,6 +122,8 @@ export function buildModel(spec: Spec): Model {
         dmarc: { ...(d?.dmarc ?? spec.policy.dmarc) },
         spfExtra: [...(d?.spf?.extra ?? [])],
         relays: [...(d?.relays ?? allRelays)].sort(),
+        ...(d?.mtaSts ? { mtaSts: { ...d.mtaSts } } : {}),
+        ...(d?.tlsRpt ? { tlsRpt: { rua: [...d.tlsRpt.rua] } } : {}),
       };
     })
     .sort(byName);
@@ -160,6 +169,7 @@ export function buildModel(spec: Spec): Model {
       passwordSecret: u.passwordSecret,
       dailyQuota: u.dailyQuota ?? spec.policy.dailyQuota,
     })),
+    ...(spec.acme ? { acme: { ...spec.acme } } : {}),
     policy: {
       dailyQuota: spec.policy.dailyQuota,
       pacing: {
@@ -170,6 +180,7 @@ export function buildModel(spec: Spec): Model {
       inbound: { ...spec.policy.inbound },
       spam: { ...spec.policy.spam },
       ttl: spec.policy.ttl,
+      outboundTls: { ...spec.policy.outboundTls },
     },
   };
 }

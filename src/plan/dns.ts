@@ -2,6 +2,7 @@
 // so adding a smarthost adds its own records and touches only the shared pool SPF record.
 import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
+import { mtaStsPolicies, tlsRptRecord } from "./mtaSts.ts";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT";
 
@@ -146,6 +147,25 @@ export function dnsRecords(
               : `ARC key ${sel}, kept published while seals made with it may still be checked`,
         });
     }
+    const sts = mtaStsPolicies(model).find((p) => p.domain === d.name);
+    if (sts)
+      add({
+        id: `mta-sts:${d.name}`,
+        zone: d.name,
+        name: `_mta-sts.${d.name}`,
+        type: "TXT",
+        content: `v=STSv1; id=${sts.id}`,
+        reason: `MTA-STS for ${d.name} (${sts.mode}): senders fetch the policy at ${sts.url}; the id follows the policy's content`,
+      });
+    if (d.tlsRpt)
+      add({
+        id: `tlsrpt:${d.name}`,
+        zone: d.name,
+        name: `_smtp._tls.${d.name}`,
+        type: "TXT",
+        content: tlsRptRecord(d.tlsRpt.rua),
+        reason: `TLS-RPT for ${d.name}: senders report TLS failures delivering to it`,
+      });
     const dm = d.dmarc;
     add({
       id: `dmarc:${d.name}`,

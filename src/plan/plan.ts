@@ -6,6 +6,7 @@ import type { Model } from "../model/model.ts";
 import { addressOf, type AddressBook, type Family } from "./addresses.ts";
 import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
 import { firewallRules, type PlannedFirewall } from "./firewall.ts";
+import { mtaStsPolicies, type MtaStsPolicy } from "./mtaSts.ts";
 
 export interface PlannedHost {
   name: string;
@@ -56,6 +57,8 @@ export interface Plan {
   routing: Routing;
   /** Inbound rules per role, each with an id and a reason (src/plan/firewall.ts). */
   firewalls: PlannedFirewall[];
+  /** MTA-STS policies to serve at mta-sts.<domain> (src/plan/mtaSts.ts); absent when no domain has one. */
+  mtaSts?: MtaStsPolicy[];
 }
 
 export interface PlanInputs {
@@ -114,6 +117,7 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     poolName,
     spamPoolName,
   };
+  const mtaSts = mtaStsPolicies(model);
   return {
     operatorDomain: model.operator.domain,
     hosts,
@@ -121,5 +125,6 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     ptrs,
     routing,
     firewalls: firewallRules(model, hosts),
+    ...(mtaSts.length ? { mtaSts } : {}),
   };
 }

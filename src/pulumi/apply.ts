@@ -273,6 +273,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '  check "postfix check" postfix -c "$R/etc/postfix" check || return 1',
     `  check "deploy gate" ${gateCommand(bundle)} || return 1`,
     ...(hasOpendkim ? ['  check "opendkim -n" opendkim -n -x "$R/etc/opendkim.conf" || return 1'] : []),
+    ...(bundle.files.some((f) => f.path === "/etc/unbound/unbound.conf.d/facteur.conf") ? ['  check "unbound-checkconf" unbound-checkconf || return 1'] : []),
     "}",
     "if ! checks; then",
     "  rollback",
@@ -285,7 +286,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "reload_services() {",
     '  if command -v hostnamectl >/dev/null 2>&1; then hostnamectl set-hostname "$(cat "$R/etc/hostname")" || true; fi',
   );
-  for (const svc of ROLE_SERVICES[bundle.role]) L.push(`  systemctl enable --quiet ${svc} && systemctl reload-or-restart ${svc}`);
+  if (bundle.files.some((f) => f.path.startsWith("/etc/systemd/system/"))) L.push("  systemctl daemon-reload");
+  for (const svc of [...ROLE_SERVICES[bundle.role], ...(bundle.services ?? [])]) L.push(`  systemctl enable --quiet ${svc} && systemctl reload-or-restart ${svc}`);
   L.push(
     "  systemctl enable --quiet postfix",
     '  if postfix -c "$R/etc/postfix" status >/dev/null 2>&1; then postfix -c "$R/etc/postfix" reload; else systemctl restart postfix; fi',

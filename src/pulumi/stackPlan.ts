@@ -60,12 +60,18 @@ export function planStack(spec: Spec): StackPlan {
       refs: refsIn(...bundle.files.map((f) => f.content)),
       secrets: secretsNeeded(bundle),
       dkimKeys: held,
-      packages: packagesFor(host.role),
+      packages: [...packagesFor(host.role), ...(bundle.packages ?? [])],
     };
   });
   const warnings = serverTypeWarnings(plan.hosts).map((w) => w.message);
   if (plan.hosts.length && model.operator.sshSources.length === 0)
     warnings.push("operator.sshSources is empty: SSH is closed on every host, so the configuration cannot be pushed (apply:<host> will fail to connect)");
+  for (const d of model.domains.filter((d) => d.mtaSts?.mode === "enforce"))
+    warnings.push(
+      model.acme
+        ? `domains.${d.name}.mtaSts.mode is enforce: every MX it lists must present a publicly trusted certificate for its name; the relays get theirs from ACME, a backup MX (${model.backupMx.map((b) => b.host).join(", ") || "none"}) must have its own`
+        : `domains.${d.name}.mtaSts.mode is enforce: senders that honour it deliver only to MX hosts whose certificate is publicly trusted for their name, and the relays' certificates are self-signed without acme: set acme, or use mode testing`,
+    );
   return {
     model,
     plan,

@@ -39,6 +39,12 @@ export interface HostBundle {
    * and one other), so every transport is created with its own parameters before a deploy.
    */
   probeRecipients: string[];
+  /** Debian packages this bundle needs beyond its role's (e.g. unbound for DANE): installed by the applier. */
+  packages?: string[];
+  /** Services that read this bundle's files beyond its role's: reloaded after an apply. */
+  services?: string[];
+  /** ACME: the script the host's timer runs to issue and renew its certificate (bundle.tls paths). */
+  acme?: { script: string };
 }
 
 const SECRET_REF = /\$\{secret:([A-Za-z][A-Za-z0-9_-]*)\}/g;

@@ -9,6 +9,8 @@ import type { Model } from "../model/model.ts";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
 import { hostCidr } from "../plan/addresses.ts";
 import { secretRef, type BundleFile, type HostBundle } from "./bundle.ts";
+import { acmeContext, acmeFiles } from "./acme.ts";
+import { MTA_STS_RESOLVER_PORT, outboundTlsDaemons, outboundTlsFiles, outboundTlsOf } from "./outboundTls.ts";
 
 export interface RenderOptions {
   /** Prefix for every absolute path, in file locations and inside configs: "" on a real host, a per-host directory in the lab. */
@@ -70,6 +72,9 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
     selector: model.operator.arc.active,
     path: `${root}/var/lib/rspamd/arc/${model.operator.domain}.${model.operator.arc.active}.key`,
   };
+  // Smarthosts' outbound TLS (DANE, MTA-STS); relays hand everything to the pool, opportunistically.
+  const outboundTls = host.role === "smarthost" ? outboundTlsOf(model, root) : { dane: false, mtaSts: false, level: "may" as const };
+  const acme = acmeContext(model, host, root);
   // The domains this host receives: those it is MX for, and the operator's (SRS, role addresses).
   const received = model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator);
   return {
@@ -95,7 +100,13 @@ function hostContext(model: Model, plan: Plan, host: PlannedHost, root: string) 
     signers,
     arc,
     saslDb: `${root}/etc/sasldb2`,
-    tls: { cert: `${root}/etc/facteur/tls/cert.pem`, key: `${root}/etc/facteur/tls/key.pem` },
+    // With ACME, Postfix reads the certificate where lego writes it (the apply step bootstraps a
+    // self-signed one there until the first issuance).
+    tls: acme ? { cert: acme.cert, key: acme.key } : { cert: `${root}/etc/facteur/tls/cert.pem`, key: `${root}/etc/facteur/tls/key.pem` },
+    acme,
+    outboundTls: outboundTls,
+    smtpTlsLevel: outboundTls.level,
+    mtaStsResolverPort: MTA_STS_RESOLVER_PORT,
   };
 }
 
@@ -145,6 +156,7 @@ function filesFor(host: PlannedHost, root: string, plan: Plan, model: Model): Fi
     { template: "opendkim/SigningTable", path: `${root}/etc/opendkim/SigningTable` },
     { template: "opendkim/TrustedHosts", path: `${root}/etc/opendkim/TrustedHosts` },
     { template: "system/policyd-rate-limit.yaml", path: `${root}/etc/policyd-rate-limit.yaml` },
+    ...outboundTlsFiles(model, root),
   ];
 }
 
@@ -161,7 +173,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
   engine ??= makeEngine();
   const root = options.root ?? "";
   const context = hostContext(model, plan, host, root);
-  const files = filesFor(host, root, plan, model).map(({ template, path, mode, postmap }): BundleFile => {
+  const files = [...filesFor(host, root, plan, model), ...(acmeFiles(context.acme, root) as FileSpec[])].map(({ template, path, mode, postmap }): BundleFile => {
     const { content, secretRefs } = engine!(template, context);
     return {
       path,
@@ -186,7 +198,17 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     tls: context.tls,
     ...(host.role === "smarthost" ? { saslDb: context.saslDb } : {}),
     probeRecipients: probeRecipients(model, host),
+    ...extraDaemons(model, host),
+    ...(context.acme ? { acme: { script: context.acme.script } } : {}),
   };
+}
+
+/** Packages and services a host's bundle needs beyond its role's: outbound TLS (smarthosts), ACME (every host). */
+function extraDaemons(model: Model, host: PlannedHost): { packages?: string[]; services?: string[] } {
+  const tls = host.role === "smarthost" ? outboundTlsDaemons(model) : { packages: [], services: [] };
+  const packages = [...tls.packages, ...(model.acme ? ["lego"] : [])];
+  const services = [...tls.services, ...(model.acme ? ["facteur-acme.timer"] : [])];
+  return packages.length ? { packages, services } : {};
 }
 
 export function renderStack(model: Model, plan: Plan, options: RenderOptions = {}): HostBundle[] {
