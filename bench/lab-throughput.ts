@@ -9,10 +9,10 @@
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, swaks, hostOf, inHost } from "../src/lab/testing.ts";
+import { labSkipReason, swaks, hostOf, inHost } from "../test/support/lab.ts";
 import { sleep } from "../src/lab/proc.ts";
 import { labStack } from "../test/support/labStacks.ts";
-import { LAB_BASE } from "../src/lab/topology.ts";
+import { LAB_ROOT } from "../src/paths.ts";
 
 const STACK = labStack("bench");
 const N = Number(process.env.BENCH_MESSAGES ?? 500);
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     console.log(`lab bench skipped: ${skip}`);
     return;
   }
-  const root = `${LAB_BASE}/${STACK}`;
+  const root = `${LAB_ROOT}/${STACK}`;
   mkdirSync(root, { recursive: true });
   const specFile = `${root}/${STACK}.facteur.yaml`;
   writeFileSync(specFile, benchSpec());

@@ -38,7 +38,7 @@ done
 logs="${FLAKE_LOGS:-/tmp/facteur-flake-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$logs"
 facteur() { node_modules/.bin/tsx src/cli/bin.ts "$@"; }
-lab_root="/var/lib/facteur-lab/$neighbour"
+lab_root="/var/lib/facteur-lab/$neighbour" # LAB_ROOT of src/paths.ts
 
 bash scripts/setup-system.sh >/dev/null
 [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null

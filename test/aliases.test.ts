@@ -66,3 +66,18 @@ test("expansion refuses a loop rather than recursing forever", () => {
   ]);
   assert.throws(() => expandAliases(table), /alias loop through a@x\.tld/);
 });
+
+test("expansion visits each alias once: a lattice of 60 levels (2^60 paths) expands at once, and a chain shares its target's list", () => {
+  // a<i> and b<i> both point to a<i+1> and b<i+1>: following every path would never end.
+  const levels = 60;
+  const table = new Map<string, string[]>();
+  for (let i = 0; i < levels; i++) for (const n of ["a", "b"]) table.set(`${n}${i}@x.tld`, [`a${i + 1}@x.tld`, `b${i + 1}@x.tld`]);
+  table.set(`a${levels}@x.tld`, ["p@ext.tld"]);
+  table.set(`b${levels}@x.tld`, ["q@ext.tld"]);
+  table.set("chain@x.tld", ["a0@x.tld"]);
+  const expanded = expandAliases(table);
+  assert.deepEqual(expanded.get("a0@x.tld"), ["p@ext.tld", "q@ext.tld"]);
+  assert.deepEqual(expanded.get("b30@x.tld"), ["p@ext.tld", "q@ext.tld"]);
+  // An alias to one alias is that alias's expansion, not a copy made again.
+  assert.equal(expanded.get("chain@x.tld"), expanded.get("a0@x.tld"));
+});

@@ -7,7 +7,7 @@ import { tableLookups, parseResolver } from "../src/check/lookups.ts";
 import { ptrName, reversedLabels, canonicalIp } from "../src/plan/addresses.ts";
 import { nagiosLine, worst, EXIT, textReport } from "../src/check/report.ts";
 import { parseAddressBook } from "../src/plan/addressBookFile.ts";
-import { examplePlan, liveRecordsOf, lookupTable } from "../src/check/testing/fixtures.ts";
+import { examplePlan, liveRecordsOf, lookupTable } from "./support/check/fixtures.ts";
 import type { SmtpProber } from "../src/check/smtp.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 
@@ -191,4 +191,25 @@ test("flag parsing helpers: resolver forms and address books", () => {
   assert.deepEqual(parseAddressBook('{"addresses": {"mx1": {"ipv4": "192.0.2.1", "ipv6": "2001:db8::1"}}}', "f", model), { mx1: { ipv4: "192.0.2.1", ipv6: "2001:db8::1" } });
   assert.deepEqual(parseAddressBook("mx1: {ipv4: 192.0.2.1}\n", "f", model), { mx1: { ipv4: "192.0.2.1" } });
   assert.throws(() => parseAddressBook("mx1: {ipv4: 2001:db8::1}\n", "f", model), /not an IPv4 address/);
+});
+
+test("check chooses its checks by a record's kind, not its id: renamed ids are checked the same", async () => {
+  // Every record carries a kind (src/plan/dns.ts); here every id is replaced by a neutral one.
+  assert.ok(plan.dns.every((r) => r.kind), "a record without a kind");
+  const renamed = { ...plan, dns: plan.dns.map((r, i) => ({ ...r, id: `record-${i}` })) };
+  const dkim = renamed.dns.find((r) => r.kind === "dkim" && !r.content.includes("<dkim:"))!;
+  const dmarc = renamed.dns.find((r) => r.kind === "dmarc")!;
+  const spf = renamed.dns.find((r) => r.kind === "spf")!;
+  const rs = await check(
+    (t) => {
+      t[`TXT ${dkim.name}`] = ["v=DKIM1; k=rsa; p=MIIBotherkey"];
+      t[`TXT ${dmarc.name}`] = ["v=DMARC1; p=none; adkim=r; aspf=r"];
+    },
+    goodSmtp,
+    ["bl.lab.tld"],
+    renamed,
+  );
+  assert.match(byId(rs, dkim.id).note ?? "", /RSA public key|not the planned key/, "the DKIM check ran");
+  assert.match(byId(rs, dmarc.id).note ?? "", /differs in/, "the DMARC check ran");
+  assert.ok(rs.some((r) => r.id === `${spf.id}:lookups`), "the SPF lookup count ran for a domain's SPF record");
 });

@@ -13,9 +13,9 @@ import { countSpf, runChecks, type CheckResult } from "../src/check/checks.ts";
 import { tableLookups, withDeadline, type Lookups } from "../src/check/lookups.ts";
 import { probeSmtp, SMTP_LIMITS } from "../src/check/smtp.ts";
 import { textReport } from "../src/check/report.ts";
-import { checkCommand, runCheckCommand } from "../src/check/index.ts";
+import { checkCommand, runCheckCommand } from "../src/cli/check.ts";
 import { reversedLabels } from "../src/plan/addresses.ts";
-import { examplePlan, liveRecordsOf, lookupTable } from "../src/check/testing/fixtures.ts";
+import { examplePlan, liveRecordsOf, lookupTable } from "./support/check/fixtures.ts";
 
 const { model, plan } = examplePlan();
 const byId = (rs: CheckResult[], id: string) => rs.find((r) => r.id === id)!;

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isIP } from "node:net";
 import { spawnSync } from "node:child_process";
-import { runCheckCommand, checkCommand } from "../src/check/index.ts";
+import { runCheckCommand, checkCommand } from "../src/cli/check.ts";
 import { ptrName, reversedLabels } from "../src/plan/addresses.ts";
-import { examplePlan, liveRecordsOf, type LiveRecord } from "../src/check/testing/fixtures.ts";
-import { startKnot, zoneFiles, freePort, type Knot } from "../src/check/testing/knot.ts";
-import { startBannerServer } from "../src/check/testing/smtp-server.ts";
+import { examplePlan, liveRecordsOf, type LiveRecord } from "./support/check/fixtures.ts";
+import { startKnot, zoneFiles, freePort, type Knot } from "./support/check/knot.ts";
+import { startBannerServer } from "./support/check/smtp-server.ts";
 import type { CheckResult } from "../src/check/checks.ts";
 
 const haveKnot = spawnSync("knotd", ["--version"]).status === 0 && spawnSync("kdig", ["-V"]).status === 0;

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { runChecks, type CheckResult } from "../src/check/checks.ts";
 import { tableLookups } from "../src/check/lookups.ts";
 import { httpsFetcher, type HttpsAnswer, type HttpsFetcher } from "../src/check/mtaSts.ts";
-import { liveRecordsOf, lookupTable, loopbackAddresses, dkimKeysFor } from "../src/check/testing/fixtures.ts";
+import { liveRecordsOf, lookupTable, loopbackAddresses, dkimKeysFor } from "./support/check/fixtures.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";

@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { runDiff, changes } from "../src/diff/index.ts";
+import { runDiff } from "../src/cli/diff.ts";
+import { changes } from "../src/diff/markdown.ts";
 import type { Rendered } from "../src/diff/render-ref.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");

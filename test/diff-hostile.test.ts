@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { diffCommand, runDiff } from "../src/diff/index.ts";
+import { diffCommand, runDiff } from "../src/cli/diff.ts";
 import { markdown } from "../src/diff/markdown.ts";
 import { RevisionError, type Rendered } from "../src/diff/render-ref.ts";
 import { cloneRepo, type Clone } from "./helpers/clone.ts";

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runDiff } from "../src/diff/index.ts";
+import { runDiff } from "../src/cli/diff.ts";
 import { unifiedDiff } from "../src/diff/unified.ts";
 import { secretLeak } from "../src/diff/markdown.ts";
 import { renderTree } from "../src/diff/render-ref.ts";

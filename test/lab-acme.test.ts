@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, inHost, hostOf, LAB_WAIT_MS } from "../src/lab/testing.ts";
+import { labSkipReason, inHost, hostOf, LAB_WAIT_MS } from "./support/lab.ts";
 import { waitFor } from "../src/lab/proc.ts";
 import { issuerOf, labAcmeSeconds } from "../src/lab/acme.ts";
 import { labStack } from "./support/labStacks.ts";

@@ -6,7 +6,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, inHost } from "../src/lab/testing.ts";
+import { labSkipReason, inHost } from "./support/lab.ts";
 import { buildTopology } from "../src/lab/topology.ts";
 import { loadSpecFile } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";

@@ -11,7 +11,7 @@ import { labUp, labDown, labStatus, formatStatus, type LabState } from "../src/l
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, allMail, header, headersNamed, dkimResults, dkimverify, spfCheck,
   signAsSender, queueOf, postfixLog, inHost, hostOf, smtpSessions, LAB_WAIT_MS, type StoredMail,
-} from "../src/lab/testing.ts";
+} from "./support/lab.ts";
 import { namespacePids, sleep, waitFor } from "../src/lab/proc.ts";
 import { labStack } from "./support/labStacks.ts";
 

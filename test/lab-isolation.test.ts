@@ -14,7 +14,7 @@ import ts from "typescript";
 import { labStack, USER_STACK } from "./support/labStacks.ts";
 import { labDown, labUp, protectedStacks } from "../src/lab/index.ts";
 import { listNamespaces } from "../src/lab/net.ts";
-import { LAB_BASE } from "../src/lab/topology.ts";
+import { LAB_ROOT } from "../src/paths.ts";
 import { run } from "../src/lab/proc.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -132,7 +132,7 @@ test("a protected stack is refused by labUp, labDown and the CLI, and keeps its 
     process.env.FACTEUR_LAB_PROTECT = saved;
     // Unprotected, the same call does take it down: the refusal above was the protection.
     assert.deepEqual(await labDown(decoy), [ns]);
-    rmSync(`${LAB_BASE}/${decoy}`, { recursive: true, force: true });
+    rmSync(`${LAB_ROOT}/${decoy}`, { recursive: true, force: true });
   }
 });
 
@@ -143,8 +143,8 @@ test('taking down stack "<a>-mx" leaves stack "<a>"\'s fl-<a>-mx-doe alone (clai
   const mine = `fl-${b}-sw`;
   try {
     for (const [stack, names] of [[a, [theirs]], [b, [mine]]] as const) {
-      mkdirSync(`${LAB_BASE}/${stack}`, { recursive: true });
-      writeFileSync(`${LAB_BASE}/${stack}/namespaces`, names.join("\n") + "\n");
+      mkdirSync(`${LAB_ROOT}/${stack}`, { recursive: true });
+      writeFileSync(`${LAB_ROOT}/${stack}/namespaces`, names.join("\n") + "\n");
     }
     for (const n of [theirs, mine]) await run(["ip", "netns", "add", n]);
     assert.deepEqual(await labDown(b), [mine]);
@@ -154,6 +154,6 @@ test('taking down stack "<a>-mx" leaves stack "<a>"\'s fl-<a>-mx-doe alone (clai
   } finally {
     await labDown(a);
     await labDown(b);
-    for (const s of [a, b]) rmSync(`${LAB_BASE}/${s}`, { recursive: true, force: true });
+    for (const s of [a, b]) rmSync(`${LAB_ROOT}/${s}`, { recursive: true, force: true });
   }
 });

@@ -12,13 +12,13 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { dnsblListing } from "../src/lab/dns.ts";
+import { dnsblListing } from "../src/lab/zones.ts";
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, header, headersNamed, queueOf, postfixLog, inHost, hostOf, restartPolicyd, postfixCtl,
   sendBatch, LAB_WAIT_MS, type StoredMail,
-} from "../src/lab/testing.ts";
+} from "./support/lab.ts";
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
-import { LAB_BASE } from "../src/lab/topology.ts";
+import { LAB_ROOT } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
 
 const POLICY = labStack("policy");
@@ -83,13 +83,13 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
   before(async () => {
     const specs = [[POLICY, policySpec()], [POLICY_FAI, faiSpec()]] as const;
     for (const [stack, text] of specs) {
-      mkdirSync(`${LAB_BASE}/${stack}`, { recursive: true });
-      writeFileSync(`${LAB_BASE}/${stack}/${stack}.facteur.yaml`, text);
+      mkdirSync(`${LAB_ROOT}/${stack}`, { recursive: true });
+      writeFileSync(`${LAB_ROOT}/${stack}/${stack}.facteur.yaml`, text);
     }
     const extraRecords = dnsblListing(SPAMMER, "bl.lab.tld", "lab test spammer");
     [lab, fai] = await Promise.all([
-      labUp(POLICY, { specFile: `${LAB_BASE}/${POLICY}/${POLICY}.facteur.yaml`, extraRecords }),
-      labUp(POLICY_FAI, { specFile: `${LAB_BASE}/${POLICY_FAI}/${POLICY_FAI}.facteur.yaml` }),
+      labUp(POLICY, { specFile: `${LAB_ROOT}/${POLICY}/${POLICY}.facteur.yaml`, extraRecords }),
+      labUp(POLICY_FAI, { specFile: `${LAB_ROOT}/${POLICY_FAI}/${POLICY_FAI}.facteur.yaml` }),
     ]);
     // postscreen's one-time pregreet wait per new client and relay, up front and in parallel.
     await Promise.all([

@@ -1,8 +1,8 @@
 // The lab's DNS record changes (extraRecords / overrideRecords of labUp): pure, no root needed.
 import { it } from "node:test";
 import assert from "node:assert/strict";
-import { applyRecordChanges } from "../src/lab/labdns.ts";
-import { dnsblListing, zoneFiles } from "../src/lab/dns.ts";
+import { applyRecordChanges } from "../src/lab/knot.ts";
+import { dnsblListing, zoneFiles } from "../src/lab/zones.ts";
 
 it("lab DNS: extra records are added, overrides replace the same name and type only", () => {
   const planned = [

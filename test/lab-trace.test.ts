@@ -10,9 +10,9 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, swaks, replies, waitForMail, hostOf, inHost, queueOf, postfixCtl, postfixLog, signAsSender, headersNamed } from "../src/lab/testing.ts";
+import { labSkipReason, swaks, replies, waitForMail, hostOf, inHost, queueOf, postfixCtl, postfixLog, signAsSender, headersNamed } from "./support/lab.ts";
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
-import { LAB_BASE } from "../src/lab/topology.ts";
+import { LAB_ROOT } from "../src/paths.ts";
 import type { Path, Trace } from "../src/trace/types.ts";
 import { labStack } from "./support/labStacks.ts";
 
@@ -68,8 +68,8 @@ const ip = (h: string) => hostOf(lab, h).ipv4[0]!;
 
 describe("lab: facteur trace (issue #16) on real Postfix logs", { skip }, () => {
   before(async () => {
-    mkdirSync(`${LAB_BASE}/${STACK}`, { recursive: true });
-    const specFile = `${LAB_BASE}/${STACK}/${STACK}.facteur.yaml`;
+    mkdirSync(`${LAB_ROOT}/${STACK}`, { recursive: true });
+    const specFile = `${LAB_ROOT}/${STACK}/${STACK}.facteur.yaml`;
     writeFileSync(specFile, traceSpec());
     lab = await labUp(STACK, { specFile });
     // On a loaded machine rspamd can take longer than the lab waits; the scanner must answer

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, swaks, waitForMail, headersNamed, dkimResults, inHost, hostOf, signAsSender, postfixLog, queueOf, mailbox, LAB_WAIT_MS, type StoredMail } from "../src/lab/testing.ts";
+import { labSkipReason, swaks, waitForMail, headersNamed, dkimResults, inHost, hostOf, signAsSender, postfixLog, queueOf, mailbox, LAB_WAIT_MS, type StoredMail } from "./support/lab.ts";
 import { run as runCmd, must, waitFor } from "../src/lab/proc.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";

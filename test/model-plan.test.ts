@@ -58,6 +58,7 @@ test("defaults: what an operator gets for every option left out", () => {
     spam: { tagScore: 6, rejectScore: 15 },
     ttl: 3600,
     outboundTls: { dane: false, mtaSts: false },
+    deliveryHealth: { queued: { warning: 100, critical: 1000 }, oldestSeconds: { warning: 3600, critical: 21600 }, pushback: { warning: 1, critical: 10 } },
   });
   // Role addresses for every domain, the operator's included, each one marked as added.
   for (const d of m.domains) for (const r of ["abuse", "hostmaster", "postmaster"]) assert.deepEqual(d.aliases.find((a) => a.address === `${r}@${d.name}`), { address: `${r}@${d.name}`, targets: ["ops@gestion.tld"], deliversTo: ["ops@gestion.tld"], role: true });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
-import { applyCommand, applyScript, bundleHash, cloudInit, packagesFor, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
+import { applyCommand, applyScript, bundleHash, cloudInit, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
 import { examplePlan } from "./helpers/example.ts";
 
 const { model, plan } = examplePlan();
@@ -21,7 +21,7 @@ const SECRETS = { faiRelayPassword: "fai-pw-Secret-1", johnSubmission: "john pw 
 const pem = (n: string) => `-----BEGIN RSA PRIVATE KEY-----\n${n}\n-----END RSA PRIVATE KEY-----\n`;
 const keysOf = (b: HostBundle) => Object.fromEntries(b.dkimKeys.map((k) => [k.path, pem(k.domain)]));
 const KEYS = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIApplyTestApplyTestApplyTestApplyTestApplyTe facteur:sshKeys.ops\n";
-const OPTIONS = (b: HostBundle, extra: Partial<ApplyOptions> = {}): ApplyOptions => ({ packages: packagesFor(b.role), authorizedKeys: KEYS, smtpProbeHosts: ["mx.probe.test"], ...extra });
+const OPTIONS = (b: HostBundle, extra: Partial<ApplyOptions> = {}): ApplyOptions => ({ packages: b.packages, authorizedKeys: KEYS, smtpProbeHosts: ["mx.probe.test"], ...extra });
 
 const STUBS: Record<string, string> = {
   // postfix check fails when main.cf says BROKEN; postfix reload fails when it says BROKEN_RELOAD.
@@ -62,7 +62,7 @@ function sandbox() {
       input: script,
       encoding: "utf8",
       // HOME: bash fed through a socket pair (as node pipes are) reads ~/.bashrc; keep the real one out.
-      env: { HOME: dir, PATH: `${bin}:${process.env.PATH}`, FACTEUR_ROOT: root, FACTEUR_NO_CHOWN: "1", LOG: log, INSTALLED: [...packagesFor("relay"), ...packagesFor("smarthost")].join(" "), ...env },
+      env: { HOME: dir, PATH: `${bin}:${process.env.PATH}`, FACTEUR_ROOT: root, FACTEUR_NO_CHOWN: "1", LOG: log, INSTALLED: [...bundle("mx1").packages, ...bundle("out1").packages].join(" "), ...env },
     });
   const read = (p: string) => readFileSync(join(root, p), "utf8");
   const takeLog = () => {
@@ -137,7 +137,7 @@ test("apply: a package the role needs and the host lacks is installed, non-inter
   const s = sandbox();
   try {
     const b = bundle("mx1");
-    const r = s.apply(applyScript(b, SECRETS, {}, OPTIONS(b)), { INSTALLED: packagesFor("relay").filter((p) => p !== "rspamd").join(" ") });
+    const r = s.apply(applyScript(b, SECRETS, {}, OPTIONS(b)), { INSTALLED: bundle("mx1").packages.filter((p) => p !== "rspamd").join(" ") });
     assert.equal(r.status, 0, r.stderr);
     const log = s.takeLog();
     assert.match(log, /^debconf postfix postfix\/main_mailer_type select No configuration$/m);
@@ -253,17 +253,17 @@ test("bundle hash: changes with content, keys and apply options, never carries o
   assert.equal(bundleHash(b, {}, OPTIONS(b)), h);
   assert.notEqual(bundleHash({ ...b, files: [...b.files, { path: "/etc/x", content: "", mode: "0644" }] }, {}, OPTIONS(b)), h);
   assert.notEqual(bundleHash(b, {}, OPTIONS(b, { authorizedKeys: KEYS + KEYS })), h, "a new SSH key reaches every host");
-  assert.notEqual(bundleHash(b, {}, OPTIONS(b, { packages: [...packagesFor("relay"), "x"] })), h, "a new package reaches every host");
+  assert.notEqual(bundleHash(b, {}, OPTIONS(b, { packages: [...bundle("mx1").packages, "x"] })), h, "a new package reaches every host");
   const o = bundle("out1");
   assert.notEqual(bundleHash(o, { "entreprise.tld/e2026a": "AAA" }), bundleHash(o, { "entreprise.tld/e2026a": "BBB" }));
   assert.match(applyCommand(h), new RegExp(`^: facteur-bundle ${h}; `));
 });
 
 test("cloud-init: host named by its PTR/HELO name, the packages its configs need, no configuration and no secret", () => {
-  const relay = cloudInit({ name: "mx1", fqdn: "mx1.relais.tld", role: "relay" });
+  const relay = cloudInit(bundle("mx1"));
   assert.match(relay, /^fqdn: mx1\.relais\.tld$/m);
   assert.match(relay, /^packages: \[postfix, opendkim, opendkim-tools, postsrsd, sasl2-bin, libsasl2-modules, openssl, ca-certificates, rspamd\]$/m);
   assert.match(relay, /postfix postfix\/main_mailer_type select No configuration/);
-  assert.match(cloudInit({ name: "out1", fqdn: "out1.relais.tld", role: "smarthost" }), /policyd-rate-limit\]$/m);
+  assert.match(cloudInit(bundle("out1")), /policyd-rate-limit\]$/m);
   assert.doesNotMatch(relay, /secret|password|PRIVATE/i);
 });

@@ -86,6 +86,20 @@ const STORIES: Record<string, (s: Scenario) => void> = {
       assert.match(y, /"stagiaire@entreprise\.tld":\n {4}- \[20, 86400\]/);
     }
   },
+  "shared-quota": (s) => {
+    for (const h of ["out1", "out2"]) {
+      const y = get(s, `hosts/${h}/etc/policyd-rate-limit.yaml`);
+      assert.match(y, /^backend: 2$/m, "PostgreSQL, not each smarthost's sqlite");
+      assert.match(y, /^ {2}host: "mx1\.relais\.tld"$/m);
+      assert.match(y, /^ {2}password: '\$\{secret:quotaStorePassword\}'$/m);
+      assert.match(y, /^db_error_action: "defer_if_permit 4\.3\.0 /m, "fail closed by default");
+      assert.doesNotMatch(get(s, `hosts/${h}/etc/postfix/main.cf`), /smtpd_policy_service_default_action/, "Postfix's own default (451 4.3.5) is fail closed");
+    }
+    assert.match(get(s, "hosts/mx1/etc/facteur/quota-store/pg_hba.conf"), /^hostssl facteur_quota +facteur_quota +203\.0\.113\.21\/32 +scram-sha-256$/m);
+    assert.ok(!("hosts/mx2/etc/facteur/quota-store/pg_hba.conf" in s.tree), "only mx1 runs the store");
+    const rule = s.plan.firewalls.find((f) => f.role === "relay")!.rules.find((r) => r.id === "fw:relay:quota-store")!;
+    assert.deepEqual([rule.port, rule.sources], [5432, ["203.0.113.21/32", "2001:db8:113::21/128", "203.0.113.22/32", "2001:db8:113::22/128"]]);
+  },
   preferences: (s) => {
     assert.deepEqual(records(s, (r) => r.name === "pool.relais.tld"), ["pool-mx:out1 10 out1.relais.tld", "pool-mx:out2 10 out2.relais.tld", "pool-mx:out3 20 out3.relais.tld"]);
     assert.deepEqual(records(s, (r) => r.name === "spam-pool.relais.tld"), ["spam-pool-mx:spam1 15 spam1.relais.tld", "spam-pool-mx:spam2 5 spam2.relais.tld"]);
@@ -142,7 +156,7 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     const arc = get(s, "hosts/mx1/etc/rspamd/local.d/arc.conf");
     assert.match(arc, /^use_domain = "relais\.tld";$/m);
     assert.match(arc, /^ {4}selector = "arc2026a";\n {4}path = "\/var\/lib\/rspamd\/arc\/relais\.tld\.arc2026a\.key";$/m);
-    assert.deepEqual(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys, [{ domain: "relais.tld", selector: "arc2026a", path: "/var/lib/rspamd/arc/relais.tld.arc2026a.key", owner: "_rspamd" }]);
+    assert.deepEqual(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys, [{ domain: "relais.tld", selector: "arc2026a", path: "/var/lib/rspamd/arc/relais.tld.arc2026a.key", owner: { owner: "_rspamd", group: "_rspamd" } }]);
     assert.ok(!("hosts/out1/etc/rspamd/local.d/arc.conf" in s.tree), "smarthosts do not seal");
     assert.ok(!JSON.parse(get(s, "bundles/out1.json")).dkimKeys.some((k: { selector: string }) => k.selector === "arc2026a"), "the ARC key stays on the relays");
     // MTA-STS and TLS-RPT for entreprise.tld only: the policy names its MX, the record's id is the policy's.
@@ -164,7 +178,12 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.match(get(s, "hosts/out1/etc/resolv.conf"), /^options trust-ad/m);
     assert.match(get(s, "hosts/out1/etc/unbound/unbound.conf.d/facteur.conf"), /^ {4}harden-dnssec-stripped: yes$/m);
     assert.match(get(s, "hosts/out1/etc/mta-sts-daemon.yml"), /^port: 8461$/m);
-    assert.deepEqual([JSON.parse(get(s, "bundles/out1.json")).packages, JSON.parse(get(s, "bundles/out1.json")).services], [["unbound", "postfix-mta-sts-resolver"], ["unbound", "postfix-mta-sts-resolver"]]);
+    const out1 = JSON.parse(get(s, "bundles/out1.json"));
+    assert.ok(out1.packages.includes("unbound") && out1.packages.includes("postfix-mta-sts-resolver"), "unbound and the MTA-STS resolver are installed");
+    assert.deepEqual(
+      out1.daemons.filter((d: { name: string }) => d.name === "unbound" || d.name === "mta-sts-resolver").map((d: { service: string }) => d.service),
+      ["unbound", "postfix-mta-sts-resolver"],
+    );
     assert.match(get(s, "hosts/mx1/etc/postfix/main.cf"), /^smtp_tls_security_level = may$/m);
     assert.ok(!("hosts/mx1/etc/resolv.conf" in s.tree));
   },
@@ -172,8 +191,9 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     for (const [h, fqdn] of [["mx1", "mx1.relais.tld"], ["out1", "out1.relais.tld"]] as const) {
       const b = JSON.parse(get(s, `bundles/${h}.json`));
       assert.deepEqual(b.tls, { cert: `/etc/facteur/acme/certificates/${fqdn}.crt`, key: `/etc/facteur/acme/certificates/${fqdn}.key` });
-      assert.deepEqual(b.acme, { script: "/etc/facteur/acme/renew.sh" });
-      assert.ok(b.packages.includes("lego") && b.services.includes("facteur-acme.timer"));
+      const acme = b.daemons.find((d: { name: string }) => d.name === "acme");
+      assert.equal(acme?.script, "/etc/facteur/acme/renew.sh");
+      assert.ok(b.packages.includes("lego") && acme?.service === "facteur-acme.timer");
       assert.match(get(s, `hosts/${h}/etc/postfix/main.cf`), new RegExp(`^smtpd_tls_cert_file = /etc/facteur/acme/certificates/${fqdn.replace(/\./g, "\\.")}\\.crt$`, "m"));
       const script = get(s, `hosts/${h}/etc/facteur/acme/renew.sh`);
       assert.match(script, new RegExp(`--server https://acme\\.lab\\.tld:14000/dir --path /etc/facteur/acme`));
@@ -191,7 +211,7 @@ const STORIES: Record<string, (s: Scenario) => void> = {
 };
 
 test("the scenarios the issue lists are all here, and every scenario states its story", () => {
-  const wanted = ["subset-relays", "per-login-quotas", "preferences", "several-external-relays", "no-spam-lane", "dkim-rotation-1-publish", "dkim-rotation-2-switch", "dkim-rotation-3-retire", "drained-smarthost", "ipv6-only-ssh"];
+  const wanted = ["subset-relays", "per-login-quotas", "shared-quota", "preferences", "several-external-relays", "no-spam-lane", "dkim-rotation-1-publish", "dkim-rotation-2-switch", "dkim-rotation-3-retire", "drained-smarthost", "ipv6-only-ssh"];
   assert.deepEqual(wanted.filter((n) => !names.includes(n)), []);
   assert.deepEqual(names.filter((n) => !STORIES[n]), [], "a scenario without its story");
 });

@@ -146,7 +146,8 @@ test("the apply script installs the reader and exactly the configured keys (no k
     assert.equal(apply(applyScript(mx1, { faiRelayPassword: "x" }, {})).status, 0);
     assert.equal(readFileSync(join(root, LOG_USER_HOME, ".ssh/authorized_keys"), "utf8"), "");
     assert.throws(() => applyScript(mx1, { faiRelayPassword: "x" }, {}, { packages: [], smtpProbeHosts: [], logReaders: { ops: `${pub}\nrestrict ssh-ed25519 AAAA` } }), /facteur:logReaders\.ops: not an SSH public key/);
-    assert.deepEqual(logUserSetup("smarthost", {}).filter((l) => /rspamd/.test(l)), [], "smarthosts have no rspamd log");
+    const out1 = renderStack(model, plan, { root: "" }).find((b) => b.host === "out1")!;
+    assert.deepEqual(logUserSetup(out1.daemons, {}).filter((l) => /rspamd/.test(l)), [], "smarthosts have no rspamd log");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -171,8 +172,9 @@ test("behind a real sshd: the key gets the logs whatever it asks, no shell, no p
       if (existsSync(join(FIXTURES, "run1", h, "rspamd.log"))) copyFileSync(join(FIXTURES, "run1", h, "rspamd.log"), join(root, "var/log/rspamd.log"));
       // As the apply step leaves it: postfix:adm 0640 (the log user reads it through adm).
       setup.push(`chown postfix:adm ${join(root, "var/log/postfix.log")}; chmod 0640 ${join(root, "var/log/postfix.log")}`);
-      const role = h === "mx1" ? "relay" : "smarthost";
-      const lines = ["set -euo pipefail", `R=${root}`, 'own() { chown "$@"; }', 'say() { echo "setup: $*" >&2; }', ...logUserSetup(role, { ops: pub })].join("\n");
+      const example = examplePlan();
+      const { daemons } = renderStack(example.model, example.plan, { root: "" }).find((b) => b.host === h)!;
+      const lines = ["set -euo pipefail", `R=${root}`, 'own() { chown "$@"; }', 'say() { echo "setup: $*" >&2; }', ...logUserSetup(daemons, { ops: pub })].join("\n");
       writeFileSync(join(dir, `setup-${h}.sh`), `${lines}\n`);
     }
     const spec = readFileSync(join(ROOT, "stacks/example.facteur.yaml"), "utf8")

@@ -2,13 +2,12 @@
 // validates them before writing anything, so bad input changes nothing.
 import { parseArgs } from "node:util";
 import { writeFileSync, existsSync } from "node:fs";
-import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
+import { loadSpecFile } from "../spec/load.ts";
+import { STACKS_DIR, stackSpecPath } from "../paths.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { loadAddressBook } from "../plan/addressBookFile.ts";
-import { renderStack } from "../render/render.ts";
 import { serverTypeWarnings } from "../plan/serverTypes.ts";
-import { specJsonSchema } from "../spec/jsonSchema.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "./tables.ts";
 import { UsageError } from "./usage.ts";
 import { writeRenderTree } from "./renderOut.ts";
@@ -16,7 +15,7 @@ import { writeRenderTree } from "./renderOut.ts";
 const stackOptions = {
   stack: { type: "string" },
   file: { type: "string" },
-  stacks: { type: "string", default: "stacks" },
+  stacks: { type: "string", default: STACKS_DIR },
   addresses: { type: "string" },
 } as const;
 
@@ -24,7 +23,7 @@ function specFile(values: { stack?: string | undefined; file?: string | undefine
   if (values.file && values.stack) throw new UsageError("give either --stack NAME or --file PATH, not both");
   if (values.file) return values.file;
   if (!values.stack) throw new UsageError("--stack NAME is required (the spec is stacks/NAME.facteur.yaml)");
-  const file = stackSpecPath(values.stacks ?? "stacks", values.stack);
+  const file = stackSpecPath(values.stacks ?? STACKS_DIR, values.stack);
   if (!existsSync(file)) throw new UsageError(`no stack "${values.stack}": ${file} does not exist`);
   return file;
 }
@@ -73,6 +72,8 @@ export async function renderCommand(argv: string[]): Promise<number> {
   noPositionals(positionals);
   if (!values.out) throw new UsageError("--out DIR is required");
   const { model, plan } = loadStack(values);
+  // Handlebars and the templates load here, not for validate or plan.
+  const { renderStack } = await import("../render/render.ts");
   const bundles = renderStack(model, plan, { root: "" });
   const tree = new Map<string, string>();
   for (const b of bundles) for (const f of b.files) tree.set(`hosts/${b.host}${f.path}`, f.content);
@@ -87,6 +88,7 @@ export async function renderCommand(argv: string[]): Promise<number> {
 export async function schemaCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: { out: { type: "string" } }, allowPositionals: true });
   noPositionals(positionals);
+  const { specJsonSchema } = await import("../spec/jsonSchema.ts");
   const text = `${JSON.stringify(specJsonSchema(), null, 2)}\n`;
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);

@@ -2,7 +2,6 @@
 import { SpecError } from "../spec/errors.ts";
 import { UsageError } from "./usage.ts";
 import { OutputError } from "./renderOut.ts";
-import { validateCommand, planCommand, renderCommand, schemaCommand } from "./commands.ts";
 
 const HELP = `facteur: mail relays, smarthost pool, PTR and DNS from one spec per environment
 
@@ -19,6 +18,8 @@ usage: facteur <command> [options]
            [--smtp-port N | --no-smtp] [--timeout SECONDS] [--json]
                                           live DNS, PTR, banners and DNSBLs against the plan;
                                           Nagios exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)
+  check    --delivery --stack NAME [--since DURATION] [--json]
+                                          queues, deferrals and provider push-back per smarthost (lab)
   diff     --stack NAME [--repo DIR] BASE_REF [HEAD_REF]
                                           markdown of what a change does to DNS, hosts and configs
   trace    --stack NAME (--message-id ID | --to ADDR | --from ADDR) [--since DURATION] [--json]
@@ -29,23 +30,18 @@ common options: --stacks DIR (default: stacks)
 
 type Handler = (argv: string[]) => Promise<number>;
 
-/** The lab, check, diff and trace fronts are loaded only when used: validate/plan/render stay light. */
-function onDemand(module: string, name: string): Handler {
-  return async (argv) => {
-    const loaded = (await import(new URL(module, import.meta.url).href)) as Record<string, Handler>;
-    return loaded[name]!(argv);
-  };
-}
-
+// Each command loads what it needs when it runs: validate never loads Handlebars (render),
+// Pulumi, or the check's DNS and SMTP code. The specifiers are literal so that the build
+// (tsc, rewriteRelativeImportExtensions) points them at the compiled .js files.
 const commands: Record<string, Handler> = {
-  validate: validateCommand,
-  plan: planCommand,
-  render: renderCommand,
-  schema: schemaCommand,
-  lab: onDemand("../lab/index.ts", "labCommand"),
-  check: onDemand("../check/index.ts", "checkCommand"),
-  diff: onDemand("../diff/index.ts", "diffCommand"),
-  trace: onDemand("../trace/index.ts", "traceCommand"),
+  validate: async (argv) => (await import("./commands.ts")).validateCommand(argv),
+  plan: async (argv) => (await import("./commands.ts")).planCommand(argv),
+  render: async (argv) => (await import("./commands.ts")).renderCommand(argv),
+  schema: async (argv) => (await import("./commands.ts")).schemaCommand(argv),
+  lab: async (argv) => (await import("./lab.ts")).labCommand(argv),
+  check: async (argv) => (await import("./check.ts")).checkCommand(argv),
+  diff: async (argv) => (await import("./diff.ts")).diffCommand(argv),
+  trace: async (argv) => (await import("./trace.ts")).traceCommand(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

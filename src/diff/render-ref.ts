@@ -5,14 +5,15 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { DnsRecord } from "../plan/dns.ts";
 import type { PlannedHost } from "../plan/plan.ts";
 import type { FirewallRule, PlannedFirewall } from "../plan/firewall.ts";
 
-// The plan's own shapes: a revision's plan is read through them (the zone of a record is not compared).
-export type RecordView = Omit<DnsRecord, "zone">;
+// The plan's own shapes: a revision's plan is read through them (the zone of a record is not compared;
+// its kind is not either: older revisions have none, and a record's identity is its id).
+export type RecordView = Omit<DnsRecord, "zone" | "kind">;
 export type HostView = PlannedHost;
 /** One inbound rule, with the firewall (role) it belongs to. */
 export type FirewallRuleView = FirewallRule & { firewall: string };
@@ -42,7 +43,25 @@ export function git(repo: string, args: string[]): string {
   return r.stdout.trim();
 }
 
-const OWN_NODE_MODULES = fileURLToPath(new URL("../../node_modules", import.meta.url));
+/** The node_modules facteur's own dependencies come from: the checkout's, or the one the package is installed in. */
+function ownNodeModules(): string {
+  const yaml = fileURLToPath(import.meta.resolve("yaml"));
+  return yaml.slice(0, yaml.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
+}
+
+/**
+ * A revision's code is TypeScript: run from the compiled package, facteur imports it through
+ * tsx (a dependency), registered once; run from the sources, tsx is already there.
+ */
+let tsxRegistered = !import.meta.url.endsWith(".js");
+async function importSource(url: string): Promise<Record<string, (...a: unknown[]) => unknown>> {
+  if (!tsxRegistered) {
+    const { register } = await import("tsx/esm/api");
+    register();
+    tsxRegistered = true;
+  }
+  return import(url) as Promise<Record<string, (...a: unknown[]) => unknown>>;
+}
 
 /** Renders `stack` from the tree at `dir` (a worktree or the working tree), importing that tree's modules. */
 export async function renderTree(dir: string, stack: string, label = "the working tree"): Promise<Rendered> {
@@ -62,7 +81,7 @@ async function renderTreeUnguarded(dir: string, stack: string): Promise<Rendered
   const mod = async (p: string) => {
     const f = join(dir, "src", p);
     if (!existsSync(f)) return undefined;
-    return import(pathToFileURL(f).href) as Promise<Record<string, (...a: unknown[]) => unknown>>;
+    return importSource(pathToFileURL(f).href);
   };
   const load = await mod("spec/load.ts");
   const model = await mod("model/model.ts");
@@ -93,7 +112,7 @@ export async function renderRef(repo: string, ref: string, stack: string): Promi
   rmSync(dir, { recursive: true });
   git(repo, ["worktree", "add", "--detach", "--quiet", dir, commit]);
   try {
-    if (!existsSync(join(dir, "node_modules"))) symlinkSync(existsSync(join(repo, "node_modules")) ? join(repo, "node_modules") : OWN_NODE_MODULES, join(dir, "node_modules"));
+    if (!existsSync(join(dir, "node_modules"))) symlinkSync(existsSync(join(repo, "node_modules")) ? join(repo, "node_modules") : ownNodeModules(), join(dir, "node_modules"));
     return { ...(await renderTree(dir, stack, `${ref} (${commit.slice(0, 10)})`)), commit };
   } finally {
     spawnSync("git", ["-C", repo, "worktree", "remove", "--force", dir]);

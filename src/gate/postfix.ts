@@ -21,6 +21,7 @@
 // runner (run.ts, used by the tests) runs the very same text.
 import { readFileSync } from "node:fs";
 import type { HostBundle } from "../render/bundle.ts";
+import { daemonFacts } from "../render/daemons/index.ts";
 
 /** A log line where a daemon refused its configuration or died (the same test as the bash's FAILURE_ERE). */
 const FAILURE = /(fatal|panic): |warning: process [^ ]+ pid [0-9]+ (exit status [1-9]|killed by signal)|bad command startup|error: open database|unix-domain name too long/;
@@ -54,9 +55,8 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * The command an apply script runs to gate a bundle's Postfix (after gateFunctions()): exit 0
  * or the reasons on stderr. "$R" is the apply script's FACTEUR_ROOT (empty on hosts).
  */
-export function gateCommand(bundle: Pick<HostBundle, "files" | "probeRecipients">): string {
-  const main = bundle.files.find((f) => f.path.endsWith("/postfix/main.cf"));
-  if (!main) throw new Error("gate: the bundle has no Postfix main.cf");
-  const dir = main.path.slice(0, -"/main.cf".length);
+export function gateCommand(bundle: Pick<HostBundle, "daemons" | "probeRecipients">): string {
+  const dir = daemonFacts(bundle.daemons, "postfix")?.configDir;
+  if (!dir) throw new Error("gate: the bundle runs no Postfix");
   return ["facteur_gate_apply", '"$R"', q(dir), ...bundle.probeRecipients.map(q)].join(" ");
 }

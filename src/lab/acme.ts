@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { HostBundle } from "../render/bundle.ts";
+import type { AcmeFacts } from "../render/daemons/index.ts";
 import { issueLabCert, type LabCa } from "./ca.ts";
 import { spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes } from "./probes.ts";
@@ -61,12 +62,11 @@ export function issuerOf(certFile: string): string {
  * Runs the bundle's renewal script now and then every labAcmeSeconds(), as its timer would, with
  * the lab CA trusted for the ACME server's own HTTPS; resolves once the CA has issued the certificate.
  */
-export async function startAcmeTimer(bundle: HostBundle, h: HostContext, report: HostReport): Promise<void> {
-  if (!bundle.acme) return;
+export async function startAcmeTimer(bundle: HostBundle, acme: AcmeFacts, h: HostContext, report: HostReport): Promise<void> {
   if (!h.ca) throw new Error(`${bundle.host}: ACME in the lab needs the lab CA (pebble's HTTPS)`);
   const log = `${h.logDir}/acme-timer.log`;
   const loop = `while :; do echo "== $(date -u +%FT%TZ) facteur-acme.service"; sh "$0"; echo "== exit $?"; sleep ${labAcmeSeconds()}; done`;
-  spawnDetached(["env", `LEGO_CA_CERTIFICATES=${h.ca.cert}`, "sh", "-c", loop, bundle.acme.script], log, { ns: h.ns, resolv: h.resolv });
+  spawnDetached(["env", `LEGO_CA_CERTIFICATES=${h.ca.cert}`, "sh", "-c", loop, acme.script], log, { ns: h.ns, resolv: h.resolv });
   report.logs.push(log);
   const issued = await waitFor(async () => /pebble/i.test(issuerOf(bundle.tls.cert)), readyBoundMs(), 500);
   if (!issued) throw new Error(`${bundle.host}: no ACME certificate at ${bundle.tls.cert} after ${readyBoundMs() / 1000} s (issuer: ${issuerOf(bundle.tls.cert) || "none"}); read ${log}:\n${readFileSync(log, "utf8").trim().split("\n").slice(-8).join("\n")}`);

@@ -1,7 +1,7 @@
 // Changing the running lab's DNS (tests): records set through Knot's control socket, so signed
 // zones are re-signed at once (a zone file edit would need a reload, and the lab never reloads).
 import type { LabState } from "./index.ts";
-import { zoneOf, type ZoneRecord } from "./dns.ts";
+import { zoneOf, type ZoneRecord } from "./zones.ts";
 import { must } from "./proc.ts";
 
 /** Replaces every record of each (name, type) given with the given ones, zone by zone, and waits for the commit. */

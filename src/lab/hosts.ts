@@ -1,7 +1,9 @@
 // Bringing up one host of the lab: the plan's own hosts run exactly their rendered bundle
-// (files, postmap, secrets, SASL users, DKIM keys, TLS cert, then postsrsd / rspamd / OpenDKIM /
-// policyd-rate-limit / Postfix); outside hosts run a small stock Postfix that stores what it
-// receives in maildirs (sinks) or sends directly by MX (the outside sender).
+// (files, postmap, secrets, SASL users, DKIM keys, TLS cert, then the daemons the bundle names,
+// Postfix last), each as its runtime facts say (src/render/daemons: directories, owners, config
+// check, foreground command, readiness probes): nothing is read back out of a rendered file.
+// Outside hosts run a small stock Postfix that stores what it receives in maildirs (sinks) or
+// sends directly by MX (the outside sender).
 //
 // A host is up when every one of its daemons answers a live probe (src/lab/probes.ts), within a
 // generous bound; otherwise bring-up fails naming the daemon and the log to read. There is no
@@ -9,10 +11,13 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fillSecrets, secretValue, type HostBundle } from "../render/bundle.ts";
+import { daemonFacts, type DaemonFacts, type OwnedPath, type PostfixFacts } from "../render/daemons/index.ts";
 import { daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
-import { LAB_BASE, type OutsideHost } from "./topology.ts";
+import type { OutsideHost } from "./topology.ts";
+import { LAB_CACHE } from "../paths.ts";
+import { prepareLabCluster, runSetup } from "./quotaStore.ts";
 import { issueLabCert, type LabCa } from "./ca.ts";
 import { startMtaStsResolver } from "./mtaSts.ts";
 import { startOutboundTls } from "./outboundTls.ts";
@@ -52,44 +57,17 @@ function mkdirOwned(path: string, user?: string, group?: string, mode = 0o755): 
   chmodSync(path, mode);
 }
 
-/** main.cf parameters as a map (last assignment wins; no continuation lines in our templates). */
-export function parseMainCf(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^([a-z0-9_]+)\s*=\s*(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!.trim();
-  }
-  return out;
+/** A directory a daemon's facts name, with its owner and mode. */
+function makeDir(d: OwnedPath): void {
+  mkdirOwned(d.path, d.owner, d.group, parseInt(d.mode, 8));
 }
 
-/** /etc/default style KEY=VALUE file. */
-export function parseDefaults(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!.replace(/^"|"$/g, "");
-  }
-  return out;
-}
-
-const SERVICE_PORTS: Record<string, number> = { smtp: 25, submission: 587, smtps: 465, submissions: 465 };
-
-/** The TCP listeners of a master.cf: address, port, and whether they speak TLS from the first byte (wrapper mode). */
-export function inetListeners(masterCf: string): { service: string; address: string; port: number; tls: boolean }[] {
-  const out: { service: string; address: string; port: number; tls: boolean }[] = [];
-  const lines = masterCf.split("\n");
-  lines.forEach((line, i) => {
-    const m = /^(\S+)\s+inet\s/.exec(line);
-    if (!m) return;
-    const service = m[1]!;
-    const hp = /^(?:\[?([^\]]*)\]?:)?([^:]+)$/.exec(service)!;
-    const port = /^\d+$/.test(hp[2]!) ? Number(hp[2]) : SERVICE_PORTS[hp[2]!];
-    if (!port) return;
-    let tls = false;
-    for (let j = i + 1; j < lines.length && /^\s+\S/.test(lines[j]!); j++) if (/-o\s+smtpd_tls_wrappermode=yes/.test(lines[j]!)) tls = true;
-    out.push({ service, address: hp[1] || "127.0.0.1", port, tls });
-  });
-  return out;
+/** A log file a daemon's facts name, created (empty) with its owner and mode when missing. */
+function makeLog(l: OwnedPath): void {
+  mkdirSync(dirname(l.path), { recursive: true });
+  writeFileSync(l.path, "", { flag: "a" });
+  chownSync(l.path, ids(l.owner).uid, gidOf(l.group));
+  chmodSync(l.path, parseInt(l.mode, 8));
 }
 
 /** Opens a TCP connection inside ns and returns the first line the server says (a banner). */
@@ -139,6 +117,10 @@ export interface HostReport {
   seconds: number;
   /** Where those seconds went, e.g. "postfix check 1.2". */
   steps: string[];
+  /** Postfix's log, once Postfix runs. */
+  maillog?: string;
+  /** The syslog listener's file (OpenDKIM, postsrsd, policyd-rate-limit), when the host has one. */
+  syslog?: string;
 }
 
 /** Records how long each step of a host's bring-up took, in report.steps. */
@@ -151,11 +133,9 @@ function stopwatch(report: HostReport): (step: string) => void {
   };
 }
 
-const LAB_CACHE = `${LAB_BASE}/.cache`;
-
 /**
  * RSA-2048 key for (domain, selector), kept across runs under keyDir; public half as base64 DER.
- * Keys are lab-only and shared by every lab stack on the machine (a cache under LAB_BASE), so a
+ * Keys are lab-only and shared by every lab stack on the machine (LAB_CACHE, src/paths.ts), so a
  * fresh stack does not spend its bring-up searching for primes.
  */
 export async function generateDkimKey(keyDir: string, domain: string, selector: string): Promise<{ domain: string; selector: string; pem: string; publicB64: string }> {
@@ -232,8 +212,8 @@ async function answerAll(probes: LabProbe[], who: string): Promise<void> {
  * modes: what `postfix post-install create-missing` makes, without its hundred-odd processes.
  * For the lab's stock outside hosts only; the rendered hosts go through `postfix check`.
  */
-function createPostfixDirs(main: Record<string, string>): void {
-  const vars: Record<string, string> = { $queue_directory: main.queue_directory!, $data_directory: main.data_directory!, $mail_owner: "postfix", $setgid_group: "postdrop" };
+function createPostfixDirs(pf: PostfixRun): void {
+  const vars: Record<string, string> = { $queue_directory: pf.queueDirectory, $data_directory: pf.dataDirectory, $mail_owner: "postfix", $setgid_group: "postdrop" };
   for (const line of readFileSync("/etc/postfix/postfix-files", "utf8").split("\n")) {
     const [path, type, owner, group, mode] = line.trim().split(":");
     if (type !== "d" || !/^\$(queue|data)_directory(\/|$)/.test(path ?? "")) continue;
@@ -244,6 +224,9 @@ function createPostfixDirs(main: Record<string, string>): void {
   }
 }
 
+/** What the lab needs to run a Postfix: a rendered host's facts, or what the lab wrote for an outside host. */
+type PostfixRun = Pick<PostfixFacts, "configDir" | "queueDirectory" | "dataDirectory" | "maillog" | "dirs" | "logs" | "readiness">;
+
 /**
  * Postfix queue/data/log directories, `postfix check` (the rendered configuration must pass it
  * before it runs), `postfix start`; its listeners become probes. `checked: false` is for the
@@ -251,17 +234,14 @@ function createPostfixDirs(main: Record<string, string>): void {
  * the integrity checks skipped. No `postfix set-permissions`: it re-chowns every file Postfix
  * installed (over 300 processes per host) and the lab needs none of it.
  */
-async function startPostfix(h: HostContext, pfDir: string, who: string, report: HostReport, checked = true): Promise<() => void> {
-  const main = parseMainCf(readFileSync(join(pfDir, "main.cf"), "utf8"));
-  const pf = ids("postfix");
-  for (const key of ["queue_directory", "data_directory"]) mkdirSync(main[key]!, { recursive: true });
-  chownSync(main.data_directory!, pf.uid, pf.gid);
-  const log = main.maillog_file ?? `${h.logDir}/postfix.log`;
-  if (main.maillog_file) {
-    mkdirSync(dirname(main.maillog_file), { recursive: true });
-    report.logs.push(main.maillog_file);
-  }
-  const logTail = () => (main.maillog_file ? tail(main.maillog_file) : "");
+async function startPostfix(h: HostContext, pf: PostfixRun, who: string, report: HostReport, checked = true): Promise<() => void> {
+  const pfDir = pf.configDir;
+  for (const d of pf.dirs) makeDir(d);
+  for (const l of pf.logs) makeLog(l);
+  mkdirSync(dirname(pf.maillog), { recursive: true });
+  report.logs.push(pf.maillog);
+  report.maillog = pf.maillog;
+  const logTail = () => tail(pf.maillog);
   if (checked) {
     const check = await run(["postfix", "-c", pfDir, "check"], { ns: h.ns, resolv: h.resolv });
     if (check.code !== 0 || /fatal|error/i.test(check.stderr)) {
@@ -271,22 +251,21 @@ async function startPostfix(h: HostContext, pfDir: string, who: string, report: 
     if (/warning/i.test(check.stderr)) report.warnings.push(`${who}: postfix -c ${pfDir} check warned: ${check.stderr.trim().split("\n").join("; ")}`);
     // `postfix start` would run the very same integrity checks again (postfix-script check-fatal
     // and check-warn); its own quick-start marker skips them once, as after `postfix quick-stop`.
-    writeFileSync(`${main.queue_directory}/quick-start`, "");
+    writeFileSync(`${pf.queueDirectory}/quick-start`, "");
   } else {
-    createPostfixDirs(main);
-    writeFileSync(`${main.queue_directory}/quick-start`, "");
+    createPostfixDirs(pf);
+    writeFileSync(`${pf.queueDirectory}/quick-start`, "");
   }
-  const logFrom = main.maillog_file && existsSync(main.maillog_file) ? statSync(main.maillog_file).size : 0;
+  const logFrom = existsSync(pf.maillog) ? statSync(pf.maillog).size : 0;
   const start = await run(["postfix", "-c", pfDir, "start"], { ns: h.ns, resolv: h.resolv });
   if (start.code !== 0) throw new Error(`${who}: postfix -c ${pfDir} start failed (${start.timedOut ? "timed out" : `exit ${start.code}`}):\n${(start.stderr + start.stdout).trim()}\n${logTail()}`);
   // Every listener of master.cf; loopback is in mynetworks, so postscreen lets it straight through to the banner.
-  for (const l of inetListeners(readFileSync(join(pfDir, "master.cf"), "utf8")))
-    probe(report, h, "Postfix", `${l.service} on ${l.address}:${l.port}${l.tls ? " (TLS)" : ""}: 220 banner`, { kind: "smtp", address: l.address, port: l.port, ...(l.tls ? { tls: true } : {}) }, [log]);
+  for (const r of pf.readiness) probe(report, h, "Postfix", r.what, r.check, [pf.maillog]);
   // The deploy gate's reading of the log (src/gate): a daemon that refused its parameters fails the
   // host. Asked once every listener answers, when the daemons have read their configuration.
   return () => {
-    const refused = main.maillog_file ? daemonFailures(readFileSync(main.maillog_file).subarray(logFrom).toString("utf8")) : [];
-    if (refused.length) throw new Error(`${who}: Postfix daemons refused the configuration (log ${main.maillog_file}):\n${refused.join("\n")}`);
+    const refused = existsSync(pf.maillog) ? daemonFailures(readFileSync(pf.maillog).subarray(logFrom).toString("utf8")) : [];
+    if (refused.length) throw new Error(`${who}: Postfix daemons refused the configuration (log ${pf.maillog}):\n${refused.join("\n")}`);
   };
 }
 
@@ -380,8 +359,9 @@ export async function startOwnHost(
     writeFileSync(f.path, fillSecrets(f.content, secrets, `${bundle.host}:${f.path}`, f.secretRefs ?? []));
     chmodSync(f.path, parseInt(f.mode, 8));
   }
-  const pfDir = `${h.root}/etc/postfix`;
-  await Promise.all(bundle.files.filter((f) => f.postmap).map((f) => must(`${who}: postmap ${f.path}`, ["postmap", "-c", pfDir, `hash:${f.path}`])));
+  const postfix = daemonFacts(bundle.daemons, "postfix");
+  if (!postfix) throw new Error(`${who}: the bundle runs no Postfix`);
+  await Promise.all(bundle.files.filter((f) => f.postmap).map((f) => must(`${who}: postmap ${f.path}`, ["postmap", "-c", postfix.configDir, `hash:${f.path}`])));
   step("files and postmap");
   // 2. The TLS key pair main.cf names: from the lab CA, so verifying senders can check it.
   if (h.ca) await issueLabCert(h.ca, bundle.tls.cert, bundle.tls.key, [bundle.fqdn]);
@@ -400,134 +380,109 @@ export async function startOwnHost(
     chownSync(db, 0, gidOf("postfix"));
     chmodSync(db, 0o640);
   }
-  // 4. DKIM (and ARC) private keys where the bundle says, owned by the signer.
+  // 4. DKIM (and ARC) private keys where the bundle says, owned by the daemon that signs with them.
+  const keyOwner = daemonFacts(bundle.daemons, "opendkim")?.keyOwner;
   for (const k of bundle.dkimKeys) {
     const pem = dkimPrivate.get(`${k.domain}/${k.selector}`);
     if (!pem) throw new Error(`${who}: no DKIM key generated for ${k.domain}/${k.selector}`);
-    const owner = k.owner ?? "opendkim";
-    if (owner === "opendkim") mkdirOwned(dirname(dirname(k.path)), owner, owner, 0o750);
-    mkdirOwned(dirname(k.path), owner, owner, 0o750);
+    const owner = k.owner ?? keyOwner;
+    if (!owner) throw new Error(`${who}: the bundle holds DKIM keys but runs no OpenDKIM`);
+    if (!k.owner) mkdirOwned(dirname(dirname(k.path)), owner.owner, owner.group, 0o750);
+    mkdirOwned(dirname(k.path), owner.owner, owner.group, 0o750);
     writeFileSync(k.path, pem);
-    chownSync(k.path, ids(owner).uid, ids(owner).gid);
+    chownSync(k.path, ids(owner.owner).uid, gidOf(owner.group));
     chmodSync(k.path, 0o600);
   }
   step("SASL users and DKIM keys");
+  const daemons = bundle.daemons;
   // Smarthosts' validating resolver and MTA-STS resolver (policy.outboundTls): every daemon below
   // then resolves through the resolv.conf the bundle renders.
   h = { ...h, resolv: startOutboundTls(bundle, h, report) };
-  const needsSyslog = bundle.files.some((f) => /\/etc\/(default\/postsrsd|opendkim\.conf|policyd-rate-limit\.yaml)$/.test(f.path));
+  const needsSyslog = daemons.some((d) => d.syslog);
   const syslogLog = needsSyslog ? await startSyslog(h, report) : `${h.logDir}/syslog.log`;
-  if (needsSyslog) report.logs.push(syslogLog);
+  if (needsSyslog) {
+    report.logs.push(syslogLog);
+    report.syslog = syslogLog;
+  }
   step("syslog listener");
-  // 5. rspamd (relays): the rendered local.d over Debian's stock configuration, plus the lab's
-  //    own override.d (test patterns, shared cache). It starts in the background: the other
-  //    daemons and Postfix come up meanwhile.
+  // 5. Every daemon but Postfix, in the bundle's order, as its facts say. rspamd starts in the
+  //    background (the others and Postfix come up meanwhile); the rest answer with Postfix.
   let rspamdReady: Promise<void> = Promise.resolve();
-  const rspamdDir = `${h.root}/etc/rspamd`;
-  if (bundle.files.some((f) => f.path.startsWith(`${rspamdDir}/`))) {
-    const r = ids("_rspamd");
-    for (const d of ["run/rspamd", "var/lib/rspamd"]) {
-      mkdirSync(`${h.root}/${d}`, { recursive: true });
-      chownSync(`${h.root}/${d}`, r.uid, r.gid);
+  // The quota store (PostgreSQL) also comes up in the background, then runs its set-up.
+  let storeReady: Promise<void> = Promise.resolve();
+  for (const d of daemons) {
+    // Postfix comes last; the outbound TLS daemons are up already; the ACME timer runs once Postfix is.
+    if (d.name === "postfix" || d.name === "unbound" || d.name === "mta-sts-resolver" || d.name === "acme") continue;
+    for (const dir of d.dirs) makeDir(dir);
+    for (const l of d.logs) makeLog(l);
+    const out = `${h.logDir}/${d.name}.out`;
+    const logs = [...d.logs.map((l) => l.path), ...(d.syslog ? [syslogLog] : []), out];
+    report.logs.push(...d.logs.map((l) => l.path), out);
+    const argv = (a: string[]) => (d.syslog ? withSyslog(h, a) : a);
+    if (d.name === "postsrsd") {
+      // On a host Debian's package makes the secret; the lab keeps its own in its secrets.
+      mkdirSync(dirname(d.secretFile), { recursive: true });
+      writeFileSync(d.secretFile, `${secrets.srs ?? "lab-srs-secret"}\n`);
+      chmodSync(d.secretFile, 0o600);
     }
-    for (const o of labRspamdOverlay(rspamdDir)) {
-      if (bundle.files.some((f) => f.path === o.path)) throw new Error(`${who}: the lab's rspamd overlay ${o.path} would replace a rendered file`);
-      mkdirSync(dirname(o.path), { recursive: true });
-      writeFileSync(o.path, o.content);
+    if (d.configCheck) {
+      const n = await run(argv(d.configCheck), { ns: h.ns, resolv: h.resolv });
+      if (n.code !== 0) throw new Error(`${who}: ${d.configCheck.join(" ")} rejects ${d.config} (exit ${n.code}):\n${(n.stderr + n.stdout).trim()}\n${d.syslog ? tail(syslogLog) : ""}`);
+      report.checks.push(`${who}: ${d.configCheck.join(" ")}`);
     }
-    const logging = readFileSync(`${rspamdDir}/local.d/logging.inc`, "utf8");
-    const rlog = /filename\s*=\s*"([^"]+)"/.exec(logging)?.[1] ?? `${h.logDir}/rspamd.log`;
-    mkdirSync(dirname(rlog), { recursive: true });
-    writeFileSync(rlog, "", { flag: "a" });
-    chownSync(rlog, r.uid, r.gid);
-    report.logs.push(rlog, `${h.logDir}/rspamd.out`);
-    const sock = /bind_socket\s*=\s*"([^"]+)"/.exec(readFileSync(`${rspamdDir}/local.d/worker-proxy.inc`, "utf8"))?.[1] ?? "127.0.0.1:11332";
-    const p = probe(report, h, "rspamd", `milter on inet:${sock}`, { kind: "milter", socket: `inet:${sock}` }, [rlog, `${h.logDir}/rspamd.out`]);
-    rspamdReady = withWarmRspamdCache(async () => {
-      spawnDetached(
-        [
-          "rspamd", "-f", "-u", "_rspamd", "-g", "_rspamd", "-c", "/etc/rspamd/rspamd.conf",
-          `--var=LOCAL_CONFDIR=${rspamdDir}`, `--var=RUNDIR=${h.root}/run/rspamd`, `--var=DBDIR=${h.root}/var/lib/rspamd`, `--var=LOGDIR=${h.logDir}`,
-        ],
-        `${h.logDir}/rspamd.out`,
-        { ns: h.ns, resolv: h.resolv },
-      );
-      const t = Date.now();
-      await answerAll([p], who);
-      report.checks.push(`${who}: rspamd milter ${sock} answers`);
-      report.steps.push(`(rspamd: ${((Date.now() - t) / 1000).toFixed(1)} from its start)`);
-    });
-    // Reported by the Promise.all below; never an unhandled rejection meanwhile.
-    rspamdReady.catch(() => {});
+    const spawn = () => spawnDaemon(h, d);
+    const probes = d.readiness.map((r) => probe(report, h, d.label, r.what, r.check, logs));
+    if (d.name === "rspamd") {
+      // The rendered local.d over Debian's stock configuration, plus the lab's own override.d
+      // (test patterns, shared cache).
+      for (const o of labRspamdOverlay(d.confDir)) {
+        if (bundle.files.some((f) => f.path === o.path)) throw new Error(`${who}: the lab's rspamd overlay ${o.path} would replace a rendered file`);
+        mkdirSync(dirname(o.path), { recursive: true });
+        writeFileSync(o.path, o.content);
+      }
+      rspamdReady = withWarmRspamdCache(async () => {
+        spawn();
+        const t = Date.now();
+        await answerAll(probes, who);
+        report.checks.push(`${who}: rspamd ${probes.map((p) => p.what).join(", ")} answers`);
+        report.steps.push(`(rspamd: ${((Date.now() - t) / 1000).toFixed(1)} from its start)`);
+      });
+      // Reported by the Promise.all below; never an unhandled rejection meanwhile.
+      rspamdReady.catch(() => {});
+      continue;
+    }
+    if (d.name === "postgresql") {
+      await prepareLabCluster(d, bundle.tls);
+      storeReady = (async () => {
+        spawn();
+        await answerAll(probes, who);
+        await runSetup(h.ns, d);
+        report.checks.push(`${who}: ${d.label} ${probes.map((p) => p.what).join(", ")} answers; set-up ${d.setup?.stdin ?? "none"} applied`);
+      })();
+      storeReady.catch(() => {});
+      continue;
+    }
+    spawn();
+    report.checks.push(`${who}: ${d.label} started (${d.config})`);
   }
-  // 6. postsrsd, as /etc/default/postsrsd configures it.
-  const srsFile = bundle.files.find((f) => f.path.endsWith("/etc/default/postsrsd"));
-  if (srsFile) {
-    const d = parseDefaults(srsFile.content);
-    const secretFile = d.SRS_SECRET!;
-    mkdirSync(dirname(secretFile), { recursive: true });
-    writeFileSync(secretFile, `${secrets.srs ?? "lab-srs-secret"}\n`);
-    chmodSync(secretFile, 0o600);
-    if (d.CHROOT) mkdirSync(d.CHROOT, { recursive: true });
-    const argv = [
-      "postsrsd", `-s${secretFile}`, `-d${d.SRS_DOMAIN}`, `-a${d.SRS_SEPARATOR ?? "="}`,
-      `-l${d.SRS_LISTEN_ADDR ?? "127.0.0.1"}`, `-f${d.SRS_FORWARD_PORT ?? 10001}`, `-r${d.SRS_REVERSE_PORT ?? 10002}`,
-      ...(d.RUN_AS ? [`-u${d.RUN_AS}`] : []), ...(d.CHROOT ? [`-c${d.CHROOT}`] : []),
-      ...(d.SRS_EXCLUDE_DOMAINS ? d.SRS_EXCLUDE_DOMAINS.split(",").filter(Boolean).map((x) => `-X${x}`) : []),
-    ];
-    spawnDetached(withSyslog(h, argv), `${h.logDir}/postsrsd.out`, { ns: h.ns, resolv: h.resolv });
-    report.logs.push(`${h.logDir}/postsrsd.out`);
-    const addr = d.SRS_LISTEN_ADDR ?? "127.0.0.1";
-    for (const [dir, port] of [["forward", d.SRS_FORWARD_PORT ?? "10001"], ["reverse", d.SRS_REVERSE_PORT ?? "10002"]] as const)
-      probe(report, h, "postsrsd", `${dir} SRS lookup on ${addr}:${port}`, { kind: "table", address: addr, port: Number(port) }, [`${h.logDir}/postsrsd.out`, syslogLog]);
-    report.checks.push(`${who}: postsrsd started (${srsFile.path}: SRS domain ${d.SRS_DOMAIN})`);
-  }
-  // 7. OpenDKIM: config test, then the daemon in the foreground (its syslog goes to our listener).
-  const dkimConf = bundle.files.find((f) => f.path.endsWith("/etc/opendkim.conf"));
-  if (dkimConf) {
-    const conf = dkimConf.content;
-    const sock = /^Socket\s+local:(\S+)/m.exec(conf)?.[1];
-    const pid = /^PidFile\s+(\S+)/m.exec(conf)?.[1];
-    if (sock) mkdirOwned(dirname(sock), "opendkim", "postfix", 0o750);
-    if (pid) mkdirOwned(dirname(pid), "opendkim", "postfix", 0o750);
-    const n = await run(withSyslog(h, ["opendkim", "-n", "-x", dkimConf.path]), { ns: h.ns, resolv: h.resolv });
-    if (n.code !== 0) throw new Error(`${who}: opendkim -n rejects ${dkimConf.path} (exit ${n.code}):\n${(n.stderr + n.stdout).trim()}\n${tail(syslogLog)}`);
-    report.checks.push(`${who}: opendkim -n -x ${dkimConf.path}`);
-    spawnDetached(withSyslog(h, ["opendkim", "-f", "-x", dkimConf.path]), `${h.logDir}/opendkim.out`, { ns: h.ns, resolv: h.resolv });
-    report.logs.push(`${h.logDir}/opendkim.out`);
-    if (!sock) throw new Error(`${who}: ${dkimConf.path} names no local Socket for Postfix to reach OpenDKIM`);
-    probe(report, h, "OpenDKIM", `milter on unix:${sock}`, { kind: "milter", socket: `unix:${sock}` }, [syslogLog, `${h.logDir}/opendkim.out`]);
-  }
-  // 8. policyd-rate-limit (submission quota), socket reachable by Postfix.
-  const rl = bundle.files.find((f) => f.path.endsWith("/etc/policyd-rate-limit.yaml"));
-  if (rl) {
-    const sock = /^SOCKET:\s*"([^"]+)"/m.exec(rl.content)?.[1];
-    const pidfile = /^pidfile:\s*"([^"]+)"/m.exec(rl.content)?.[1];
-    const db = /^\s*database:\s*"([^"]+)"/m.exec(rl.content)?.[1];
-    if (pidfile) mkdirOwned(dirname(pidfile), "policyd-rate-limit", "policyd-rate-limit", 0o755);
-    if (db) mkdirOwned(dirname(db), "policyd-rate-limit", "policyd-rate-limit", 0o750);
-    if (!sock) throw new Error(`${who}: ${rl.path} names no SOCKET for Postfix to reach policyd-rate-limit`);
-    // The socket lives in the queue directory, which postfix check creates later: make its own dir now.
-    mkdirSync(dirname(dirname(sock)), { recursive: true });
-    mkdirOwned(dirname(sock), "policyd-rate-limit", "postfix", 0o750);
-    spawnPolicyd(h, rl.path);
-    report.logs.push(`${h.logDir}/policyd-rate-limit.out`);
-    probe(report, h, "policyd-rate-limit", `policy request on unix:${sock}`, { kind: "policy", socket: `unix:${sock}` }, [`${h.logDir}/policyd-rate-limit.out`, syslogLog]);
-  }
-  step("postsrsd, OpenDKIM (opendkim -n), policyd started");
-  // 9. Postfix, while the others get ready (milters and lookup tables are only asked per message).
-  const postfixRefusals = await startPostfix(h, pfDir, who, report);
+  step(`${daemons.filter((d) => !["postfix", "rspamd", "postgresql", "unbound", "mta-sts-resolver", "acme"].includes(d.name)).map((d) => d.label).join(", ")} started`);
+  // 6. Postfix, while the others get ready (milters and lookup tables are only asked per message).
+  const postfixRefusals = await startPostfix(h, postfix, who, report);
   step("postfix check and start");
-  // 10. Up means every daemon answers.
+  // 7. Up means every daemon answers.
+  const background = new Set(daemons.filter((d) => d.name === "rspamd" || d.name === "postgresql").map((d) => d.label));
   const rspamdProbes = new Set(report.probes.filter((p) => p.daemon === "rspamd"));
-  await answerAll(report.probes.filter((p) => !rspamdProbes.has(p)), who);
+  await answerAll(report.probes.filter((p) => !background.has(p.daemon)), who);
   postfixRefusals();
   step("daemons answering");
+  await storeReady;
+  if (daemons.some((d) => d.name === "postgresql")) step("quota store answering, set up");
   await rspamdReady;
   if (rspamdProbes.size) step("rspamd answering");
   // ACME (spec acme): the certificate Postfix bootstrapped with is replaced by the CA's, by the timer's script.
-  if (bundle.acme) {
-    await startAcmeTimer(bundle, h, report);
+  const acme = daemonFacts(daemons, "acme");
+  if (acme) {
+    await startAcmeTimer(bundle, acme, h, report);
     step("ACME certificate issued");
   }
   report.checks.push(`${who}: ${report.probes.map((p) => `${p.daemon} ${p.what}`).join("; ")}: all answer`);
@@ -535,9 +490,15 @@ export async function startOwnHost(
   return report;
 }
 
-/** policyd-rate-limit in the host's namespace, its syslog to the host's listener (also used to restart it). */
-export function spawnPolicyd(h: Pick<HostContext, "ns" | "resolv" | "root" | "logDir">, yamlPath: string): void {
-  spawnDetached(withSyslog(h as HostContext, ["policyd-rate-limit", "--file", yamlPath]), `${h.logDir}/policyd-rate-limit.out`, { ns: h.ns, resolv: h.resolv });
+/**
+ * A daemon of a rendered host in the host's namespace, in the foreground as its facts say, its
+ * syslog (if it logs there) to the host's listener, its output to <logDir>/<name>.out (also used
+ * to restart one).
+ */
+export function spawnDaemon(h: Pick<HostContext, "ns" | "resolv" | "root" | "logDir">, d: DaemonFacts): void {
+  if (!d.foreground) throw new Error(`${h.ns}: ${d.label} has no foreground command for the lab`);
+  const argv = d.syslog ? ["sh", "-c", DEV_WRAP, `${h.root}/dev`, ...d.foreground] : d.foreground;
+  spawnDetached(argv, `${h.logDir}/${d.name}.out`, { ns: h.ns, resolv: h.resolv });
 }
 
 function tail(file: string, lines = 8): string {
@@ -579,11 +540,14 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
   const pfDir = `${h.root}/etc/postfix`;
   mkdirSync(pfDir, { recursive: true });
   const mine = [...o.ipv4, ...o.ipv6.map((a) => `[${a}]`)].join(" ");
+  const queueDirectory = `${h.root}/var/spool/postfix`;
+  const dataDirectory = `${h.root}/var/lib/postfix`;
+  const maillog = `${h.root}/var/log/postfix.log`;
   const lines = [
     "compatibility_level = 3.6",
-    `queue_directory = ${h.root}/var/spool/postfix`,
-    `data_directory = ${h.root}/var/lib/postfix`,
-    `maillog_file = ${h.root}/var/log/postfix.log`,
+    `queue_directory = ${queueDirectory}`,
+    `data_directory = ${dataDirectory}`,
+    `maillog_file = ${maillog}`,
     `maillog_file_prefixes = ${h.root}/var/log`,
     `myhostname = ${o.names[0]}`,
     "smtpd_banner = $myhostname ESMTP",
@@ -673,7 +637,25 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
   writeFileSync(`${pfDir}/master.cf`, master);
   const who = `outside ${o.name} (${o.names[0]})`;
   step("files");
-  await startPostfix(h, pfDir, who, report, false);
+  const listeners = [{ service: "smtp", port: 25 }, ...[...new Set((o.submission ?? []).map((s) => s.port))].map((port) => ({ service: String(port), port }))];
+  await startPostfix(
+    h,
+    {
+      configDir: pfDir,
+      queueDirectory,
+      dataDirectory,
+      maillog,
+      dirs: [
+        { path: queueDirectory, owner: "root", group: "root", mode: "0755" },
+        { path: dataDirectory, owner: "postfix", group: "postfix", mode: "0755" },
+      ],
+      logs: [],
+      readiness: listeners.map((l) => ({ what: `${l.service} on 127.0.0.1:${l.port}: 220 banner`, check: { kind: "smtp", address: "127.0.0.1", port: l.port } })),
+    },
+    who,
+    report,
+    false,
+  );
   step("postfix start");
   await answerAll(report.probes, who);
   step("Postfix answering");

@@ -1,21 +1,23 @@
 // `facteur lab up|down|status`: the whole stack on this machine, in network namespaces, with
 // the real daemons running exactly the rendered bundles. See src/lab/topology.ts for what is
 // built, src/lab/net.ts for the network, src/lab/hosts.ts for each host's bring-up.
-import { parseArgs } from "node:util";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { loadSpecFile, stackSpecPath } from "../spec/load.ts";
+import { loadSpecFile } from "../spec/load.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { renderStack } from "../render/render.ts";
 import { plannedKeys } from "../plan/dns.ts";
 import { UsageError } from "../cli/usage.ts";
 import { SpecError } from "../spec/errors.ts";
-import { buildTopology, nsName, LAB_BASE, type OutsideHost, type Topology } from "./topology.ts";
+import type { HostBundle } from "../render/bundle.ts";
+import { daemonFacts, type DaemonFacts } from "../render/daemons/index.ts";
+import { buildTopology, nsName, type OutsideHost, type Topology } from "./topology.ts";
+import { LAB_ROOT, STACKS_DIR, labStackRoot, stackSpecPath } from "../paths.ts";
 import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from "./net.ts";
 import { killNamespace, run } from "./proc.ts";
-import { labZones, startKnot, trustAnchors } from "./labdns.ts";
-import type { ZoneRecord } from "./dns.ts";
+import { labZones, startKnot, trustAnchors } from "./knot.ts";
+import type { ZoneRecord } from "./zones.ts";
 import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
 import { applyLabFirewalls } from "./firewall.ts";
@@ -59,7 +61,15 @@ export interface LabHostInfo {
   root: string;
   /** Postfix config directory (postfix -c, postqueue -c). */
   postfixDir: string;
+  /** Postfix's log (maillog_file), when the host runs Postfix. */
+  maillog?: string;
+  /** The lab's syslog listener's file, for daemons that log only to syslog. */
+  syslog?: string;
+  /** Where the host's daemons' output goes (<logDir>/<daemon>.out; the syslog listener's file). */
+  logDir: string;
   logs: string[];
+  /** The plan's hosts: their daemons' runtime facts, as render made them (src/render/daemons). */
+  daemons?: DaemonFacts[];
 }
 
 export interface LabState {
@@ -95,12 +105,23 @@ export interface LabState {
 
 const statePath = (root: string) => `${root}/state.json`;
 
+/** What the lab refuses to do as asked (a bad stack name, a protected stack, no spec): the CLI reports it as a usage error. */
+export class LabRefusal extends Error {
+  override name = "LabRefusal";
+}
+
+/** Why a lab stack name cannot be used, or undefined: it names network namespaces. */
+export function labStackNameProblem(stack: string): string | undefined {
+  return /^[a-z0-9][a-z0-9-]{0,15}$/.test(stack) ? undefined : `lab stack name "${stack}" must be 1-16 of [a-z0-9-] (it names network namespaces)`;
+}
+
 function stackRoot(stack: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(stack)) throw new UsageError(`lab stack name "${stack}" must be 1-16 of [a-z0-9-] (it names network namespaces)`);
+  const problem = labStackNameProblem(stack);
+  if (problem) throw new LabRefusal(problem);
   return buildTopologyRoot(stack);
 }
 function buildTopologyRoot(stack: string): string {
-  return `/var/lib/facteur-lab/${stack}`;
+  return labStackRoot(stack);
 }
 
 export function readLabState(stack: string): LabState | undefined {
@@ -125,7 +146,7 @@ async function stackNamespaces(stack: string): Promise<string[]> {
   const prefix = `fl-${stack}-`;
   const mine = new Set(claimedBy(buildTopologyRoot(stack)));
   const others = new Set<string>();
-  if (existsSync(LAB_BASE)) for (const d of readdirSync(LAB_BASE)) if (d !== stack) for (const n of claimedBy(`${LAB_BASE}/${d}`)) if (!mine.has(n)) others.add(n);
+  if (existsSync(LAB_ROOT)) for (const d of readdirSync(LAB_ROOT)) if (d !== stack) for (const n of claimedBy(labStackRoot(d))) if (!mine.has(n)) others.add(n);
   return (await listNamespaces()).filter((n) => mine.has(n) || (n.startsWith(prefix) && !others.has(n)));
 }
 
@@ -140,7 +161,7 @@ export function protectedStacks(): string[] {
 
 function refuseProtected(stack: string, action: string): void {
   if (protectedStacks().includes(stack))
-    throw new UsageError(`lab stack "${stack}" is protected here (FACTEUR_LAB_PROTECT=${process.env.FACTEUR_LAB_PROTECT}): refusing to ${action} it`);
+    throw new LabRefusal(`lab stack "${stack}" is protected here (FACTEUR_LAB_PROTECT=${process.env.FACTEUR_LAB_PROTECT}): refusing to ${action} it`);
 }
 
 /** Stops every process of the stack's namespaces and deletes them. Safe to run twice. */
@@ -164,6 +185,7 @@ function secretsFor(model: Model, old: Record<string, string> | undefined): Reco
   const keep = (name: string) => (old?.[name] && !old[name]!.startsWith("-") ? old[name]! : gen());
   for (const u of model.submissionUsers) s[u.passwordSecret] = keep(u.passwordSecret);
   for (const e of model.externalRelays) if (e.auth) s[e.auth.passwordSecret] = keep(e.auth.passwordSecret);
+  if (model.policy.quotaStore) s[model.policy.quotaStore.passwordSecret] = keep(model.policy.quotaStore.passwordSecret);
   s.srs = old?.srs ?? randomBytes(24).toString("base64url");
   return s;
 }
@@ -181,8 +203,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     timings.push({ step, seconds: (now - mark) / 1000 });
     mark = now;
   };
-  const specFile = opts.specFile ?? stackSpecPath(opts.stacks ?? "stacks", stack);
-  if (!opts.specFile && !existsSync(specFile)) throw new UsageError(`no stack "${stack}": ${specFile} does not exist`);
+  const specFile = opts.specFile ?? stackSpecPath(opts.stacks ?? STACKS_DIR, stack);
+  if (!opts.specFile && !existsSync(specFile)) throw new LabRefusal(`no stack "${stack}": ${specFile} does not exist`);
   // Spec errors surface as the loader's SpecError before anything is touched.
   const model = buildModel(loadSpecFile(specFile));
   if (process.getuid?.() !== 0) throw new Error("facteur lab needs root (it creates network namespaces and runs mail daemons)");
@@ -242,12 +264,14 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
 
   // Every host at once, outside and own: each one is up when all its daemons answer.
   const outsideHosts = topo.outside.filter((o) => o.kind !== "dns");
+  const bundles = new Map<string, HostBundle>();
   log(`starting ${plan.hosts.length} hosts of the plan and ${outsideHosts.length} outside hosts`);
   const [ownReports, outsideReports] = await Promise.all([
     Promise.all(
       plan.hosts.map(async (h) => {
         const hostRoot = `${root}/hosts/${h.name}`;
         const bundle = renderStack(model, plan, { root: hostRoot }).find((b) => b.host === h.name)!;
+        bundles.set(h.name, bundle);
         return startOwnHost(bundle, ctx(h.name, hostRoot), secrets, dkimPrivate, { ipv4: h.ipv4, ipv6: h.ipv6 });
       }),
     ),
@@ -280,8 +304,12 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
       ipv4: [h.ipv4],
       ipv6: [h.ipv6],
       root: `${root}/hosts/${h.name}`,
-      postfixDir: `${root}/hosts/${h.name}/etc/postfix`,
+      postfixDir: daemonFacts(bundles.get(h.name)!.daemons, "postfix")!.configDir,
+      maillog: daemonFacts(bundles.get(h.name)!.daemons, "postfix")!.maillog,
+      logDir: ctx(h.name, `${root}/hosts/${h.name}`).logDir,
       logs: ownReports[i]!.logs,
+      daemons: bundles.get(h.name)!.daemons,
+      ...(ownReports[i]!.syslog ? { syslog: ownReports[i]!.syslog } : {}),
     })),
     ...[topo.dns, ...outsideHosts].map((o) => ({
       name: o.name,
@@ -292,6 +320,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
       ipv6: o.ipv6,
       root: o.kind === "dns" ? `${root}/dns` : `${root}/outside/${o.name}`,
       postfixDir: o.kind === "dns" || o.kind === "client" || o.kind === "web" || o.kind === "acme" ? "" : `${root}/outside/${o.name}/etc/postfix`,
+      ...(o.kind !== "dns" && outsideReports[outsideHosts.indexOf(o)]!.maillog ? { maillog: outsideReports[outsideHosts.indexOf(o)]!.maillog! } : {}),
+      logDir: o.kind === "dns" ? `${root}/dns` : ctx(o.name, `${root}/outside/${o.name}`).logDir,
       logs: o.kind === "dns" ? [`${root}/dns/knot.log`] : outsideReports[outsideHosts.indexOf(o)]!.logs,
     })),
   ];
@@ -404,53 +434,4 @@ export function formatReport(s: LabState): string {
     "",
   );
   return out.join("\n");
-}
-
-const USAGE = [
-  "usage: facteur lab up|down|status [--stack NAME] [--stacks DIR]",
-  "  status exits 0 when every daemon answers, 1 when one is down (named, with its log), 3 when the stack is not running",
-].join("\n");
-
-export async function labCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { stack: { type: "string", default: "example" }, stacks: { type: "string", default: "stacks" }, help: { type: "boolean", short: "h" } },
-      allowPositionals: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return 0;
-  }
-  const [action, ...extra] = positionals;
-  if (!action || !["up", "down", "status"].includes(action) || extra.length) throw new UsageError(`expected one of up, down, status${extra.length ? ` (unexpected: ${extra.join(" ")})` : ""}\n${USAGE}`);
-  const stack = values.stack!;
-  stackRoot(stack);
-  if (action === "up") {
-    const file = stackSpecPath(values.stacks!, stack);
-    if (!existsSync(file)) throw new UsageError(`no stack "${stack}": ${file} does not exist`);
-    try {
-      const state = await labUp(stack, { stacks: values.stacks!, firewall: true, log: (l) => process.stderr.write(`lab: ${l}\n`) });
-      process.stdout.write(formatReport(state));
-      return 0;
-    } catch (e) {
-      if (e instanceof SpecError || e instanceof UsageError) throw e;
-      process.stderr.write(`facteur lab up: ${(e as Error).message}\n(the lab is left as it is for inspection; take it down with: npm run -s facteur -- lab down --stack ${stack})\n`);
-      return 1;
-    }
-  }
-  if (action === "down") {
-    const gone = await labDown(stack);
-    process.stdout.write(gone.length ? `facteur lab: stack ${stack} is down (${gone.length} namespaces removed)\n` : `facteur lab: stack ${stack} was not running\n`);
-    return 0;
-  }
-  const st = await labStatus(stack);
-  process.stdout.write(formatStatus(st));
-  // Nagios-like: 0 every daemon answers, 1 something is down, 3 the stack is not running.
-  return !st.namespaces.length ? 3 : st.up ? 0 : 1;
 }

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { HostBundle } from "../render/bundle.ts";
-import { MTA_STS_DAEMON_CONF, UNBOUND_CONF } from "../render/outboundTls.ts";
+import { daemonFacts } from "../render/daemons/index.ts";
 import type { HostContext, HostReport } from "./hosts.ts";
 import { spawnDetached } from "./proc.ts";
 import { spawnMtaStsResolver } from "./mtaSts.ts";
@@ -34,38 +34,34 @@ export function labUnboundConf(h: Pick<HostContext, "root" | "logDir">, rendered
 }
 
 /**
- * Starts what the bundle's outbound TLS files configure; returns the resolv.conf every other
+ * Starts the outbound TLS daemons the bundle's facts name; returns the resolv.conf every other
  * daemon of the host must use (the rendered one when unbound runs, else the lab's).
  */
 export function startOutboundTls(bundle: HostBundle, h: HostContext, report: HostReport): string {
   let resolv = h.resolv;
-  const unbound = bundle.files.find((f) => f.path === `${h.root}${UNBOUND_CONF}`);
+  const unbound = daemonFacts(bundle.daemons, "unbound");
   if (unbound) {
     if (!h.dnsServer) throw new Error(`${bundle.host}: unbound needs the lab's DNS server to forward to`);
     const conf = `${h.root}/etc/unbound/lab-unbound.conf`;
     mkdirSync(dirname(conf), { recursive: true });
     mkdirSync(`${h.root}/run`, { recursive: true });
     mkdirSync(h.logDir, { recursive: true });
-    writeFileSync(conf, labUnboundConf(h, unbound.path, h.dnsServer, h.trustAnchors ?? []));
+    writeFileSync(conf, labUnboundConf(h, unbound.config, h.dnsServer, h.trustAnchors ?? []));
     spawnDetached(["unbound", "-d", "-c", conf], `${h.logDir}/unbound.out`, { ns: h.ns });
-    report.logs.push(`${h.logDir}/unbound.log`, `${h.logDir}/unbound.out`);
-    const zone = bundle.fqdn.split(".").slice(1).join(".");
-    report.probes.push({ host: h.name, ns: h.ns, daemon: "unbound", what: `validating resolver on 127.0.0.1:53 (SOA ${zone})`, check: { kind: "resolver", address: "127.0.0.1", zone }, logs: [`${h.logDir}/unbound.log`, `${h.logDir}/unbound.out`] });
-    const rendered = bundle.files.find((f) => f.path === `${h.root}/etc/resolv.conf`);
-    if (!rendered) throw new Error(`${bundle.host}: unbound is configured but the bundle names no resolv.conf pointing at it`);
-    resolv = rendered.path;
+    const logs = [`${h.logDir}/unbound.log`, `${h.logDir}/unbound.out`];
+    report.logs.push(...logs);
+    for (const r of unbound.readiness) report.probes.push({ host: h.name, ns: h.ns, daemon: unbound.label, what: r.what, check: r.check, logs });
+    resolv = unbound.resolvConf;
     report.checks.push(`${bundle.host}: unbound validates (trust anchors: ${(h.trustAnchors ?? []).map((a) => a.split(" ")[0]).join(" ") || "none"}), resolv.conf ${resolv}`);
   }
-  const sts = bundle.files.find((f) => f.path === `${h.root}${MTA_STS_DAEMON_CONF}`);
+  const sts = daemonFacts(bundle.daemons, "mta-sts-resolver");
   if (sts) {
     if (!h.ca) throw new Error(`${bundle.host}: postfix-mta-sts-resolver in the lab needs the lab CA`);
-    const db = /filename:\s*"([^"]+)"/.exec(sts.content)?.[1];
-    if (db) mkdirSync(dirname(db), { recursive: true });
-    spawnMtaStsResolver(h.name, { ...h, resolv }, sts.path, h.ca, report);
+    mkdirSync(dirname(sts.cacheDb), { recursive: true });
+    spawnMtaStsResolver(h.name, { ...h, resolv }, sts.config, h.ca, report);
   }
   // The trust store main.cf names (verified TLS for MTA-STS): the lab CA stands in for the public CAs.
-  const main = bundle.files.find((f) => f.path.endsWith("/etc/postfix/main.cf"));
-  const caFile = main ? /^smtp_tls_CAfile\s*=\s*(\S+)\s*$/m.exec(main.content)?.[1] : undefined;
+  const caFile = daemonFacts(bundle.daemons, "postfix")?.tlsCaFile;
   if (caFile && h.ca && !existsSync(caFile)) {
     mkdirSync(dirname(caFile), { recursive: true });
     copyFileSync(h.ca.cert, caFile);

@@ -7,6 +7,7 @@
 // loopback addresses only exist inside their namespace), retrying the failing ones until they
 // answer or the wait is over: a single process per host instead of one per poll.
 import { run } from "./proc.ts";
+import type { ReadinessCheck } from "../render/daemons/index.ts";
 
 /**
  * How long a daemon may take to answer after it was started. Generous on purpose: on a loaded
@@ -18,25 +19,15 @@ export function readyBoundMs(): number {
   return (Number.isFinite(s) && s > 0 ? s : 240) * 1000;
 }
 
+/** A daemon's readiness check, as its facts in the bundle name it (src/render/daemons), or one of the lab's own. */
 export type ProbeCheck =
-  /** A 220 banner (after a TLS handshake when `tls`: smtps' wrapper mode). */
-  | { kind: "smtp"; address: string; port: number; tls?: boolean }
-  /** A milter answering the option negotiation, at "unix:/path" or "inet:address:port". */
-  | { kind: "milter"; socket: string }
-  /** A Postfix tcp_table server (postsrsd) answering a `get` lookup. */
-  | { kind: "table"; address: string; port: number }
-  /** A Postfix policy server answering a request (protocol state VRFY: nothing is counted). */
-  | { kind: "policy"; socket: string }
+  | ReadinessCheck
   /** An authoritative, non-empty SOA answer for every zone. */
   | { kind: "dns"; address: string; zones: string[] }
   /** The lab's syslog listener accepting a datagram on its /dev/log socket. */
   | { kind: "syslog"; socket: string }
   /** An HTTPS server answering 200 for https://host/path, its certificate verified against `ca` (a PEM file). */
-  | { kind: "https"; address: string; port: number; host: string; path: string; ca: string }
-  /** A Postfix socketmap server (postfix-mta-sts-resolver) answering a lookup in map `name`. */
-  | { kind: "socketmap"; address: string; port: number; name: string }
-  /** A recursive resolver (unbound) answering NOERROR with an answer for the SOA of `zone`. */
-  | { kind: "resolver"; address: string; zone: string };
+  | { kind: "https"; address: string; port: number; host: string; path: string; ca: string };
 
 export interface LabProbe {
   /** Lab host name (mx1, out1, dns, mx-doe...). */
@@ -172,6 +163,15 @@ def syslog(c):
     finally:
         s.close()
 
+def postgres(c):
+    s = socket.create_connection((c['address'], c['port']), timeout=each)
+    try:
+        s.sendall(struct.pack('>II', 8, 80877103))
+        b = recvn(s, 1)
+        return b == b'S', 'SSLRequest answered %r%s' % (b, ' (TLS offered)' if b == b'S' else '')
+    finally:
+        s.close()
+
 def https(c):
     ctx = ssl.create_default_context(cafile=c['ca'])
     s = ctx.wrap_socket(socket.create_connection((c['address'], c['port']), timeout=each), server_hostname=c['host'])
@@ -207,7 +207,7 @@ def resolver(c):
     finally:
         s.close()
 
-kinds = {'resolver': resolver, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog, 'https': https, 'socketmap': socketmap}
+kinds = {'postgres': postgres, 'resolver': resolver, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog, 'https': https, 'socketmap': socketmap}
 res = [None] * len(checks)
 end = time.time() + wait
 while True:

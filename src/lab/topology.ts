@@ -5,8 +5,9 @@
 import type { Model } from "../model/model.ts";
 import type { AddressBook } from "../plan/addresses.ts";
 import { mtaStsHost } from "../plan/mtaSts.ts";
+import { labStackRoot } from "../paths.ts";
 
-export const LAB_BASE = "/var/lib/facteur-lab";
+
 
 export interface OutsideHost {
   /** Short name, also the namespace suffix. */
@@ -111,7 +112,7 @@ export function buildTopology(model: Model, stack: string): Topology {
   const acme: OutsideHost[] = model.acme ? [{ name: "acme", kind: "acme", names: [new URL(model.acme.directory).hostname], ipv4: ["203.0.113.91"], ipv6: [v6out(0x91)], domains: [] }] : [];
   return {
     stack,
-    root: `${LAB_BASE}/${stack}`,
+    root: labStackRoot(stack),
     switchNs: nsName(stack, "sw"),
     nsPrefix: `fl-${stack}-`,
     addresses,

@@ -1,9 +1,9 @@
 // The normalised model: defaults applied, role addresses added, everything sorted by its
 // spec key so that every later stage is deterministic.
 import type { Spec, PacingSpec } from "../spec/schema.ts";
-import { aliasTable, domainOf, localOf } from "../spec/aliasGraph.ts";
-import { pacingTransportName } from "../spec/limits.ts";
-import { expandAliases } from "./aliases.ts";
+import { aliasTable } from "../spec/aliasGraph.ts";
+import { pacingTransportName, postfixSeconds } from "../spec/limits.ts";
+import { aliasExpansions } from "./aliases.ts";
 
 export interface Dkim {
   selectors: string[];
@@ -13,8 +13,8 @@ export interface Dkim {
 export interface Alias {
   address: string;
   targets: string[];
-  /** Final destinations after following chains: what actually receives a copy. */
-  deliversTo: string[];
+  /** Final destinations after following chains: what actually receives a copy (shared between aliases: read only). */
+  deliversTo: readonly string[];
   /** Added by facteur (postmaster@, abuse@, hostmaster@ to the role mailbox). */
   role: boolean;
 }
@@ -86,6 +86,10 @@ export interface Model {
     spam: Spec["policy"]["spam"];
     ttl: number;
     outboundTls: Spec["policy"]["outboundTls"];
+    /** Thresholds of `facteur check --delivery` (ages in seconds). */
+    deliveryHealth: { queued: { warning: number; critical: number }; oldestSeconds: { warning: number; critical: number }; pushback: { warning: number; critical: number } };
+    /** The shared quota counter store (policy.quotaStore); absent: each smarthost counts alone. */
+    quotaStore?: { host: string; fqdn: string; role: "relay" | "smarthost"; passwordSecret: string; whenUnreachable: "defer" | "accept" };
   };
 }
 
@@ -96,19 +100,28 @@ function dkimOf(d: { selectors: string[]; active?: string | undefined }): Dkim {
   return { selectors: [...d.selectors], active: d.active ?? d.selectors[d.selectors.length - 1]! };
 }
 
+function secondsOf(duration: string): number {
+  const r = postfixSeconds(duration);
+  if (!("seconds" in r)) throw new Error(`not a duration: ${duration}`);
+  return r.seconds;
+}
+
 export function buildModel(spec: Spec): Model {
   const fqdn = (name: string) => `${name}.${spec.operator.domain}`;
   const allRelays = Object.keys(spec.relays).sort();
   // One alias table, role addresses included, shared with the spec rules (aliasGraph.ts).
   const table = aliasTable(spec);
-  const expanded = expandAliases(new Map([...table].map(([a, n]) => [a, n.targets])));
-  const byDomain = new Map<string, Alias[]>();
+  // Each alias expanded once (chains share what they lead to), in the table's order.
+  const expanded = aliasExpansions(table);
+  const byDomain = new Map<string, { local: string; alias: Alias }[]>();
+  let i = 0;
   for (const [address, node] of table) {
-    const domain = domainOf(address);
-    if (!byDomain.has(domain)) byDomain.set(domain, []);
-    byDomain.get(domain)!.push({ address, targets: [...node.targets], deliversTo: expanded.get(address)!, role: node.role });
+    let list = byDomain.get(node.domain);
+    if (!list) byDomain.set(node.domain, (list = []));
+    list.push({ local: node.local, alias: { address, targets: [...node.targets], deliversTo: expanded[i++]!, role: node.role } });
   }
-  const sortedAliases = (domain: string) => (byDomain.get(domain) ?? []).sort((a, b) => (localOf(a.address) < localOf(b.address) ? -1 : localOf(a.address) > localOf(b.address) ? 1 : 0));
+  const sortedAliases = (domain: string) =>
+    (byDomain.get(domain) ?? []).sort((a, b) => (a.local < b.local ? -1 : a.local > b.local ? 1 : 0)).map((x) => x.alias);
   const specDomains = new Map(Object.entries(spec.domains));
 
   const domains: MailDomain[] = [...[...specDomains.keys()].map((name) => ({ name, operator: false })), { name: spec.operator.domain, operator: true }]
@@ -181,6 +194,22 @@ export function buildModel(spec: Spec): Model {
       spam: { ...spec.policy.spam },
       ttl: spec.policy.ttl,
       outboundTls: { ...spec.policy.outboundTls },
+      deliveryHealth: {
+        queued: { ...spec.policy.deliveryHealth.queued },
+        oldestSeconds: { warning: secondsOf(spec.policy.deliveryHealth.oldest.warning), critical: secondsOf(spec.policy.deliveryHealth.oldest.critical) },
+        pushback: { ...spec.policy.deliveryHealth.pushback },
+      },
+      ...(spec.policy.quotaStore
+        ? {
+            quotaStore: {
+              host: spec.policy.quotaStore.host,
+              fqdn: fqdn(spec.policy.quotaStore.host),
+              role: Object.hasOwn(spec.relays, spec.policy.quotaStore.host) ? ("relay" as const) : ("smarthost" as const),
+              passwordSecret: spec.policy.quotaStore.passwordSecret,
+              whenUnreachable: spec.policy.quotaStore.whenUnreachable,
+            },
+          }
+        : {}),
     },
   };
 }

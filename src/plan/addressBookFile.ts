@@ -1,9 +1,8 @@
 // Loads an address book file ({host: {ipv4, ipv6}}, or the whole `pulumi stack output --json`,
 // which holds it under "addresses") with the same file:line:col errors as a spec.
 import { isIPv4, isIPv6 } from "node:net";
-import { parse } from "yaml";
 import { z } from "zod";
-import { parseYamlWith, readInput } from "../spec/load.ts";
+import { parseYamlWith, peekYaml, readInput } from "../spec/load.ts";
 import { hostLabel } from "../spec/schema.ts";
 import type { Model } from "../model/model.ts";
 import type { AddressBook } from "./addresses.ts";
@@ -28,12 +27,8 @@ const stackOutputSchema = z.object({ addresses: addressBookSchema }).passthrough
 
 /** A stack output holds the book under "addresses" beside other outputs; a book's entries hold ipv4/ipv6. */
 function isStackOutput(text: string): boolean {
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch {
-    return false; // parseYamlWith reports the syntax error with its position
-  }
+  // Not YAML: parseYamlWith reports the syntax error with its position.
+  const data = peekYaml(text);
   const inner = (data as { addresses?: unknown } | null)?.addresses;
   return typeof inner === "object" && inner !== null && !("ipv4" in inner) && !("ipv6" in inner);
 }

@@ -2,20 +2,15 @@
 // (before the first `pulumi up`, in a review render) stay named placeholders such as
 // <mx1.ipv4>, so a plan is always complete and readable.
 import { isIP } from "node:net";
+import { addressPlaceholder, isPlaceholder, placeholderFamily } from "./placeholders.ts";
 
 export type Family = "ipv4" | "ipv6";
 export type AddressBook = Record<string, Partial<Record<Family, string>>>;
 
-export function placeholder(host: string, family: Family): string {
-  return `<${host}.${family}>`;
-}
-
-export function isPlaceholder(value: string): boolean {
-  return /^<[^>]+>$/.test(value);
-}
+export { addressPlaceholder as placeholder, isPlaceholder } from "./placeholders.ts";
 
 export function addressOf(book: AddressBook, host: string, family: Family): string {
-  return book[host]?.[family] ?? placeholder(host, family);
+  return book[host]?.[family] ?? addressPlaceholder(host, family);
 }
 
 /**
@@ -23,7 +18,7 @@ export function addressOf(book: AddressBook, host: string, family: Family): stri
  * family (<mx1.ipv6>/128), so a plan filled in later says the same as one planned with addresses.
  */
 export function hostCidr(address: string): string {
-  return address.includes(":") || /\.ipv6>$/.test(address) ? `${address}/128` : `${address}/32`;
+  return address.includes(":") || placeholderFamily(address) === "ipv6" ? `${address}/128` : `${address}/32`;
 }
 
 /** One canonical text form per address, so 2001:DB8::1 and 2001:db8:0::1 compare equal. */

@@ -3,12 +3,27 @@
 import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
 import { mtaStsPolicies, tlsRptRecord } from "./mtaSts.ts";
+import { dkimPlaceholder } from "./placeholders.ts";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT";
+
+/**
+ * What a record is for; consumers (check, diff, the lab) choose by kind, never by id prefix.
+ * - host-address: a host's A or AAAA, named back by its PTR
+ * - helo-spf: the SPF of a host's HELO name ("v=spf1 a -all")
+ * - pool-mx: a smarthost's place in the clean or spam outbound pool (an MX name relays use)
+ * - spf-pool: the shared SPF record listing every sending address
+ * - mx: a relay receiving a mail domain; backup-mx: a third party holding its mail
+ * - spf, dkim, dmarc: a mail domain's policy records
+ * - arc: the operator's ARC sealing key (a DomainKeys record, checked like DKIM's)
+ * - mta-sts: a domain's MTA-STS policy id (_mta-sts); tls-rpt: where TLS failures are reported (_smtp._tls)
+ */
+export type RecordKind = "host-address" | "helo-spf" | "pool-mx" | "spf-pool" | "mx" | "backup-mx" | "spf" | "dkim" | "dmarc" | "arc" | "mta-sts" | "tls-rpt";
 
 export interface DnsRecord {
   /** Stable identity: becomes the Pulumi resource name and the key of review diffs. */
   id: string;
+  kind: RecordKind;
   zone: string;
   name: string;
   type: RecordType;
@@ -58,10 +73,11 @@ export function dnsRecords(
 
   for (const h of hosts) {
     const what = h.role === "relay" ? `relay ${h.name} (MX host)` : `smarthost ${h.name}`;
-    add({ id: `a:${h.name}`, zone: op, name: h.fqdn, type: "A", content: h.ipv4, reason: `${what}: IPv4; its PTR names ${h.fqdn} back` });
-    add({ id: `aaaa:${h.name}`, zone: op, name: h.fqdn, type: "AAAA", content: h.ipv6, reason: `${what}: IPv6; its PTR names ${h.fqdn} back` });
+    add({ id: `a:${h.name}`, kind: "host-address", zone: op, name: h.fqdn, type: "A", content: h.ipv4, reason: `${what}: IPv4; its PTR names ${h.fqdn} back` });
+    add({ id: `aaaa:${h.name}`, kind: "host-address", zone: op, name: h.fqdn, type: "AAAA", content: h.ipv6, reason: `${what}: IPv6; its PTR names ${h.fqdn} back` });
     add({
       id: `helo-spf:${h.name}`,
+      kind: "helo-spf",
       zone: op,
       name: h.fqdn,
       type: "TXT",
@@ -75,6 +91,7 @@ export function dnsRecords(
     const sh = model.smarthosts.find((s) => s.name === h.name)!;
     add({
       id: `${h.lane === "spam" ? "spam-pool-mx" : "pool-mx"}:${h.name}`,
+      kind: "pool-mx",
       zone: op,
       name: pool,
       type: "MX",
@@ -93,6 +110,7 @@ export function dnsRecords(
   ];
   add({
     id: "spf-pool",
+    kind: "spf-pool",
     zone: op,
     name: spfPoolName(op),
     type: "TXT",
@@ -103,11 +121,12 @@ export function dnsRecords(
   for (const d of model.domains) {
     const mx = model.relays.filter((r) => d.relays.includes(r.name));
     for (const r of mx)
-      add({ id: `mx:${d.name}:${r.name}`, zone: d.name, name: d.name, type: "MX", content: r.fqdn, priority: r.mxPriority, reason: `relay ${r.name} receives mail for ${d.name}` });
+      add({ id: `mx:${d.name}:${r.name}`, kind: "mx", zone: d.name, name: d.name, type: "MX", content: r.fqdn, priority: r.mxPriority, reason: `relay ${r.name} receives mail for ${d.name}` });
     for (const b of model.backupMx)
-      add({ id: `mx:${d.name}:backup:${b.host}`, zone: d.name, name: d.name, type: "MX", content: b.host, priority: b.priority, reason: `backup MX ${b.host} holds mail for ${d.name} while the relays are down` });
+      add({ id: `mx:${d.name}:backup:${b.host}`, kind: "backup-mx", zone: d.name, name: d.name, type: "MX", content: b.host, priority: b.priority, reason: `backup MX ${b.host} holds mail for ${d.name} while the relays are down` });
     add({
       id: `spf:${d.name}`,
+      kind: "spf",
       zone: d.name,
       name: d.name,
       type: "TXT",
@@ -118,9 +137,10 @@ export function dnsRecords(
     });
     if (d.dkim) {
       for (const sel of d.dkim.selectors) {
-        const key = keys[dkimKeyId(d.name, sel)] ?? `<dkim:${dkimKeyId(d.name, sel)}>`;
+        const key = keys[dkimKeyId(d.name, sel)] ?? dkimPlaceholder(dkimKeyId(d.name, sel));
         add({
           id: `dkim:${d.name}:${sel}`,
+          kind: "dkim",
           zone: d.name,
           name: `${sel}._domainkey.${d.name}`,
           type: "TXT",
@@ -137,6 +157,7 @@ export function dnsRecords(
       for (const sel of arc.selectors)
         add({
           id: `arc:${d.name}:${sel}`,
+          kind: "arc",
           zone: d.name,
           name: `${sel}._domainkey.${d.name}`,
           type: "TXT",
@@ -151,6 +172,7 @@ export function dnsRecords(
     if (sts)
       add({
         id: `mta-sts:${d.name}`,
+        kind: "mta-sts",
         zone: d.name,
         name: `_mta-sts.${d.name}`,
         type: "TXT",
@@ -160,6 +182,7 @@ export function dnsRecords(
     if (d.tlsRpt)
       add({
         id: `tlsrpt:${d.name}`,
+        kind: "tls-rpt",
         zone: d.name,
         name: `_smtp._tls.${d.name}`,
         type: "TXT",
@@ -169,6 +192,7 @@ export function dnsRecords(
     const dm = d.dmarc;
     add({
       id: `dmarc:${d.name}`,
+      kind: "dmarc",
       zone: d.name,
       name: `_dmarc.${d.name}`,
       type: "TXT",

@@ -5,6 +5,7 @@
 import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
 import { hostCidr } from "./addresses.ts";
+import { quotaStoreRules, type PlannedQuotaStore } from "./quotaStore.ts";
 
 export const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
@@ -25,7 +26,8 @@ export interface PlannedFirewall {
   rules: FirewallRule[];
 }
 
-export function firewallRules(model: Model, hosts: PlannedHost[]): PlannedFirewall[] {
+export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: PlannedQuotaStore): PlannedFirewall[] {
+  const storeRole = quotaStore && hosts.find((h) => h.name === quotaStore.host)?.role;
   const ssh = (role: string): FirewallRule[] =>
     model.operator.sshSources.length
       ? [{ id: `fw:${role}:ssh`, protocol: "tcp", port: 22, sources: [...model.operator.sshSources], reason: "SSH from the operator (operator.sshSources): configuration is pushed over it" }]
@@ -40,7 +42,7 @@ export function firewallRules(model: Model, hosts: PlannedHost[]): PlannedFirewa
     out.push({
       id: "fw:relay",
       role: "relay",
-      rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...acme("relay")],
+      rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...acme("relay"), ...quotaStoreRules(quotaStore, "relay", storeRole)],
     });
   if (hosts.some((h) => h.role === "smarthost"))
     out.push({
@@ -59,6 +61,7 @@ export function firewallRules(model: Model, hosts: PlannedHost[]): PlannedFirewa
         icmp("smarthost"),
         ...ssh("smarthost"),
         ...acme("smarthost"),
+        ...quotaStoreRules(quotaStore, "smarthost", storeRole),
       ],
     });
   return out;

@@ -7,6 +7,7 @@ import { addressOf, type AddressBook, type Family } from "./addresses.ts";
 import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
 import { firewallRules, type PlannedFirewall } from "./firewall.ts";
 import { mtaStsPolicies, type MtaStsPolicy } from "./mtaSts.ts";
+import { planQuotaStore, type PlannedQuotaStore } from "./quotaStore.ts";
 
 export interface PlannedHost {
   name: string;
@@ -59,6 +60,8 @@ export interface Plan {
   firewalls: PlannedFirewall[];
   /** MTA-STS policies to serve at mta-sts.<domain> (src/plan/mtaSts.ts); absent when no domain has one. */
   mtaSts?: MtaStsPolicy[];
+  /** The shared daily-quota store, when policy.quotaStore names one (src/plan/quotaStore.ts). */
+  quotaStore?: PlannedQuotaStore;
 }
 
 export interface PlanInputs {
@@ -118,13 +121,15 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     spamPoolName,
   };
   const mtaSts = mtaStsPolicies(model);
+  const quotaStore = planQuotaStore(model, hosts);
   return {
     operatorDomain: model.operator.domain,
     hosts,
     dns: dnsRecords(model, hosts, { poolName, spamPoolName }, inputs.dkimKeys ?? {}),
     ptrs,
     routing,
-    firewalls: firewallRules(model, hosts),
+    firewalls: firewallRules(model, hosts, quotaStore),
+    ...(quotaStore ? { quotaStore } : {}),
     ...(mtaSts.length ? { mtaSts } : {}),
   };
 }

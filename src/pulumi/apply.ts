@@ -18,29 +18,15 @@ import { dirname } from "node:path";
 import { fillSecrets, type HostBundle } from "../render/bundle.ts";
 import { logUserSetup } from "../trace/logUser.ts";
 import { gateCommand, gateFunctions } from "../gate/postfix.ts";
+import { daemonFacts } from "../render/daemons/index.ts";
+import { quotaStorePasswordProblem } from "../render/daemons/postgresql.ts";
 
-export const BASE_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
-/** What the rendered configs need beyond the base set, by role (templates/rspamd, policyd-rate-limit.yaml). */
-export const ROLE_PACKAGES: Record<HostBundle["role"], string[]> = {
-  relay: ["rspamd"],
-  smarthost: ["policyd-rate-limit"],
-};
-/** Services (re)loaded after a successful apply, besides postfix which always is, last. */
-export const ROLE_SERVICES: Record<HostBundle["role"], string[]> = {
-  relay: ["postsrsd", "rspamd"],
-  smarthost: ["opendkim", "policyd-rate-limit"],
-};
-
-export function packagesFor(role: HostBundle["role"]): string[] {
-  return [...BASE_PACKAGES, ...ROLE_PACKAGES[role]];
-}
-
-/** First-boot user data: host name = PTR name = HELO name, packages, nothing else. */
-export function cloudInit(host: { name: string; fqdn: string; role: HostBundle["role"] }): string {
+/** First-boot user data: host name = PTR name = HELO name, packages (the bundle's), nothing else. */
+export function cloudInit(host: Pick<HostBundle, "host" | "fqdn" | "role" | "packages">): string {
   return [
     "#cloud-config",
     `# facteur ${host.role} ${host.fqdn}: packages only; the configuration arrives over SSH (facteur apply).`,
-    `hostname: ${host.name}`,
+    `hostname: ${host.host}`,
     `fqdn: ${host.fqdn}`,
     "prefer_fqdn_over_hostname: true",
     "manage_etc_hosts: true",
@@ -51,7 +37,7 @@ export function cloudInit(host: { name: string; fqdn: string; role: HostBundle["
     "    postfix: |",
     // Postfix stays unconfigured (and stopped) until the bundle has been checked.
     "      postfix postfix/main_mailer_type select No configuration",
-    `packages: [${packagesFor(host.role).join(", ")}]`,
+    `packages: [${host.packages.join(", ")}]`,
     "",
   ].join("\n");
 }
@@ -107,10 +93,6 @@ const b64 = (s: string) => {
 };
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function ownerOf(path: string): string {
-  return path.startsWith("/etc/opendkim/keys/") ? "opendkim:opendkim" : "root:root";
-}
-
 export const AUTHORIZED_KEYS = "/root/.ssh/authorized_keys";
 
 /** Exit code of an apply whose configuration is live but whose port 25 is blocked. */
@@ -128,6 +110,16 @@ export const EXIT_SMTP_BLOCKED = 3;
  */
 export function applyScript(bundle: HostBundle, secrets: Record<string, string>, dkimKeys: DkimPrivateKeys, options: ApplyOptions = { packages: [], smtpProbeHosts: [] }): string {
   const where = `facteur apply ${bundle.host}`;
+  const postfix = daemonFacts(bundle.daemons, "postfix");
+  if (!postfix) throw new Error(`${where}: the bundle runs no Postfix`);
+  const opendkim = daemonFacts(bundle.daemons, "opendkim");
+  // The shared quota store's password, on the smarthosts that count there and the host that runs it.
+  const storeSecret = daemonFacts(bundle.daemons, "policyd-rate-limit")?.store?.passwordSecret ?? daemonFacts(bundle.daemons, "postgresql")?.passwordSecret;
+  if (storeSecret !== undefined) {
+    const pw = secrets[storeSecret];
+    const problem = pw === undefined ? undefined : quotaStorePasswordProblem(pw);
+    if (problem) throw new Error(`${where}: secret ${storeSecret}: ${problem}`);
+  }
   const L: string[] = [];
   const targets: string[] = [];
   L.push(
@@ -183,22 +175,23 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
   );
   for (const f of bundle.files) {
     const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`, f.secretRefs ?? []);
-    L.push(`put ${q(f.path)} ${f.mode} ${ownerOf(f.path)} <<'${EOF}'`, b64(content), EOF);
+    // Rendered files are root's: the daemons read them before dropping privileges, or as root.
+    L.push(`put ${q(f.path)} ${f.mode} root:root <<'${EOF}'`, b64(content), EOF);
     targets.push(f.path);
   }
   // Tables are indexed once every file is staged, with the staged main.cf: a fresh host
   // (Debian's "No configuration" install) has no /etc/postfix/main.cf for postmap to read.
-  const mainCf = bundle.files.find((f) => f.path.endsWith("/postfix/main.cf"));
   for (const f of bundle.files.filter((f) => f.postmap)) {
-    if (!mainCf) throw new Error(`${where}: ${f.path} is a Postfix table but the bundle has no main.cf`);
-    L.push(`postmap -c "$STAGE"${q(dirname(mainCf.path))} hash:"$STAGE"${q(f.path)}`, `chmod ${f.mode} "$STAGE"${q(f.path + ".db")}`);
+    L.push(`postmap -c "$STAGE"${q(postfix.configDir)} hash:"$STAGE"${q(f.path)}`, `chmod ${f.mode} "$STAGE"${q(f.path + ".db")}`);
     targets.push(`${f.path}.db`);
   }
+  const keyOwner = opendkim ? `${opendkim.keyOwner.owner}:${opendkim.keyOwner.group}` : "root:root";
+  // A key names its owner when it is not OpenDKIM's (rspamd's ARC key on relays).
+  const ownerOf = (k: HostBundle["dkimKeys"][number]) => (k.owner ? `${k.owner.owner}:${k.owner.group}` : keyOwner);
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
     if (pem === undefined) throw new Error(`${where}: no DKIM private key for ${k.domain}/${k.selector} (${k.path})`);
-    const owner = k.owner ?? "opendkim";
-    L.push(`put ${q(k.path)} 0600 ${owner}:${owner} <<'${EOF}'`, b64(pem), EOF);
+    L.push(`put ${q(k.path)} 0600 ${ownerOf(k)} <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
   }
   if (options.authorizedKeys !== undefined) {
@@ -226,7 +219,9 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
       L.push(`chmod 0640 "$STAGE${db}"`, `own root:postfix "$STAGE${db}"`);
     }
   }
-  const hasOpendkim = bundle.files.some((f) => f.path === "/etc/opendkim.conf");
+  // Every path below comes from render (never from the spec): safe inside double quotes after "$R".
+  const rooted = (argv: string[]) => argv.map((a) => (a.startsWith("/") ? `"$R${a}"` : a)).join(" ");
+  const others = bundle.daemons.filter((d) => d.name !== "postfix");
   L.push(
     "",
     "# 2. Back up what is live, swap the staged files in (absent from the stage = removed).",
@@ -247,8 +242,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '  else rm -f "$R$p"; fi',
     "done",
     ...(options.authorizedKeys !== undefined ? ['chmod 0700 "$R/root/.ssh"'] : []),
-    ...[...new Map(bundle.dkimKeys.map((k) => [k.path.slice(0, k.path.lastIndexOf("/")), k.owner ?? "opendkim"]))].map(
-      ([d, owner]) => `chmod 0700 "$R"${q(d)}; own ${owner}:${owner} "$R"${q(d)}`,
+    ...[...new Map(bundle.dkimKeys.map((k) => [k.path.slice(0, k.path.lastIndexOf("/")), ownerOf(k)]))].map(
+      ([d, owner]) => `chmod 0700 "$R"${q(d)}; own ${owner} "$R"${q(d)}`,
     ),
     "# The TLS key pair main.cf names, made once on the host, never in state.",
     `if [ ! -s "$R"${q(bundle.tls.key)} ]; then`,
@@ -259,8 +254,10 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "fi",
     // maillog_file: created here for postfix, never by a root-run command, or postsuper (which
     // writes it directly while postlogd is down) cannot open it at the next start.
-    'mkdir -p "$R/var/log"; [ -e "$R/var/log/postfix.log" ] || : >"$R/var/log/postfix.log"',
-    'chmod 0640 "$R/var/log/postfix.log"; own postfix:adm "$R/var/log/postfix.log"',
+    ...postfix.logs.flatMap((l) => [
+      `mkdir -p "$R${dirname(l.path)}"; [ -e "$R${l.path}" ] || : >"$R${l.path}"`,
+      `chmod ${l.mode} "$R${l.path}"; own ${l.owner}:${l.group} "$R${l.path}"`,
+    ]),
     "",
     "# 3. Checks: everything the swapped-in configuration must pass before anything reloads. On a",
     "#    failure the previous files go back and the running daemons keep their configuration.",
@@ -270,10 +267,9 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     // The deploy gate (src/gate): what postfix check misses, the daemons' own validation.
     gateFunctions(),
     "checks() {",
-    '  check "postfix check" postfix -c "$R/etc/postfix" check || return 1',
+    `  check "postfix check" ${rooted(postfix.configCheck!)} || return 1`,
     `  check "deploy gate" ${gateCommand(bundle)} || return 1`,
-    ...(hasOpendkim ? ['  check "opendkim -n" opendkim -n -x "$R/etc/opendkim.conf" || return 1'] : []),
-    ...(bundle.files.some((f) => f.path === "/etc/unbound/unbound.conf.d/facteur.conf") ? ['  check "unbound-checkconf" unbound-checkconf || return 1'] : []),
+    ...others.filter((d) => d.configCheck).map((d) => `  check "${d.configCheck!.slice(0, 2).join(" ")}" ${rooted(d.configCheck!)} || return 1`),
     "}",
     "if ! checks; then",
     "  rollback",
@@ -286,11 +282,22 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "reload_services() {",
     '  if command -v hostnamectl >/dev/null 2>&1; then hostnamectl set-hostname "$(cat "$R/etc/hostname")" || true; fi',
   );
-  if (bundle.files.some((f) => f.path.startsWith("/etc/systemd/system/"))) L.push("  systemctl daemon-reload");
-  for (const svc of [...ROLE_SERVICES[bundle.role], ...(bundle.services ?? [])]) L.push(`  systemctl enable --quiet ${svc} && systemctl reload-or-restart ${svc}`);
+  // Rendered systemd units (the ACME timer's) are read once systemd reloads its configuration.
+  if (others.some((d) => d.name === "acme")) L.push("  systemctl daemon-reload");
+  for (const d of others) {
+    // A change to a file the daemon only reads at start (its facts' restartOnChange) restarts it.
+    const changed = (d.restartOnChange ?? []).map((f) => `! cmp -s "$BACKUP"${q(f)} "$R"${q(f)}`);
+    L.push(
+      changed.length
+        ? `  systemctl enable --quiet ${d.service} && if ${changed.join(" || ")}; then systemctl restart ${d.service}; else systemctl reload-or-restart ${d.service}; fi`
+        : `  systemctl enable --quiet ${d.service} && systemctl reload-or-restart ${d.service}`,
+    );
+    // Then its set-up (idempotent), a rendered file on its standard input (it may hold a secret: never in argv).
+    if (d.setup) L.push(`  ${rooted(d.setup.argv)} <"$R"${q(d.setup.stdin)} >/dev/null`);
+  }
   L.push(
-    "  systemctl enable --quiet postfix",
-    '  if postfix -c "$R/etc/postfix" status >/dev/null 2>&1; then postfix -c "$R/etc/postfix" reload; else systemctl restart postfix; fi',
+    `  systemctl enable --quiet ${postfix.service}`,
+    `  if postfix -c "$R${postfix.configDir}" status >/dev/null 2>&1; then postfix -c "$R${postfix.configDir}" reload; else systemctl restart ${postfix.service}; fi`,
     "}",
     "RELOADING=1",
     "reload_services",
@@ -298,7 +305,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "RELOADING=",
     `say "applied ${bundle.files.length} files, ${bundle.dkimKeys.length} DKIM keys, ${bundle.saslUsers.length} SASL users${options.authorizedKeys !== undefined ? ", root's authorized_keys" : ""}"`,
     "",
-    ...logUserSetup(bundle.role, options.logReaders ?? {}),
+    ...logUserSetup(bundle.daemons, options.logReaders ?? {}),
     "",
     "# 5. Outbound SMTP. New Hetzner projects cannot connect to port 25 (or 465) anywhere until",
     "#    Hetzner lifts the limit on request; mail would only pile up in the queue. Say so, loudly.",

@@ -104,7 +104,7 @@ export abstract class HostComponent extends pulumi.ComponentResource {
         publicNets: [{ ipv4Enabled: true, ipv4: this.ips.ipv4.id.apply(Number), ipv6Enabled: true, ipv6: this.ips.ipv6.id.apply(Number) }],
         sshKeys: args.sshKeyIds,
         firewallIds: [pulumi.output(args.firewallId)],
-        userData: cloudInit(h),
+        userData: cloudInit(args.plan.bundle),
         labels: labels({ role: h.role }),
       },
       // Both force a replacement at Hetzner and both only matter on first boot: user data runs

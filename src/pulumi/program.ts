@@ -209,18 +209,30 @@ export async function deployStack(spec: Spec, opts: DeployOptions = {}): Promise
   const addresses: Record<string, pulumi.Output<string>> = {};
   const values: DeliverArgs["values"] = { addresses, dkim: dkim.publicValues };
 
-  // Relays first: the smarthosts' firewall and bundles name their addresses.
+  // Relays first: the smarthosts' firewall and bundles name their addresses. A relay firewall
+  // rule may name smarthosts too (the quota store's, policy.quotaStore): those addresses are
+  // promised to it here and kept once each smarthost exists.
   const hosts: Record<string, HostComponent> = {};
   const firewalls: Record<string, hcloud.Firewall> = {};
+  const promised = new Map<string, (a: pulumi.Output<string>) => void>();
+  const laterAddresses: DeliverArgs["values"] = {
+    ...values,
+    addresses: new Proxy(addresses, {
+      get: (known, key: string) => known[key] ?? pulumi.output(new Promise<pulumi.Output<string>>((keep) => promised.set(key, keep))),
+    }),
+  };
   for (const role of ["relay", "smarthost"] as const) {
     const members = planned.hosts.filter((h) => h.host.role === role);
     if (!members.length) continue;
-    const fw = (firewalls[`fw:${role}`] = firewall(planned, `fw:${role}`, stack, labels, values));
+    const fw = (firewalls[`fw:${role}`] = firewall(planned, `fw:${role}`, stack, labels, laterAddresses));
     for (const hp of members) {
       const args = { plan: hp, sshKeyIds: ssh.ids, firewallId: fw.id.apply(Number), labels: labels({}) };
       const host = role === "relay" ? new Relay(args) : new Smarthost(args);
       hosts[hp.host.name] = host;
-      for (const f of ["ipv4", "ipv6"] as const) addresses[`${hp.host.name}.${f}`] = host.addresses[f];
+      for (const f of ["ipv4", "ipv6"] as const) {
+        addresses[`${hp.host.name}.${f}`] = host.addresses[f];
+        promised.get(`${hp.host.name}.${f}`)?.(host.addresses[f]);
+      }
     }
   }
 

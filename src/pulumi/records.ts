@@ -1,58 +1,8 @@
-// Pure helpers between the plan and the providers: which unknowns a piece of plan text waits
-// for and how they are filled in, addresses as Hetzner reports them, and DNS content in the form
-// Cloudflare stores.
+// Pure helpers between the plan and the providers: addresses as Hetzner reports them and DNS
+// content in the form Cloudflare stores (which unknowns a text waits for, and how they are
+// filled in, is the placeholder module's: src/plan/placeholders.ts).
 import { quoteTxt, type DnsRecord } from "../plan/dns.ts";
-import type { Family } from "../plan/addresses.ts";
-
-export interface Refs {
-  /** Host addresses the text depends on, as "host.family". */
-  addresses: { host: string; family: Family }[];
-  /** DKIM public keys it depends on, as "domain/selector". */
-  dkim: string[];
-}
-
-const ADDRESS_PLACEHOLDER = /<([a-z0-9-]+)\.(ipv4|ipv6)>/g;
-const DKIM_PLACEHOLDER = /<dkim:([^>]+)>/g;
-
-/**
- * What a text built from the placeholder plan (no addresses, no keys) is waiting for. A record
- * or bundle then depends on exactly those Outputs, so adding a host does not make unrelated
- * records or bundles unknown during preview.
- */
-export function refsIn(...texts: string[]): Refs {
-  const addresses = new Map<string, { host: string; family: Family }>();
-  const dkim = new Set<string>();
-  for (const t of texts) {
-    for (const m of t.matchAll(ADDRESS_PLACEHOLDER)) addresses.set(`${m[1]}.${m[2]}`, { host: m[1]!, family: m[2] as Family });
-    for (const m of t.matchAll(DKIM_PLACEHOLDER)) dkim.add(m[1]!);
-  }
-  return { addresses: [...addresses.values()], dkim: [...dkim].sort() };
-}
-
-export function hasPlaceholder(text: string): boolean {
-  const r = refsIn(text);
-  return r.addresses.length > 0 || r.dkim.length > 0;
-}
-
-/** The values placeholders stand for: "host.family" -> address, "domain/selector" -> DKIM p= value. */
-export interface PlaceholderValues {
-  addresses: Record<string, string>;
-  dkim: Record<string, string>;
-}
-
-/**
- * The text with every placeholder replaced by its value. The plan and the bundles are built
- * once, from placeholders; each resource then fills exactly the values it waits for, which
- * gives the same text as planning with the real addresses (test/pulumi-program.test.ts).
- */
-export function fillPlaceholders(text: string, values: PlaceholderValues, where: string): string {
-  const missing = (what: string) => {
-    throw new Error(`${where}: no value for placeholder <${what}>`);
-  };
-  return text
-    .replace(ADDRESS_PLACEHOLDER, (_, host: string, family: string) => values.addresses[`${host}.${family}`] ?? missing(`${host}.${family}`))
-    .replace(DKIM_PLACEHOLDER, (_, key: string) => values.dkim[key] ?? missing(`dkim:${key}`));
-}
+export { fillPlaceholders, hasPlaceholder, refsIn, type PlaceholderValues, type Refs } from "../plan/placeholders.ts";
 
 /**
  * The address a server answers on from its IPv6 primary IP. Hetzner gives the /64 (ipNetwork,

@@ -12,7 +12,7 @@ import type { PlannedFirewall } from "../plan/firewall.ts";
 import { serverTypeWarnings } from "../plan/serverTypes.ts";
 import { renderStack } from "../render/render.ts";
 import type { HostBundle } from "../render/bundle.ts";
-import { packagesFor, secretsNeeded } from "./apply.ts";
+import { secretsNeeded } from "./apply.ts";
 import { refsIn, type Refs } from "./records.ts";
 
 export interface HostPlan {
@@ -60,7 +60,7 @@ export function planStack(spec: Spec): StackPlan {
       refs: refsIn(...bundle.files.map((f) => f.content)),
       secrets: secretsNeeded(bundle),
       dkimKeys: held,
-      packages: [...packagesFor(host.role), ...(bundle.packages ?? [])],
+      packages: bundle.packages,
     };
   });
   const warnings = serverTypeWarnings(plan.hosts).map((w) => w.message);

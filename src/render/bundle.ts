@@ -1,6 +1,7 @@
 // What render produces for one host: the files to write, relative to a root ("/" on a real
 // host, a per-host directory in the lab). Secrets appear only as ${secret:NAME} references;
 // an applier fills them in at the last moment (fillSecrets) and never writes them to review output.
+import type { DaemonFacts } from "./daemons/types.ts";
 
 export interface BundleFile {
   /** Absolute path on the host, e.g. /etc/postfix/main.cf (the lab prefixes its own root). */
@@ -24,9 +25,9 @@ export interface HostBundle {
   files: BundleFile[];
   /**
    * DKIM private keys this host needs (smarthosts: OpenDKIM's signing keys; relays: rspamd's ARC
-   * key): the applier writes them, owned by `owner` (default opendkim), render never sees them.
+   * key): the applier writes them, owned by `owner` (default: OpenDKIM's keyOwner), render never sees them.
    */
-  dkimKeys: { domain: string; selector: string; path: string; owner?: "opendkim" | "_rspamd" }[];
+  dkimKeys: { domain: string; selector: string; path: string; owner?: { owner: string; group: string } }[];
   /** SASL logins this host must accept (smarthosts: submission users), passwords by reference. */
   saslUsers: { login: string; passwordSecret: string }[];
   /** The key pair smtpd offers, as main.cf names it: made on the host by the applier, never rendered. */
@@ -39,12 +40,14 @@ export interface HostBundle {
    * and one other), so every transport is created with its own parameters before a deploy.
    */
   probeRecipients: string[];
-  /** Debian packages this bundle needs beyond its role's (e.g. unbound for DANE): installed by the applier. */
-  packages?: string[];
-  /** Services that read this bundle's files beyond its role's: reloaded after an apply. */
-  services?: string[];
-  /** ACME: the script the host's timer runs to issue and renew its certificate (bundle.tls paths). */
-  acme?: { script: string };
+  /** Debian packages the host needs (its daemons', and the few every host gets), each once. */
+  packages: string[];
+  /**
+   * The daemons the host runs, Postfix last, each with its runtime facts (sockets, pidfile, logs,
+   * users, directories, config check, readiness probes): what an applier starts, checks and
+   * reloads, read here and never out of the rendered files (src/render/daemons).
+   */
+  daemons: DaemonFacts[];
 }
 
 const SECRET_REF = /\$\{secret:([A-Za-z][A-Za-z0-9_-]*)\}/g;

@@ -1,19 +1,24 @@
 // The alias graph of a stack, role addresses included, and what Postfix would do with it.
 // Every walk is iterative with explicit stacks: a chain of 100,000 aliases is refused with a
 // reason, never a stack overflow. The spec rules and the model share this one definition.
+// Each target is looked up once (indexed): the walks then run on node numbers in typed
+// arrays, and every node is visited, and expanded, once.
 import type { Spec } from "./schema.ts";
 import type { SpecPath } from "./errors.ts";
 
 export const ROLE_LOCAL_PARTS = ["postmaster", "abuse", "hostmaster"] as const;
 
 export interface AliasNode {
+  /** The address is local@domain. */
+  readonly local: string;
+  readonly domain: string;
   /** Targets as written (group order kept). */
-  targets: string[];
+  readonly targets: readonly string[];
   /** Added by facteur: a role address the domain does not alias itself, sent to the role mailbox. */
-  role: boolean;
-  group: boolean;
+  readonly role: boolean;
+  readonly group: boolean;
   /** Where it is written (role addresses: operator.roleMailbox). */
-  path: SpecPath;
+  readonly path: SpecPath;
 }
 
 export function localOf(address: string): string {
@@ -24,136 +29,234 @@ export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1);
 }
 
-/** Every address our relays accept, in spec order (own aliases first, then the role addresses facteur adds, per domain). */
-export function aliasTable(spec: Spec): Map<string, AliasNode> {
+/** A node of the table; its spec path is made only when a problem names it. */
+class TableNode implements AliasNode {
+  constructor(
+    readonly targets: readonly string[],
+    readonly role: boolean,
+    readonly group: boolean,
+    readonly domain: string,
+    readonly local: string,
+  ) {}
+
+  get path(): SpecPath {
+    return this.role ? ["operator", "roleMailbox"] : ["domains", this.domain, "aliases", this.local];
+  }
+}
+
+/** Tables already built: the spec rules and the model read the same one (a spec is not changed once parsed). */
+const tables = new WeakMap<Spec, ReadonlyMap<string, AliasNode>>();
+
+/**
+ * Every address our relays accept, in spec order (own aliases first, then the role addresses
+ * facteur adds, per domain). Built once per spec: read it, never change it.
+ */
+export function aliasTable(spec: Spec): ReadonlyMap<string, AliasNode> {
+  const known = tables.get(spec);
+  if (known) return known;
   const table = new Map<string, AliasNode>();
-  const domains: [string, Record<string, string | string[]>][] = [
-    ...Object.entries(spec.domains).map(([name, d]) => [name, d.aliases] as [string, Record<string, string | string[]>]),
-    [spec.operator.domain, Object.create(null) as Record<string, string | string[]>],
-  ];
-  for (const [domain, aliases] of domains) {
-    for (const [local, t] of Object.entries(aliases)) {
+  const roleTargets = [spec.operator.roleMailbox];
+  const add = (domain: string, aliases: Record<string, string | string[]>) => {
+    for (const local of Object.keys(aliases)) {
+      const t = aliases[local]!;
       const group = Array.isArray(t);
-      table.set(`${local}@${domain}`, { targets: group ? [...t] : [t], role: false, group, path: ["domains", domain, "aliases", local] });
+      table.set(`${local}@${domain}`, new TableNode(group ? [...t] : [t], false, group, domain, local));
     }
     for (const local of ROLE_LOCAL_PARTS) {
       const address = `${local}@${domain}`;
-      if (!table.has(address)) table.set(address, { targets: [spec.operator.roleMailbox], role: true, group: false, path: ["operator", "roleMailbox"] });
+      if (!table.has(address)) table.set(address, new TableNode(roleTargets, true, false, domain, local));
+    }
+  };
+  for (const domain of Object.keys(spec.domains)) add(domain, spec.domains[domain]!.aliases);
+  add(spec.operator.domain, {});
+  tables.set(spec, table);
+  return table;
+}
+
+/** A node's target: another node's number, or one of these. */
+const OUTSIDE = -1; // an address that is not an alias of ours: a final destination
+const SELF = -2; // the node itself (the rules report it; the walks skip it)
+
+/** An alias table with every target resolved to a node number: node i's targets are edges[offsets[i]..offsets[i+1]). */
+interface Indexed {
+  addresses: string[];
+  /** Targets as written, per node (for the final addresses an expansion keeps). */
+  targets: readonly (readonly string[])[];
+  offsets: Int32Array;
+  edges: Int32Array;
+}
+
+type TargetTable = ReadonlyMap<string, readonly string[] | AliasNode>;
+
+/** Tables already indexed: the rules walk the same table for loops, then for chain limits. */
+const indexedTables = new WeakMap<TargetTable, Indexed>();
+
+function indexed(table: TargetTable): Indexed {
+  const known = indexedTables.get(table);
+  if (known) return known;
+  const addresses = [...table.keys()];
+  const number = new Map<string, number>();
+  addresses.forEach((a, i) => number.set(a, i));
+  const targets = [...table.values()].map((v) => (Array.isArray(v) ? (v as readonly string[]) : (v as AliasNode).targets));
+  const offsets = new Int32Array(addresses.length + 1);
+  for (let i = 0; i < addresses.length; i++) offsets[i + 1] = offsets[i]! + targets[i]!.length;
+  const edges = new Int32Array(offsets[addresses.length]!);
+  for (let i = 0, e = 0; i < addresses.length; i++)
+    for (const t of targets[i]!) edges[e++] = t === addresses[i] ? SELF : (number.get(t) ?? OUTSIDE);
+  const g = { addresses, targets, offsets, edges };
+  indexedTables.set(table, g);
+  return g;
+}
+
+/**
+ * Depth-first walk from every node in the table's order, iterative (the stack is two typed
+ * arrays, so no chain is too long): `finished(node)` once all the nodes it points to are
+ * finished (post-order), `loop(path, target)` for an edge back to `target`, on the current
+ * path from the walk's root. Self references and final addresses are not edges here.
+ */
+function depthFirst(g: Indexed, finished: (node: number) => void, loop: (path: Int32Array, target: number) => void): void {
+  const { offsets, edges } = g;
+  const n = g.addresses.length;
+  const state = new Uint8Array(n); // 0 unvisited, 1 on the current path, 2 finished
+  const pathNode = new Int32Array(n);
+  const nextEdge = new Int32Array(n);
+  for (let root = 0; root < n; root++) {
+    if (state[root]) continue;
+    let sp = 0;
+    pathNode[0] = root;
+    nextEdge[0] = offsets[root]!;
+    state[root] = 1;
+    while (sp >= 0) {
+      const node = pathNode[sp]!;
+      const e = nextEdge[sp]!;
+      if (e >= offsets[node + 1]!) {
+        state[node] = 2;
+        finished(node);
+        sp--;
+        continue;
+      }
+      nextEdge[sp] = e + 1;
+      const t = edges[e]!;
+      if (t < 0 || state[t] === 2) continue;
+      if (state[t] === 1) loop(pathNode.subarray(0, sp + 1), t);
+      else {
+        state[t] = 1;
+        pathNode[++sp] = t;
+        nextEdge[sp] = offsets[t]!;
+      }
     }
   }
-  return table;
 }
 
 /**
  * Alias loops, each once, as the address list from where it was found back to it
  * (a -> b -> a). Self-references are left to the caller (they read better on their own).
  */
-export function aliasCycles(table: Map<string, AliasNode>): string[][] {
-  const state = new Map<string, "active" | "done">();
+export function aliasCycles(table: TargetTable): string[][] {
+  const g = indexed(table);
   const reported = new Set<string>();
   const cycles: string[][] = [];
-  for (const root of table.keys()) {
-    if (state.has(root)) continue;
-    // Explicit DFS stack: node and the index of its next target to visit.
-    const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
-    state.set(root, "active");
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const targets = table.get(top.node)!.targets;
-      if (top.next >= targets.length) {
-        state.set(top.node, "done");
-        stack.pop();
-        continue;
+  depthFirst(
+    g,
+    () => {},
+    (path, target) => {
+      const cycle = [...path.subarray(path.indexOf(target))].map((i) => g.addresses[i]!);
+      cycle.push(g.addresses[target]!);
+      const key = [...new Set(cycle)].sort().join(" ");
+      if (!reported.has(key)) {
+        reported.add(key);
+        cycles.push(cycle);
       }
-      const t = targets[top.next++]!;
-      if (t === top.node || !table.has(t)) continue;
-      const s = state.get(t);
-      if (s === "active") {
-        const from = stack.findIndex((f) => f.node === t);
-        const cycle = [...stack.slice(from).map((f) => f.node), t];
-        const key = [...new Set(cycle)].sort().join(" ");
-        if (!reported.has(key)) {
-          reported.add(key);
-          cycles.push(cycle);
-        }
-      } else if (s === undefined) {
-        state.set(t, "active");
-        stack.push({ node: t, next: 0 });
-      }
-    }
-  }
+    },
+  );
   return cycles;
 }
 
-/**
- * Calls `visit` on every node of an alias table after all the aliases it points to (post-order),
- * each once, with an explicit stack. The table must be acyclic (a loop throws).
- */
-export function postOrder(targetsOf: (node: string) => string[] | undefined, roots: Iterable<string>, visit: (node: string) => void): void {
-  const done = new Set<string>();
-  const active = new Set<string>();
-  for (const root of roots) {
-    if (done.has(root) || !targetsOf(root)) continue;
-    const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
-    active.add(root);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const targets = targetsOf(top.node)!;
-      if (top.next < targets.length) {
-        const t = targets[top.next++]!;
-        if (t === top.node || done.has(t) || !targetsOf(t)) continue;
-        if (active.has(t)) throw new Error(`alias loop through ${t}`);
-        active.add(t);
-        stack.push({ node: t, next: 0 });
-        continue;
-      }
-      visit(top.node);
-      active.delete(top.node);
-      done.add(top.node);
-      stack.pop();
-    }
-  }
+/** Every node after all the aliases it points to (post-order), each once. The table must be acyclic (a loop throws). */
+function postOrder(g: Indexed): Int32Array {
+  const order = new Int32Array(g.addresses.length);
+  let visited = 0;
+  depthFirst(
+    g,
+    (node) => {
+      order[visited++] = node;
+    },
+    (_, target) => {
+      throw new Error(`alias loop through ${g.addresses[target]}`);
+    },
+  );
+  return order;
 }
 
 export interface ChainStats {
-  /** Nested lookups Postfix makes for this address before reaching final addresses. */
-  depth: number;
-  /** Addresses Postfix's expansion holds, repeats counted (it de-duplicates only later), capped at `cap`. */
-  expansion: number;
+  addresses: string[];
+  /** Node numbers in post-order: each after the aliases it points to. */
+  order: Int32Array;
+  /** Per node: nested lookups Postfix makes for this address before reaching final addresses. */
+  depth: Int32Array;
+  /** Per node: addresses Postfix's expansion holds, repeats counted (it de-duplicates only later), capped at `cap`. */
+  expansion: Int32Array;
 }
 
-/** Depth and expansion size of every alias of an acyclic table (post-order, memoised). */
-export function chainStats(table: Map<string, AliasNode>, cap: number): Map<string, ChainStats> {
-  const out = new Map<string, ChainStats>();
-  postOrder((n) => table.get(n)?.targets, table.keys(), (node) => {
-    let depth = 1;
-    let expansion = 0;
-    for (const t of table.get(node)!.targets) {
-      if (t === node) continue;
-      const s = out.get(t);
-      depth = Math.max(depth, s ? s.depth + 1 : 1);
-      expansion = Math.min(cap, expansion + (s ? s.expansion : 1));
+/** Depth and expansion size of every alias of an acyclic table (post-order, each node once). */
+export function chainStats(table: TargetTable, cap: number): ChainStats {
+  const g = indexed(table);
+  const { offsets, edges } = g;
+  const order = postOrder(g);
+  const depth = new Int32Array(order.length);
+  const expansion = new Int32Array(order.length);
+  for (const node of order) {
+    let d = 1;
+    let x = 0;
+    for (let e = offsets[node]!; e < offsets[node + 1]!; e++) {
+      const t = edges[e]!;
+      if (t === SELF) continue;
+      if (t === OUTSIDE) x = Math.min(cap, x + 1);
+      else {
+        d = Math.max(d, depth[t]! + 1);
+        x = Math.min(cap, x + expansion[t]!);
+      }
     }
-    out.set(node, { depth, expansion });
-  });
-  return out;
+    depth[node] = d;
+    expansion[node] = x;
+  }
+  return { addresses: g.addresses, order, depth, expansion };
 }
 
 /**
- * Final destinations of every alias: chains followed, duplicates removed, sorted (what actually
- * receives a copy; Postfix too delivers one copy per address). The table must be acyclic.
+ * Final destinations of every alias, in the table's order: chains followed, duplicates
+ * removed, sorted (what actually receives a copy; Postfix too delivers one copy per address).
+ * Each node is expanded once, after the aliases it points to; an alias with one alias as its
+ * target shares that alias's list, one with a single final address its own target list: the
+ * lists are shared, read them, never change them. The table must be acyclic.
  */
-export function expandAliases(table: Map<string, string[]>): Map<string, string[]> {
-  const memo = new Map<string, string[]>();
-  postOrder((n) => table.get(n), table.keys(), (node) => {
-    const set = new Set<string>();
-    for (const t of table.get(node)!) {
-      if (t === node) continue;
-      const m = memo.get(t);
-      if (m) for (const x of m) set.add(x);
-      else set.add(t);
+export function aliasExpansions(table: TargetTable): (readonly string[])[] {
+  const g = indexed(table);
+  const { offsets, edges, targets } = g;
+  const out: (readonly string[])[] = new Array<readonly string[]>(g.addresses.length);
+  for (const node of postOrder(g)) {
+    const from = offsets[node]!;
+    const to = offsets[node + 1]!;
+    if (to - from === 1) {
+      const t = edges[from]!;
+      // One final address: the node's own target list is its expansion (shared, read only).
+      out[node] = t === OUTSIDE ? targets[node]! : t === SELF ? [] : out[t]!;
+      continue;
     }
-    memo.set(node, [...set].sort());
-  });
-  return memo;
+    const set = new Set<string>();
+    for (let e = from; e < to; e++) {
+      const t = edges[e]!;
+      if (t === SELF) continue;
+      if (t === OUTSIDE) set.add(targets[node]![e - from]!);
+      else for (const x of out[t]!) set.add(x);
+    }
+    out[node] = [...set].sort();
+  }
+  return out;
+}
+
+/** aliasExpansions as a map from each alias to its final destinations. */
+export function expandAliases(table: TargetTable): Map<string, readonly string[]> {
+  const lists = aliasExpansions(table);
+  return new Map([...table.keys()].map((a, i) => [a, lists[i]!]));
 }

@@ -1,13 +1,20 @@
 // Loads a stack spec from YAML and validates it, mapping every problem back to the
 // file, line and column where the reader has to look. Nothing here throws anything but a
 // SpecError: a hostile file gets located errors, never a stack trace.
+//
+// Two ways to read the text, one result: the fast path (yamlFast.ts) reads the files people
+// and generators write straight into data; anything else, and any text with a problem, takes
+// the careful path (`yaml`'s Document + yamlData.ts), which says where. A text the fast path
+// read is parsed again with `yaml` only when a problem found later needs a line and column.
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document, type Node } from "yaml";
+import type { LineCounter, Document, Node } from "yaml";
 import type { z } from "zod";
 import { specSchema, type Spec } from "./schema.ts";
 import { SpecError, type SpecPath, type SpecProblem } from "./errors.ts";
 import { crossFieldRules } from "./rules.ts";
 import { documentData } from "./yamlData.ts";
+import { fastYamlData } from "./yamlFast.ts";
+import { yamlLib } from "./yamlLib.ts";
 import { placeholderProblems } from "./placeholders.ts";
 import { describeValue } from "./grammar.ts";
 
@@ -16,6 +23,7 @@ import { describeValue } from "./grammar.ts";
  * node along `path` (a problem about a missing key points at its parent).
  */
 function locate(doc: Document, lines: LineCounter, path: SpecPath, atKey = false): { line: number; column: number } {
+  const { isMap, isNode, isScalar } = yamlLib();
   const pos = (offset: number) => {
     const { line, col } = lines.linePos(offset);
     return { line, column: col };
@@ -49,7 +57,7 @@ function locate(doc: Document, lines: LineCounter, path: SpecPath, atKey = false
 }
 
 function keyMatches(key: unknown, seg: string | number): boolean {
-  if (!isScalar(key)) return false;
+  if (!yamlLib().isScalar(key)) return false;
   const source = (key as { source?: string; type?: string }).type === "PLAIN" ? (key as { source?: string }).source : undefined;
   return (source ?? String(key.value)) === String(seg);
 }
@@ -91,8 +99,15 @@ function flattenIssue(issue: z.core.$ZodIssue, prefix: SpecPath = []): Located[]
   return [{ path: base, message: describeZodIssue(issue), atKey: false }];
 }
 
-/** Parses the YAML text into data, refusing what YAML would silently change (yamlData.ts). */
-function readYaml(text: string, file: string): { doc: Document; lines: LineCounter; data: unknown } {
+interface Read {
+  data: unknown;
+  /** The Document and line index, for locating problems (parsed on first use after the fast path). */
+  located: () => { doc: Document; lines: LineCounter };
+}
+
+/** The careful path: `yaml`'s Document, refusing what YAML would silently change (yamlData.ts). */
+function readCarefully(text: string, file: string): Read {
+  const { LineCounter, parseDocument } = yamlLib();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => {
@@ -108,7 +123,41 @@ function readYaml(text: string, file: string): { doc: Document; lines: LineCount
     );
   const { data, problems } = documentData(doc);
   if (problems.length > 0) throw new SpecError(file, problems.map((p) => ({ path: p.path, message: p.message, ...at(p.offset) })));
-  return { doc, lines, data };
+  return { data, located: () => ({ doc, lines }) };
+}
+
+/** Options of the loader; tests compare both paths with `fastPath: false`. */
+export interface ReadOptions {
+  /** Try the fast path first (default). */
+  fastPath?: boolean;
+}
+
+function readYaml(text: string, file: string, options: ReadOptions): Read {
+  const fast = options.fastPath === false ? undefined : fastYamlData(text);
+  if (!fast) return readCarefully(text, file);
+  let located: ReturnType<Read["located"]> | undefined;
+  return {
+    data: fast.data,
+    located: () => {
+      if (!located) {
+        const { LineCounter, parseDocument } = yamlLib();
+        const lines = new LineCounter();
+        located = { doc: parseDocument(text, { lineCounter: lines, uniqueKeys: true }), lines };
+      }
+      return located;
+    },
+  };
+}
+
+/** A YAML text's data for a first look, before validation: undefined when it is not YAML at all. */
+export function peekYaml(text: string): unknown {
+  const fast = fastYamlData(text);
+  if (fast) return fast.data;
+  try {
+    return yamlLib().parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parses YAML (or JSON) and validates it against a zod schema; problems carry file:line:col. */
@@ -118,10 +167,14 @@ export function parseYamlWith<S extends z.ZodType>(
   file: string,
   rules: (data: z.infer<S>) => Omit<SpecProblem, "line" | "column">[] = () => [],
   preChecks: (data: unknown) => (Omit<SpecProblem, "line" | "column"> & { atKey?: boolean })[] = () => [],
+  options: ReadOptions = {},
 ): z.infer<S> {
   try {
-    const { doc, lines, data } = readYaml(text, file);
-    const withPos = (p: Omit<SpecProblem, "line" | "column">, atKey = false): SpecProblem => ({ ...p, ...locate(doc, lines, p.path, atKey) });
+    const { data, located } = readYaml(text, file, options);
+    const withPos = (p: Omit<SpecProblem, "line" | "column">, atKey = false): SpecProblem => {
+      const { doc, lines } = located();
+      return { ...p, ...locate(doc, lines, p.path, atKey) };
+    };
     const early = preChecks(data);
     if (early.length > 0) throw new SpecError(file, early.map(({ atKey, ...p }) => withPos(p, atKey)));
     const parsed = schema.safeParse(data, { reportInput: true });
@@ -148,8 +201,8 @@ export function parseYamlWith<S extends z.ZodType>(
   }
 }
 
-export function parseSpec(text: string, file: string): Spec {
-  return parseYamlWith(specSchema, text, file, crossFieldRules, placeholderProblems);
+export function parseSpec(text: string, file: string, options: ReadOptions = {}): Spec {
+  return parseYamlWith(specSchema, text, file, crossFieldRules, placeholderProblems, options);
 }
 
 /** Reads a file for a loader; a missing or unreadable file is reported like any spec problem. */
@@ -165,7 +218,4 @@ export function loadSpecFile(file: string): Spec {
   return parseSpec(readInput(file, "spec"), file);
 }
 
-/** Where a stack's spec lives: stacks/<stack>.facteur.yaml beside the Pulumi stack config. */
-export function stackSpecPath(stacksDir: string, stack: string): string {
-  return `${stacksDir}/${stack}.facteur.yaml`;
-}
+export { stackSpecPath } from "../paths.ts";

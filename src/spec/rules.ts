@@ -4,7 +4,7 @@
 import type { Spec } from "./schema.ts";
 import type { SpecPath, SpecProblem } from "./errors.ts";
 import { countSpfLookups } from "./spf.ts";
-import { aliasCycles, aliasTable, chainStats, domainOf, localOf } from "./aliasGraph.ts";
+import { aliasCycles, aliasTable, chainStats, domainOf, localOf, type AliasNode } from "./aliasGraph.ts";
 import { POSTFIX, pacingTransportName } from "./limits.ts";
 
 export { ROLE_LOCAL_PARTS } from "./aliasGraph.ts";
@@ -28,22 +28,25 @@ function aliasRules(spec: Spec): Problem[] {
     return problems;
   }
 
+  // Where a target is written (a group's item, or the alias itself): made only for a problem.
+  const targetPath = (node: AliasNode, i: number): SpecPath => (node.group ? [...node.path, i] : node.path);
   for (const [source, node] of table) {
-    const seen = new Set<string>();
-    node.targets.forEach((target, i) => {
-      const at = node.group ? [...node.path, i] : node.path;
-      if (seen.has(target)) problems.push({ path: at, message: `target ${target} is listed twice` });
-      seen.add(target);
-      if (target === source) problems.push({ path: at, message: `alias ${source} points to itself` });
-      else if (ours.has(domainOf(target)) && !table.has(target) && !node.role)
+    // Most aliases have one target: a set only for groups.
+    const seen = node.targets.length > 1 ? new Set<string>() : undefined;
+    for (let i = 0; i < node.targets.length; i++) {
+      const target = node.targets[i]!;
+      if (seen?.has(target)) problems.push({ path: targetPath(node, i), message: `target ${target} is listed twice` });
+      seen?.add(target);
+      if (target === source) problems.push({ path: targetPath(node, i), message: `alias ${source} points to itself` });
+      else if (!node.role && !table.has(target) && ours.has(domainOf(target)))
         problems.push({
-          path: at,
+          path: targetPath(node, i),
           message:
             domainOf(target) === op
               ? `${target} does not exist: ${op} is the operator domain, which only has postmaster@, abuse@ and hostmaster@; mail to ${target} would bounce`
               : `dangling alias target ${target}: ${domainOf(target)} is one of our domains and has no alias ${localOf(target)}`,
         });
-    });
+    }
   }
   // The role mailbox, when it is in one of our domains, must be an alias there (it receives the role addresses' mail).
   const box = spec.operator.roleMailbox;
@@ -63,12 +66,15 @@ function aliasRules(spec: Spec): Problem[] {
   if (cycles.length > 0) return problems;
 
   // What Postfix's cleanup does with a chain (cleanup_map1n.c): past the recursion or expansion limit it defers the mail.
-  const stats = chainStats(table, POSTFIX.virtualAliasExpansionLimit + 1);
+  const { addresses, order, depth, expansion } = chainStats(table, POSTFIX.virtualAliasExpansionLimit + 1);
   let deepest: [string, number] | undefined;
   let widest: [string, number] | undefined;
-  for (const [address, s] of stats) {
-    if (s.depth >= POSTFIX.virtualAliasRecursionLimit && (!deepest || s.depth > deepest[1])) deepest = [address, s.depth];
-    if (s.expansion > POSTFIX.virtualAliasExpansionLimit && (!widest || s.expansion > widest[1])) widest = [address, s.expansion];
+  // Of equals, the first in post-order is the one reported.
+  for (const node of order) {
+    const d = depth[node]!;
+    const x = expansion[node]!;
+    if (d >= POSTFIX.virtualAliasRecursionLimit && (!deepest || d > deepest[1])) deepest = [addresses[node]!, d];
+    if (x > POSTFIX.virtualAliasExpansionLimit && (!widest || x > widest[1])) widest = [addresses[node]!, x];
   }
   if (deepest)
     problems.push({
@@ -191,6 +197,12 @@ function hostRules(spec: Spec): Problem[] {
     problems.push({ path: ["smarthosts"], message: "every clean-lane smarthost is drained: outbound mail would have nowhere to go" });
   if (spec.policy.spam.rejectScore <= spec.policy.spam.tagScore)
     problems.push({ path: ["policy", "spam", "rejectScore"], message: `the reject score must be above the tag score (${spec.policy.spam.tagScore}), or tagged mail would never be delivered` });
+  const store = spec.policy.quotaStore;
+  if (store && !has(spec.relays, store.host) && !(has(spec.smarthosts, store.host) && spec.smarthosts[store.host]!.kind === "own"))
+    problems.push({
+      path: ["policy", "quotaStore", "host"],
+      message: `${store.host} is not one of our hosts; the quota store runs on a relay or an own smarthost: ${[...Object.keys(spec.relays), ...Object.entries(spec.smarthosts).filter(([, s]) => s.kind === "own").map(([n]) => n)].join(", ")}`,
+    });
   const inbound = spec.policy.inbound;
   if (inbound.hardErrorLimit < inbound.softErrorLimit)
     problems.push({ path: ["policy", "inbound", "hardErrorLimit"], message: `must be at least softErrorLimit (${inbound.softErrorLimit})` });

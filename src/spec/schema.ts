@@ -79,9 +79,9 @@ const dkimSpec = z
 
 const dmarcSpec = z
   .object({
-    policy: z.enum(["none", "quarantine", "reject"]).default("quarantine"),
+    policy: z.enum(["none", "quarantine", "reject"]).default("quarantine").describe("What receivers do with mail that fails SPF and DKIM alignment: none (only report), quarantine, reject."),
     rua: text(dmarcReportAddressProblem).optional().describe("Where aggregate reports go (mailto:)."),
-    pct: whole(0, 100, "a percentage").default(100),
+    pct: whole(0, 100, "a percentage").default(100).describe("Percentage of failing mail the policy applies to."),
   })
   .strict();
 
@@ -120,7 +120,7 @@ const mailDomain = z
       .default({})
       .describe("local part -> one address, or a list for a group alias. Targets may be other aliases (chains)."),
     dkim: dkimSpec.optional().describe("Selectors for this domain's own signing key; mail From this domain is signed with it."),
-    dmarc: dmarcSpec.optional(),
+    dmarc: dmarcSpec.optional().describe("This domain's DMARC record; defaults to policy.dmarc."),
     spf: z
       .object({
         extra: z
@@ -134,7 +134,8 @@ const mailDomain = z
           .describe("More SPF mechanisms, one per item, e.g. include:_spf.other.tld; counted in the 10-lookup limit."),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("This domain's SPF record beyond the smarthost pool (include:_spf.<operator>) and -all."),
     relays: z
       .array(hostLabel)
       .optional()
@@ -155,7 +156,7 @@ const DNS_PREFERENCE = "a DNS MX preference is 16 bits";
 
 const relay = ownServer
   .extend({
-    mxPriority: whole(0, 65535, DNS_PREFERENCE).default(10),
+    mxPriority: whole(0, 65535, DNS_PREFERENCE).default(10).describe("MX preference of this relay in every domain it receives (lower is tried first)."),
   })
   .strict();
 
@@ -163,7 +164,7 @@ const lane = z.enum(["clean", "spam"]).default("clean").describe("Outbound lane:
 
 const ownSmarthost = ownServer
   .extend({
-    kind: z.literal("own"),
+    kind: z.literal("own").describe("One of our servers: facteur creates it at Hetzner and configures it."),
     preference: whole(0, 65535, DNS_PREFERENCE).default(10).describe("Pool MX preference: equal preferences share the load, lower ones are used first."),
     drain: z.boolean().default(false).describe("Receives no new mail (dropped from the pool MX) but keeps its DNS, IPs and PTRs."),
     lane,
@@ -172,9 +173,9 @@ const ownSmarthost = ownServer
 
 const externalSmarthost = z
   .object({
-    kind: z.literal("external"),
+    kind: z.literal("external").describe("An ISP's or commercial relay: reached with SMTP AUTH, nothing to create."),
     host: domainName.describe("The relay's name; always reached by this name, never by whatever answers on port 25."),
-    port: whole(1, 65535, "a TCP port").default(587),
+    port: whole(1, 65535, "a TCP port").default(587).describe("The relay's submission port."),
     tls: z
       .enum(["starttls"])
       .default("starttls")
@@ -185,10 +186,11 @@ const externalSmarthost = z
         passwordSecret: secretRef,
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("The SASL login facteur presents to the relay; the password is a Pulumi secret named by passwordSecret."),
     spfInclude: dnsName.optional().describe("Domain whose SPF record authorises this relay (include:...)."),
     preference: whole(0, 65535, "an order").default(100).describe("Order among external relays (fallback after the own pool)."),
-    drain: z.boolean().default(false),
+    drain: z.boolean().default(false).describe("No longer used as a fallback, kept declared (its SPF include stays)."),
     lane,
   })
   .strict();
@@ -202,7 +204,6 @@ const pacing = z
   })
   .strict();
 
-const INBOUND_DEFAULTS = { softErrorLimit: 3, hardErrorLimit: 12, connectionCountLimit: 20, connectionRateLimit: 120, dnsblThreshold: 1 };
 const inbound = z
   .object({
     softErrorLimit: whole(1, INT_MAX, POSTFIX_INT).default(3).describe("Errors in one session before each reply is delayed (smtpd_soft_error_limit)."),
@@ -220,7 +221,6 @@ const score = z
   .max(1000, "must be at most 1000 (rspamd scores are sums of rule weights; above 1000 the action would never trigger)")
   .refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-9, "write a score with at most two decimals, such as 6 or 7.5");
 
-const SPAM_DEFAULTS = { tagScore: 6, rejectScore: 15 };
 const spam = z
   .object({
     tagScore: score.default(6).describe("rspamd score from which mail is tagged (X-Spam: Yes) and sent through the spam lane."),
@@ -246,9 +246,55 @@ const outboundTls = z
 
 const QUOTA_MAX = "a count kept by policyd-rate-limit; beyond it there is no quota at all";
 
+/** A warning and a critical level: `facteur check --delivery` goes WARNING at the first, CRITICAL at the second. */
+function levels(what: string, warning: number, critical: number) {
+  return z
+    .object({
+      warning: whole(1, INT_MAX, "a count").default(warning).describe(`${what}: WARNING from this many.`),
+      critical: whole(1, INT_MAX, "a count").default(critical).describe(`${what}: CRITICAL from this many.`),
+    })
+    .strict()
+    .refine((l) => l.critical >= l.warning, { message: "critical must be at least warning", path: ["critical"] });
+}
+const ageLevels = z
+  .object({
+    warning: duration.default("1h").describe("Oldest queued message: WARNING from this age (1h, 30m...)."),
+    critical: duration.default("6h").describe("Oldest queued message: CRITICAL from this age."),
+  })
+  .strict()
+  .refine((l) => { const w = postfixSeconds(l.warning); const c = postfixSeconds(l.critical); return !("seconds" in w) || !("seconds" in c) || c.seconds >= w.seconds; }, { message: "critical must be at least warning", path: ["critical"] });
+const deliveryHealth = z
+  .object({
+    queued: levels("Messages in one host's queue", 100, 1000).prefault({}).describe("Messages in one host's queue: WARNING and CRITICAL levels."),
+    oldest: ageLevels.prefault({}).describe("Age of the oldest queued message: WARNING and CRITICAL levels."),
+    pushback: levels("Queued recipients one smarthost holds for one destination whose last answer was a provider's push-back (rate limit, block)", 1, 10)
+      .prefault({})
+      .describe("Recipients held by one smarthost for one destination after a provider's push-back (rate limit, block): WARNING and CRITICAL levels."),
+  })
+  .strict();
+
+/**
+ * One daily quota across the pool: policyd-rate-limit on every smarthost counts in one
+ * PostgreSQL database (its pgsql backend) on a host the spec already has.
+ */
+const quotaStore = z
+  .object({
+    host: hostLabel.describe("The relay or own smarthost that runs the store (PostgreSQL). Prefer a relay: the store then outlives the loss of any smarthost."),
+    passwordSecret: secretRef.describe(
+      "The secret the smarthosts' policyd-rate-limit logs in to the store with (pulumi config set --secret NAME \"$(openssl rand -hex 24)\"): letters, digits and -_.~+/= only, 16 to 128 of them.",
+    ),
+    whenUnreachable: z
+      .enum(["defer", "accept"])
+      .default("defer")
+      .describe(
+        "When a smarthost cannot reach the store (or its own policy daemon): defer (fail closed, the default: 450 4.3.0 at RCPT, the client keeps the message and retries, nothing is sent uncounted) or accept (fail open: mail flows uncounted until the store is back).",
+      ),
+  })
+  .strict();
+
 export const specSchema = z
   .object({
-    version: z.literal(1),
+    version: z.literal(1).describe("The spec format's version: 1."),
     operator: z
       .object({
         domain: domainName.describe("Where host names live (mx1.<domain>) and the SRS and forwarder-signing domain."),
@@ -269,9 +315,16 @@ export const specSchema = z
           })
           .describe("CIDRs allowed to reach SSH on every host (never 0.0.0.0/0)."),
       })
-      .strict(),
-    domains: z.record(domainName, mailDomain).refine((d) => Object.keys(d).length > 0, "at least one mail domain is needed"),
-    relays: z.record(hostLabel, relay).refine((r) => Object.keys(r).length > 0, "at least one relay (MX host) is needed"),
+      .strict()
+      .describe("Who runs the fleet: the domain its hosts are named in, the role mailbox, the signing key of forwarded mail, SSH sources."),
+    domains: z
+      .record(domainName, mailDomain)
+      .refine((d) => Object.keys(d).length > 0, "at least one mail domain is needed")
+      .describe("The mail domains received and forwarded, by name (the operator domain is managed by facteur: not listed here)."),
+    relays: z
+      .record(hostLabel, relay)
+      .refine((r) => Object.keys(r).length > 0, "at least one relay (MX host) is needed")
+      .describe("The inbound MX hosts, by name (the name makes the host name <name>.<operator.domain>)."),
     acme: z
       .object({
         email: emailAddress.describe("The ACME account's contact: the CA writes here about expiring certificates and policy changes."),
@@ -286,7 +339,14 @@ export const specSchema = z
       .optional()
       .describe("ACME certificates for every host's name (relays' inbound TLS, smarthosts' submission), issued over HTTP-01 and renewed twice a day by a systemd timer."),
     backupMx: z
-      .array(z.object({ host: domainName, priority: whole(0, 65535, DNS_PREFERENCE) }).strict())
+      .array(
+        z
+          .object({
+            host: domainName.describe("The backup MX's host name (a third party's)."),
+            priority: whole(0, 65535, DNS_PREFERENCE).describe("Its MX preference: higher than the relays', so it is tried last."),
+          })
+          .strict(),
+      )
       .default([])
       .describe("Third-party backup MX hosts (an ISP acting as secondary MX)."),
     smarthosts: z
@@ -296,25 +356,41 @@ export const specSchema = z
           error: 'expected kind "own" (one of our servers) or "external" (an ISP or commercial relay)',
         }),
       )
-      .refine((s) => Object.keys(s).length > 0, "at least one smarthost is needed: relays never send directly"),
+      .refine((s) => Object.keys(s).length > 0, "at least one smarthost is needed: relays never send directly")
+      .describe("The outbound pool, by name: own servers (kind own) and external relays (kind external)."),
     submission: z
       .object({
         users: z
-          .record(emailAddress, z.object({ passwordSecret: secretRef, dailyQuota: whole(1, INT_MAX, QUOTA_MAX).optional() }).strict())
-          .default({}),
+          .record(
+            emailAddress,
+            z
+              .object({
+                passwordSecret: secretRef,
+                dailyQuota: whole(1, INT_MAX, QUOTA_MAX).optional().describe("This login's own daily quota (recipients per sliding day); defaults to policy.dailyQuota."),
+              })
+              .strict(),
+          )
+          .default({})
+          .describe("Logins that may submit on the smarthosts' 587/465, by address; each sends only as itself."),
       })
       .strict()
-      .default({ users: {} }),
+      // prefault: an absent object is parsed as {}, so each field's own default applies (written once, on the field).
+      .prefault({})
+      .describe("Authenticated submission on the smarthosts."),
     policy: z
       .object({
-        dailyQuota: whole(1, INT_MAX, QUOTA_MAX).default(300).describe("Messages per authenticated sender per day."),
+        dailyQuota: whole(1, INT_MAX, QUOTA_MAX).default(300).describe("Recipients per authenticated login per sliding day (policyd-rate-limit on the smarthosts counts each recipient); a login's own dailyQuota overrides it."),
+        quotaStore: quotaStore
+          .optional()
+          .describe("Where the daily quota is counted for the whole pool. Without it each smarthost counts on its own (sqlite), so a login gets the quota once per smarthost it reaches."),
         pacing: z
           .object({
-            default: pacing.default({ rateDelay: "1s", concurrency: 2 }),
-            domains: z.record(domainName, pacing).default({}),
+            default: pacing.prefault({}).describe("Pacing towards every destination without its own."),
+            domains: z.record(domainName, pacing).default({}).describe("Destination domains with their own pacing (each gets its own Postfix transport)."),
           })
           .strict()
-          .default({ default: { rateDelay: "1s", concurrency: 2 }, domains: {} }),
+          .prefault({})
+          .describe("How fast smarthosts deliver to each destination domain."),
         dnsbl: z
           .array(domainName)
           .default([])
@@ -324,23 +400,18 @@ export const specSchema = z
             });
           })
           .describe("DNS blocklists: postscreen refuses listed clients at connection on relays; facteur check watches our own addresses on them."),
-        inbound: inbound.default(INBOUND_DEFAULTS),
-        spam: spam.default(SPAM_DEFAULTS),
-        dmarc: dmarcSpec.default({ policy: "quarantine", pct: 100 }),
+        inbound: inbound.prefault({}).describe("The relays' listener limits (postscreen and smtpd)."),
+        spam: spam.prefault({}).describe("rspamd's scores on the relays: tag, then refuse."),
+        dmarc: dmarcSpec.prefault({}).describe("The DMARC record of every domain without its own."),
         ttl: whole(60, 86400, "Cloudflare accepts 60 s to 1 day").default(3600).describe("TTL of every published record."),
         outboundTls: outboundTls.default(OUTBOUND_TLS_DEFAULTS).describe("How smarthosts secure delivery to destinations beyond opportunistic TLS."),
+        deliveryHealth: deliveryHealth
+          .prefault({})
+          .describe("Thresholds of `facteur check --delivery`: queue size, oldest message, provider push-back per smarthost and destination."),
       })
       .strict()
-      .default({
-        dailyQuota: 300,
-        pacing: { default: { rateDelay: "1s", concurrency: 2 }, domains: {} },
-        dnsbl: [],
-        inbound: INBOUND_DEFAULTS,
-        spam: SPAM_DEFAULTS,
-        dmarc: { policy: "quarantine", pct: 100 },
-        ttl: 3600,
-        outboundTls: OUTBOUND_TLS_DEFAULTS,
-      }),
+      .prefault({})
+      .describe("Fleet-wide policy: quotas, the shared quota store, pacing, blocklists, limits, spam scores, DMARC, TTL, delivery health."),
   })
   .strict();
 
@@ -353,3 +424,4 @@ export type ExternalSmarthostSpec = z.infer<typeof externalSmarthost>;
 export type DkimSpec = z.infer<typeof dkimSpec>;
 export type MtaStsSpec = z.infer<typeof mtaStsSpec>;
 export type PacingSpec = z.infer<typeof pacing>;
+export type QuotaStoreSpec = z.infer<typeof quotaStore>;

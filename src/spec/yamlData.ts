@@ -11,8 +11,9 @@
 // - maps become null-prototype objects, so `constructor` or `toString` are ordinary names and
 //   `__proto__`, which every JavaScript object layer downstream drops, is refused by name;
 // - nesting is bounded, explicit tags other than !!str are refused.
-import { isAlias, isMap, isScalar, isSeq, type Document, type Node, type Scalar } from "yaml";
+import type { Document, Node, Scalar } from "yaml";
 import type { SpecPath } from "./errors.ts";
+import { yamlLib } from "./yamlLib.ts";
 
 export interface DataProblem {
   path: SpecPath;
@@ -32,6 +33,7 @@ const STR_TAG = "tag:yaml.org,2002:str";
 
 /** The key as the author wrote it: plain scalars keep their source text, quoted ones their value. */
 export function keyText(key: unknown): { text: string } | { problem: string } {
+  const { isAlias, isScalar } = yamlLib();
   if (isAlias(key)) return { problem: "an alias may not be used as a key" };
   if (!isScalar(key)) return { problem: "a key must be a plain name, not a list or a map" };
   const s = key as Scalar & { source?: string };
@@ -68,6 +70,7 @@ export class AliasBudget {
 
 /** Number of values under a node, aliases counted by what they expand to (memoised, capped). */
 function sizeOf(node: unknown, doc: Document, memo: Map<unknown, number>, cap: number, active = new Set<unknown>(), depth = 0): number {
+  const { isAlias, isMap, isSeq } = yamlLib();
   if (memo.has(node)) return memo.get(node)!;
   // A cycle or an absurd depth: reported by the walk itself; here it only has to stop.
   if (active.has(node) || depth > YAML_LIMITS.depth) return cap;
@@ -86,6 +89,7 @@ function sizeOf(node: unknown, doc: Document, memo: Map<unknown, number>, cap: n
  * booleans, null). Problems are collected, not thrown; the value at a problem is left out.
  */
 export function documentData(doc: Document): { data: unknown; problems: DataProblem[] } {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   const problems: DataProblem[] = [];
   const budget = new AliasBudget();
   const sizes = new Map<unknown, number>();

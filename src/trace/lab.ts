@@ -3,10 +3,10 @@
 // the lab's outside MX hosts are read too, as destinations (and external relays), so a trace
 // shows what the destination did with the message.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LabState } from "../lab/index.ts";
 import type { Model } from "../model/model.ts";
+import { daemonFacts } from "../render/daemons/index.ts";
 import { localClock } from "./clock.ts";
 import { fileBytes, type FileBytes } from "./files.ts";
 import type { Clock, DestinationCheck, HostLog, HostRole, Path, Trace } from "./types.ts";
@@ -37,11 +37,11 @@ export function labLogs(state: LabState, model: Model, clock: Clock = localClock
     else if (smarthosts.has(h.name)) role = "smarthost";
     else if (sinkRoots.has(h.root)) role = /external relay/.test(h.role) ? "external-relay" : "destination";
     if (!role) continue; // the lab DNS, the outside sender and the bare client log no mail of ours
-    const file = (name: string) => h.logs.find((l) => basename(l) === name);
-    const postfix = read(file("postfix.log"), warnings, h.name);
+    // Each log as the lab state names it: Postfix's maillog, rspamd's own log (its facts), the syslog listener's file.
+    const postfix = read(h.maillog, warnings, h.name);
     if (!postfix) continue;
-    const rspamd = read(file("rspamd.log"), warnings, h.name);
-    const syslog = file("syslog.log") && existsSync(file("syslog.log")!) ? fileBytes(file("syslog.log")!) : undefined;
+    const rspamd = read(daemonFacts(h.daemons ?? [], "rspamd")?.logs[0]?.path, warnings, h.name);
+    const syslog = h.syslog && existsSync(h.syslog) ? fileBytes(h.syslog) : undefined;
     const lane = smarthosts.get(h.name)?.lane;
     logs.push({
       host: h.name,
@@ -94,12 +94,14 @@ export async function addDestinationChecks(state: LabState, t: Trace, run: LabRu
   }
   const byNs = new Map<string, { job: VerifyJob; paths: Path[] }[]>();
   for (const j of jobs.values()) (byNs.get(j.job.ns) ?? byNs.set(j.job.ns, []).get(j.job.ns)!).push(j);
-  const script = fileURLToPath(new URL("./verify-stored.ts", import.meta.url));
-  const loader = import.meta.resolve("tsx");
+  // Beside this module: the compiled verifier runs as it is, the source one through tsx.
+  const compiled = import.meta.url.endsWith(".js");
+  const script = fileURLToPath(new URL(compiled ? "./verify-stored.js" : "./verify-stored.ts", import.meta.url));
+  const nodeArgs = compiled ? [script] : ["--import", import.meta.resolve("tsx"), script];
   await Promise.all(
     [...byNs].map(async ([ns, list]) => {
       const input = JSON.stringify(list.map(({ job: { ns: _ns, ...j } }) => j));
-      const r = await run([process.execPath, "--import", loader, script], { ns, resolv: state.resolv, input, timeoutMs: 60_000 });
+      const r = await run([process.execPath, ...nodeArgs], { ns, resolv: state.resolv, input, timeoutMs: 60_000 });
       let results: (DestinationCheck & { error?: string })[] = [];
       try {
         results = JSON.parse(r.stdout) as typeof results;

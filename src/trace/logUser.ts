@@ -10,6 +10,7 @@
 // - the reader prints /var/log/postfix.log and /var/log/rspamd.log (with their rotations still
 //   in the window) and OpenDKIM/postsrsd lines from the journal, framed as protocol.ts says.
 import { LOG_USER, MARK, REQUEST_PATTERN } from "./protocol.ts";
+import type { DaemonFacts } from "../render/daemons/index.ts";
 
 /** Where the reader is installed on a host (relative to the apply script's $R). */
 export const READER_PATH = "/usr/local/lib/facteur/maillog-reader";
@@ -92,10 +93,11 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Bash lines for a host's apply script (which defines $R, own() and say()): the log user, its
- * reader and exactly the configured keys (none: nobody can log in as it). Relays also get their
- * rspamd log readable by the adm group. Throws on a bad key, before anything runs.
+ * reader and exactly the configured keys (none: nobody can log in as it). The logs the host's
+ * daemons write themselves besides Postfix's (rspamd's, on relays) are made as their facts say,
+ * readable by the adm group. Throws on a bad key, before anything runs.
  */
-export function logUserSetup(role: "relay" | "smarthost", keys: Record<string, string>): string[] {
+export function logUserSetup(daemons: readonly DaemonFacts[], keys: Record<string, string>): string[] {
   // printf puts $R before the reader's path; keys and names hold no "%" (checked above).
   const lines = authorizedKeyLines(keys, `%s${READER_PATH}`);
   const home = LOG_USER_HOME;
@@ -120,7 +122,10 @@ export function logUserSetup(role: "relay" | "smarthost", keys: Record<string, s
     ...lines.map((l) => `printf ${q(`${l}\n`)} "$R" >>"$R${home}/.ssh/authorized_keys.new"`),
     `chmod 0644 "$R${home}/.ssh/authorized_keys.new"; own root:root "$R${home}/.ssh/authorized_keys.new"`,
     `mv -f "$R${home}/.ssh/authorized_keys.new" "$R${home}/.ssh/authorized_keys"`,
-    ...(role === "relay" ? ['[ -e "$R/var/log/rspamd.log" ] || : >"$R/var/log/rspamd.log"', 'chmod 0640 "$R/var/log/rspamd.log"; own _rspamd:adm "$R/var/log/rspamd.log"'] : []),
+    ...daemons
+      .filter((d) => d.name !== "postfix")
+      .flatMap((d) => d.logs)
+      .flatMap((l) => [`[ -e "$R${l.path}" ] || : >"$R${l.path}"`, `chmod ${l.mode} "$R${l.path}"; own ${l.owner}:${l.group} "$R${l.path}"`]),
     `say "log user ${LOG_USER}: ${lines.length} key(s)"`,
   ];
 }

@@ -1,0 +1,139 @@
+// The package as a newcomer gets it: `npm pack` builds dist/ (the prepare script runs tsc),
+// the tarball installs into a fresh directory, and `npx facteur` runs the compiled JavaScript,
+// with no TypeScript compiled at run time, finding its templates and its gate script from
+// dist/. Each command loads only what it needs: validate and plan load no Handlebars, no
+// Pulumi, none of the check's DNS and SMTP code.
+//
+// The install is offline: this checkout's dependencies are linked into the fresh directory
+// first, and npm keeps what already satisfies the package's dependencies.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { EXAMPLE_FILE, exampleWith } from "./helpers/example.ts";
+import { parseSpec } from "../src/spec/load.ts";
+import { buildModel } from "../src/model/model.ts";
+import { buildPlan } from "../src/plan/plan.ts";
+import { renderStack } from "../src/render/render.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const MODULE_LOG = fileURLToPath(new URL("./helpers/module-log.mjs", import.meta.url));
+
+let work: string;
+let app: string;
+
+function ok(r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string> {
+  assert.equal(r.status, 0, `${what} failed (exit ${r.status}):\n${r.stderr}\n${r.stdout}`);
+  return r;
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), "facteur-package-"));
+  ok(spawnSync("npm", ["pack", "--pack-destination", work], { cwd: ROOT, encoding: "utf8" }), "npm pack");
+  const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"));
+  assert.ok(tarball, "npm pack wrote no tarball");
+
+  app = join(work, "app");
+  mkdirSync(join(app, "node_modules"), { recursive: true });
+  writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "newcomer", private: true })}\n`);
+  for (const name of readdirSync(join(ROOT, "node_modules"))) {
+    if (name.startsWith(".")) continue;
+    if (name.startsWith("@")) {
+      mkdirSync(join(app, "node_modules", name));
+      for (const sub of readdirSync(join(ROOT, "node_modules", name))) symlinkSync(join(ROOT, "node_modules", name, sub), join(app, "node_modules", name, sub));
+    } else symlinkSync(join(ROOT, "node_modules", name), join(app, "node_modules", name));
+  }
+  ok(spawnSync("npm", ["install", "--offline", "--no-audit", "--no-fund", join(work, tarball)], { cwd: app, encoding: "utf8" }), "npm install of the tarball");
+
+  mkdirSync(join(app, "stacks"));
+  copyFileSync(EXAMPLE_FILE, join(app, "stacks", "example.facteur.yaml"));
+  writeFileSync(join(app, "stacks", "bad.facteur.yaml"), exampleWith("accueil: secretariat@entreprise.tld", "accueil: secretaria@entreprise.tld"));
+});
+
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function npx(args: string[]) {
+  const r = spawnSync("npx", ["--no-install", "facteur", ...args], { cwd: app, encoding: "utf8" });
+  // npm's own warnings (about this machine's npm configuration) are not facteur's output.
+  return { code: r.status, out: r.stdout, err: r.stderr.replace(/^npm warn .*\n/gm, "") };
+}
+
+test("package: npx facteur --help and validate run the compiled CLI from a fresh install", () => {
+  const installed = join(app, "node_modules", "facteur");
+  assert.ok(readdirSync(join(installed, "dist", "cli")).includes("bin.js"));
+  assert.ok(!readdirSync(installed).includes("src") || !readdirSync(join(installed, "src")).includes("cli"), "the CLI's TypeScript sources are not shipped");
+
+  const help = npx(["--help"]);
+  assert.equal(help.code, 0, help.err);
+  assert.match(help.out, /^facteur: mail relays, smarthost pool, PTR and DNS from one spec per environment\n/);
+
+  const valid = npx(["validate", "--stack", "example"]);
+  assert.equal(valid.code, 0, valid.err);
+  assert.equal(valid.out, "stacks/example.facteur.yaml: ok: 3 domains (with relais.tld), 15 addresses, 2 relays, 4 smarthosts\n");
+
+  // A problem is still located (the yaml library, loaded only then, re-reads the text).
+  const bad = npx(["validate", "--stack", "bad"]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^stacks\/bad\.facteur\.yaml:18:16: domains\."entreprise\.tld"\.aliases\.accueil: dangling alias target secretaria@entreprise\.tld/);
+});
+
+test("package: the installed render finds its templates and writes what the sources render; the gate script ships beside its module", async () => {
+  const r = npx(["render", "--stack", "example", "--out", "out"]);
+  assert.equal(r.code, 0, r.err);
+  const model = buildModel(parseSpec(readFileSync(EXAMPLE_FILE, "utf8"), "stacks/example.facteur.yaml"));
+  const bundles = renderStack(model, buildPlan(model, { addresses: {} }), { root: "" });
+  let files = 0;
+  for (const b of bundles)
+    for (const f of b.files) {
+      assert.equal(readFileSync(join(app, "out", "hosts", b.host, f.path), "utf8"), f.content, `${b.host}${f.path}`);
+      files++;
+    }
+  assert.ok(files > 50, `only ${files} files rendered`);
+
+  const gate = (await import(pathToFileURL(join(app, "node_modules", "facteur", "dist", "gate", "postfix.js")).href)) as { gateFunctions: () => string };
+  assert.match(gate.gateFunctions(), /^facteur_gate\(\) \{/m);
+});
+
+/** The modules `facteur <args>` resolved, as URLs (node's loader hooks log them). */
+function loadedBy(args: string[]): string[] {
+  const log = join(work, `modules-${args[0]}.log`);
+  writeFileSync(log, "");
+  const r = spawnSync(process.execPath, ["--import", pathToFileURL(MODULE_LOG).href, join(app, "node_modules", ".bin", "facteur"), ...args], {
+    cwd: app,
+    encoding: "utf8",
+    env: { ...process.env, FACTEUR_MODULE_LOG: log },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return readFileSync(log, "utf8").split("\n").filter(Boolean);
+}
+
+const HEAVY: [string, RegExp][] = [
+  ["Handlebars", /\/node_modules\/handlebars\//],
+  ["the renderer", /\/dist\/render\/render\.js$/],
+  ["Pulumi", /\/node_modules\/@pulumi\/|\/dist\/pulumi\//],
+  ["the check's DNS and SMTP code", /\/dist\/check\/|^node:dns$|\/node_modules\/mailauth\//],
+  ["the lab", /\/dist\/lab\//],
+  ["diff and trace", /\/dist\/(diff|trace)\//],
+];
+
+test("package: validate and plan load no Handlebars, Pulumi, nor the check's DNS/SMTP code; render loads Handlebars' runtime only", () => {
+  for (const command of [["validate", "--stack", "example"], ["plan", "--stack", "example"]]) {
+    const loaded = loadedBy(command);
+    // The log does see the command's own modules and packages (not a vacuous check).
+    assert.ok(loaded.some((u) => u.endsWith("/dist/spec/load.js")) && loaded.some((u) => /\/node_modules\/zod\//.test(u)), loaded.join("\n"));
+    for (const [what, pattern] of HEAVY) assert.deepEqual(loaded.filter((u) => pattern.test(u)), [], `${command[0]} loaded ${what}`);
+    // The example takes the fast parse path: the yaml library is not even loaded.
+    assert.deepEqual(loaded.filter((u) => /\/node_modules\/yaml\//.test(u)), [], `${command[0]} loaded yaml`);
+  }
+  const render = loadedBy(["render", "--stack", "example", "--out", "out-logged"]);
+  assert.ok(render.some((u) => /\/node_modules\/handlebars\//.test(u)), "render loads Handlebars (and the log sees it)");
+  // The templates come precompiled by the build: Handlebars' runtime, not its compiler.
+  assert.ok(render.some((u) => u.endsWith("/dist/render/templates.precompiled.cjs")), "render uses the precompiled templates");
+  assert.deepEqual(render.filter((u) => /\/node_modules\/handlebars\/dist\/cjs\/handlebars\/compiler\//.test(u)), [], "render compiles no template");
+  assert.deepEqual(render.filter((u) => /\/node_modules\/@pulumi\/|\/dist\/check\//.test(u)), [], "render loads no Pulumi nor check code");
+});

@@ -1,0 +1,80 @@
+// Churn of issue #15's options (the pattern of test/pulumi-program.test.ts): what `pulumi up`
+// would do when an operator turns them on or changes them. Never a server or a primary IP
+// replaced; each change touches only the resources it is about.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
+import { parseSpec } from "../src/spec/load.ts";
+import { plain, runProgram, type ProgramRun, type RunOptions } from "../src/pulumi/mocks.ts";
+import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
+import { churn } from "./support/churn.ts";
+import { exampleText } from "./helpers/example.ts";
+
+const pair = generateKeyPairSync("ed25519");
+const privateKey = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+const OPTIONS: RunOptions = {
+  config: { sshKeys: { ops: `${publicKeyOfPrivate(privateKey)} ops@relais.tld` }, zoneIds: { "entreprise.tld": "zone-entreprise", "monmagasin.tld": "zone-monmagasin" } },
+  secrets: { sshPrivateKey: privateKey, faiRelayPassword: "fai-Relay-pw-7Qx", johnSubmission: "john-Submission-pw-9Kz", quotaStorePassword: "0123456789abcdef0123456789abcdef" },
+  cloudflareZones: { "relais.tld": "zone-relais" },
+};
+const run = (text: string) => runProgram(parseSpec(text, "stacks/example.facteur.yaml"), OPTIONS);
+
+/** The example with edits applied in order, each piece required to be there. */
+function edited(...edits: [string, string][]): string {
+  let t = exampleText();
+  for (const [from, to] of edits) {
+    if (!t.includes(from)) throw new Error(`fixture: "${from}" is not in the example stack`);
+    t = t.replace(from, to);
+  }
+  return t;
+}
+
+const assets = (r: ProgramRun) => [...r.resources.values()].filter((x) => x.type === "hcloud:index/server:Server" || x.type === "hcloud:index/primaryIp:PrimaryIp").map((x) => x.name);
+const applies = (hosts: string[]) => Object.fromEntries(hosts.map((h) => [`apply:${h}`, ["create", "stdin"]]));
+
+let example: Promise<ProgramRun> | undefined;
+const base = () => (example ??= run(exampleText()));
+
+interface Change {
+  name: string;
+  before?: () => Promise<ProgramRun>;
+  after: () => Promise<ProgramRun>;
+  updated: Record<string, string[]>;
+}
+
+const STORE: [string, string] = ["  dailyQuota: 300\n", "  dailyQuota: 300\n  quotaStore: { host: mx1, passwordSecret: quotaStorePassword }\n"];
+const CHANGES: Change[] = [
+  {
+    name: "turn on the shared quota store on mx1: mx1 and the smarthosts' configuration, and the relay firewall's rule",
+    after: () => run(edited(STORE)),
+    updated: { "fw:relay": ["rules"], ...applies(["mx1", "out1", "out2", "spam1"]) },
+  },
+  {
+    name: "switch the store to fail open: the smarthosts' configuration only",
+    before: () => run(edited(STORE)),
+    after: () => run(edited(["  dailyQuota: 300\n", "  dailyQuota: 300\n  quotaStore: { host: mx1, passwordSecret: quotaStorePassword, whenUnreachable: accept }\n"])),
+    updated: applies(["out1", "out2", "spam1"]),
+  },
+];
+
+for (const c of CHANGES) {
+  test(`churn: ${c.name}`, async () => {
+    const before = await (c.before ? c.before() : base());
+    const after = await c.after();
+    const got = churn(before, after);
+    assert.deepEqual(Object.keys(got.replaced).filter((n) => assets(before).includes(n)), [], "no server or primary IP is replaced");
+    assert.deepEqual(got.created, [], "created");
+    assert.deepEqual(got.deleted, [], "deleted");
+    assert.deepEqual(got.replaced, {}, "replaced");
+    assert.deepEqual(got.updated, c.updated, "updated, with the inputs that change");
+  });
+}
+
+test("the relays' firewall lets the smarthosts' own addresses reach the store, though they are made after it", async () => {
+  const r = await run(edited(STORE));
+  const rules = (plain(r.resources.get("fw:relay")!.inputs) as { rules: { port?: string; sourceIps: string[] }[] }).rules;
+  const store = rules.find((x) => x.port === "5432");
+  assert.ok(store, "a rule for port 5432");
+  const smarthostIps = ["out1", "out2", "spam1"].flatMap((h) => [`${r.outputs.addresses[h]!.ipv4}/32`, `${r.outputs.addresses[h]!.ipv6}/128`]);
+  assert.deepEqual([...store.sourceIps].sort(), [...smarthostIps].sort());
+});
