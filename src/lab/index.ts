@@ -8,7 +8,6 @@ import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { renderStack } from "../render/render.ts";
 import { plannedKeys } from "../plan/dns.ts";
-import { UsageError } from "../cli/usage.ts";
 import { SpecError } from "../spec/errors.ts";
 import type { HostBundle } from "../render/bundle.ts";
 import { daemonFacts, type DaemonFacts } from "../render/daemons/index.ts";
@@ -251,7 +250,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   });
   log(`starting Knot (${zones.length} zones)`);
   const signed = opts.dnssec ?? [];
-  for (const z of signed) if (!zones.includes(z)) throw new UsageError(`lab: cannot sign ${z}: the lab serves no such zone (${zones.join(" ")})`);
+  for (const z of signed) if (!zones.includes(z)) throw new Error(`lab: cannot sign ${z}: the lab serves no such zone (${zones.join(" ")})`);
   const knotProbe = await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files, signed);
   const anchors = await trustAnchors(nsName(stack, "dns"), resolver, signed);
   lap(`lab DNS (Knot serving every zone${signed.length ? `, signing ${signed.join(" ")}` : ""})`);
