@@ -57,6 +57,7 @@ test("defaults: what an operator gets for every option left out", () => {
     inbound: { softErrorLimit: 3, hardErrorLimit: 12, connectionCountLimit: 20, connectionRateLimit: 120, dnsblThreshold: 1 },
     spam: { tagScore: 6, rejectScore: 15 },
     ttl: 3600,
+    outboundTls: { dane: false, mtaSts: false },
     deliveryHealth: { queued: { warning: 100, critical: 1000 }, oldestSeconds: { warning: 3600, critical: 21600 }, pushback: { warning: 1, critical: 10 } },
   });
   // Role addresses for every domain, the operator's included, each one marked as added.

@@ -319,7 +319,7 @@ test("aliases: every resource of a stack deployed before hosts were components k
 // ---- churn ------------------------------------------------------------------------------
 
 test("the replace table is the providers' own (derived from their sources) and matches the SDKs installed here", () => {
-  const required = ["hcloud:index/server:Server", "hcloud:index/primaryIp:PrimaryIp", "hcloud:index/rdns:Rdns", "hcloud:index/firewall:Firewall", "hcloud:index/sshKey:SshKey", "cloudflare:index/dnsRecord:DnsRecord", "tls:index/privateKey:PrivateKey", "command:remote:Command"];
+  const required = ["hcloud:index/server:Server", "hcloud:index/primaryIp:PrimaryIp", "hcloud:index/rdns:Rdns", "hcloud:index/firewall:Firewall", "hcloud:index/sshKey:SshKey", "cloudflare:index/dnsRecord:DnsRecord", "tls:index/privateKey:PrivateKey", "command:remote:Command", "cloudflare:index/workersScript:WorkersScript", "cloudflare:index/workersCustomDomain:WorkersCustomDomain"];
   assert.deepEqual(Object.keys(REPLACE_TRIGGERS.types).sort(), [...required].sort());
   const props = (t: string) => REPLACE_TRIGGERS.types[t]!.map((x) => x.property);
   assert.deepEqual(props("hcloud:index/server:Server").sort(), ["datacenter", "image", "location", "sshKeys", "userData"]);
@@ -335,6 +335,8 @@ test("the replace table is the providers' own (derived from their sources) and m
     "cloudflare:index/dnsRecord:DnsRecord": "@pulumi/cloudflare/dnsRecord.d.ts",
     "tls:index/privateKey:PrivateKey": "@pulumi/tls/privateKey.d.ts",
     "command:remote:Command": "@pulumi/command/remote/command.d.ts",
+    "cloudflare:index/workersScript:WorkersScript": "@pulumi/cloudflare/workersScript.d.ts",
+    "cloudflare:index/workersCustomDomain:WorkersCustomDomain": "@pulumi/cloudflare/workersCustomDomain.d.ts",
   };
   for (const [t, f] of Object.entries(sdkFile)) {
     const dts = readFileSync(new URL(`../node_modules/${f}`, import.meta.url), "utf8");

@@ -15,6 +15,8 @@ import { buildModel, type Model } from "../src/model/model.ts";
 import { buildPlan, type Plan } from "../src/plan/plan.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { AddressBook } from "../src/plan/addresses.ts";
+import { plannedKeys } from "../src/plan/dns.ts";
+import { mtaStsWorker } from "../src/render/mtaSts.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "../src/cli/tables.ts";
 import { bundleManifest } from "./helpers/bundles.ts";
 import { matchTree } from "./helpers/snapshot.ts";
@@ -39,13 +41,17 @@ function scenario(name: string): Scenario {
   const file = `test/scenarios/${name}/stack.yaml`;
   const model = buildModel(parseSpec(readFileSync(`${DIR}${name}/stack.yaml`, "utf8"), file));
   // A recognisable stand-in for each public key, so the DKIM records show which key is which.
-  const dkimKeys = Object.fromEntries(model.domains.flatMap((d) => (d.dkim ? d.dkim.selectors.map((s) => [`${d.name}/${s}`, `PUBLIC-KEY-OF-${d.name}-${s}`]) : [])));
+  const dkimKeys = Object.fromEntries(plannedKeys(model).map((k) => [k.id, `PUBLIC-KEY-OF-${k.domain}-${k.selector}`]));
   const plan = buildPlan(model, { addresses: addressesFor(model), dkimKeys });
   const tree: Record<string, string> = {
     "plan.json": `${JSON.stringify(plan, null, 2)}\n`,
     "dns.txt": `${formatDnsTable(plan)}\n`,
     "hosts.txt": `${formatHostsTable(plan)}\n\n${formatPtrTable(plan)}\n`,
   };
+  for (const p of plan.mtaSts ?? []) {
+    tree[`mta-sts/${p.domain}/mta-sts.txt`] = p.text;
+    tree[`mta-sts/${p.domain}/worker.js`] = mtaStsWorker(p);
+  }
   for (const b of renderStack(model, plan, { root: "" })) {
     for (const f of b.files) tree[`hosts/${b.host}${f.path}`] = f.content;
     tree[`bundles/${b.host}.json`] = bundleManifest(b);
@@ -142,6 +148,61 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.ok(s.plan.dns.some((r) => r.id === "a:out2") && s.plan.ptrs.some((p) => p.id === "ptr:out2:ipv6"));
     assert.match(s.plan.dns.find((r) => r.id === "spf-pool")!.content, /ip4:203\.0\.113\.22 ip6:2001:db8:113::22/);
     assert.match(get(s, "hosts.txt"), /^out2 +smarthost .* clean lane, DRAINING$/m);
+  },
+  "transport-security": (s) => {
+    // ARC: the operator's key, published beside its DKIM key, held by the relay only, in rspamd's arc module.
+    assert.deepEqual(records(s, (r) => r.id.startsWith("arc:")), ["arc:relais.tld:arc2026a v=DKIM1; k=rsa; p=PUBLIC-KEY-OF-relais.tld-arc2026a"]);
+    assert.equal(s.plan.dns.find((r) => r.id === "arc:relais.tld:arc2026a")!.name, "arc2026a._domainkey.relais.tld");
+    const arc = get(s, "hosts/mx1/etc/rspamd/local.d/arc.conf");
+    assert.match(arc, /^use_domain = "relais\.tld";$/m);
+    assert.match(arc, /^ {4}selector = "arc2026a";\n {4}path = "\/var\/lib\/rspamd\/arc\/relais\.tld\.arc2026a\.key";$/m);
+    assert.deepEqual(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys, [{ domain: "relais.tld", selector: "arc2026a", path: "/var/lib/rspamd/arc/relais.tld.arc2026a.key", owner: { owner: "_rspamd", group: "_rspamd" } }]);
+    assert.ok(!("hosts/out1/etc/rspamd/local.d/arc.conf" in s.tree), "smarthosts do not seal");
+    assert.ok(!JSON.parse(get(s, "bundles/out1.json")).dkimKeys.some((k: { selector: string }) => k.selector === "arc2026a"), "the ARC key stays on the relays");
+    // MTA-STS and TLS-RPT for entreprise.tld only: the policy names its MX, the record's id is the policy's.
+    assert.equal(get(s, "mta-sts/entreprise.tld/mta-sts.txt"), "version: STSv1\r\nmode: enforce\r\nmx: mx1.relais.tld\r\nmax_age: 86400\r\n");
+    const sts = s.plan.dns.find((r) => r.id === "mta-sts:entreprise.tld")!;
+    assert.equal(sts.name, "_mta-sts.entreprise.tld");
+    assert.equal(sts.content, `v=STSv1; id=${s.plan.mtaSts![0]!.id}`);
+    assert.match(s.plan.mtaSts![0]!.id, /^[0-9a-f]{20}$/);
+    assert.ok(get(s, "mta-sts/entreprise.tld/worker.js").includes(JSON.stringify(get(s, "mta-sts/entreprise.tld/mta-sts.txt"))), "the Worker serves that exact text");
+    assert.deepEqual(records(s, (r) => r.id.startsWith("tlsrpt:")), ["tlsrpt:entreprise.tld v=TLSRPTv1; rua=mailto:tls-reports@gestion.tld"]);
+    assert.deepEqual(records(s, (r) => /^(mta-sts|tlsrpt):monmagasin/.test(r.id)), []);
+    assert.deepEqual(Object.keys(s.tree).filter((f) => f.startsWith("mta-sts/")), ["mta-sts/entreprise.tld/mta-sts.txt", "mta-sts/entreprise.tld/worker.js"]);
+    // Outbound: the smarthost delivers with DANE behind its unbound and asks postfix-mta-sts-resolver; the relay does neither.
+    const main = get(s, "hosts/out1/etc/postfix/main.cf");
+    assert.match(main, /^smtp_tls_security_level = dane$/m);
+    assert.match(main, /^smtp_dns_support_level = dnssec$/m);
+    assert.match(main, /^smtp_tls_policy_maps = socketmap:inet:127\.0\.0\.1:8461:postfix$/m);
+    assert.match(get(s, "hosts/out1/etc/resolv.conf"), /^nameserver 127\.0\.0\.1$/m);
+    assert.match(get(s, "hosts/out1/etc/resolv.conf"), /^options trust-ad/m);
+    assert.match(get(s, "hosts/out1/etc/unbound/unbound.conf.d/facteur.conf"), /^ {4}harden-dnssec-stripped: yes$/m);
+    assert.match(get(s, "hosts/out1/etc/mta-sts-daemon.yml"), /^port: 8461$/m);
+    const out1 = JSON.parse(get(s, "bundles/out1.json"));
+    assert.ok(out1.packages.includes("unbound") && out1.packages.includes("postfix-mta-sts-resolver"), "unbound and the MTA-STS resolver are installed");
+    assert.deepEqual(
+      out1.daemons.filter((d: { name: string }) => d.name === "unbound" || d.name === "mta-sts-resolver").map((d: { service: string }) => d.service),
+      ["unbound", "postfix-mta-sts-resolver"],
+    );
+    assert.match(get(s, "hosts/mx1/etc/postfix/main.cf"), /^smtp_tls_security_level = may$/m);
+    assert.ok(!("hosts/mx1/etc/resolv.conf" in s.tree));
+  },
+  "acme-certificates": (s) => {
+    for (const [h, fqdn] of [["mx1", "mx1.relais.tld"], ["out1", "out1.relais.tld"]] as const) {
+      const b = JSON.parse(get(s, `bundles/${h}.json`));
+      assert.deepEqual(b.tls, { cert: `/etc/facteur/acme/certificates/${fqdn}.crt`, key: `/etc/facteur/acme/certificates/${fqdn}.key` });
+      const acme = b.daemons.find((d: { name: string }) => d.name === "acme");
+      assert.equal(acme?.script, "/etc/facteur/acme/renew.sh");
+      assert.ok(b.packages.includes("lego") && acme?.service === "facteur-acme.timer");
+      assert.match(get(s, `hosts/${h}/etc/postfix/main.cf`), new RegExp(`^smtpd_tls_cert_file = /etc/facteur/acme/certificates/${fqdn.replace(/\./g, "\\.")}\\.crt$`, "m"));
+      const script = get(s, `hosts/${h}/etc/facteur/acme/renew.sh`);
+      assert.match(script, new RegExp(`--server https://acme\\.lab\\.tld:14000/dir --path /etc/facteur/acme`));
+      assert.match(script, new RegExp(`--domains ${fqdn.replace(/\./g, "\\.")}$`, "m"));
+      assert.match(script, /renew --days 3650/);
+      assert.match(get(s, `hosts/${h}/etc/systemd/system/facteur-acme.timer`), /^OnCalendar=\*-\*-\* 00,12:00:00$/m);
+    }
+    // HTTP-01: port 80 opens on both roles, for the CA only to fetch its challenge.
+    for (const fw of s.plan.firewalls) assert.ok(fw.rules.some((r) => r.port === 80 && r.id === `fw:${fw.role}:acme-http`), fw.id);
   },
   "ipv6-only-ssh": (s) => {
     // Valid, and kept as written, in order: the firewall is built from these (SSH only from them).

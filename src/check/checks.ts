@@ -10,6 +10,7 @@ import { isDkimPlaceholder, isPlaceholder } from "../plan/placeholders.ts";
 import { countSpfLookups } from "../spec/spf.ts";
 import { DEADLINE, LookupFailure, type Lookups } from "./lookups.ts";
 import { shownText, type SmtpProber } from "./smtp.ts";
+import { checkMtaSts, checkStsRecord, type HttpsFetcher } from "./mtaSts.ts";
 
 export type State = "OK" | "WARNING" | "CRITICAL" | "UNKNOWN";
 
@@ -33,6 +34,8 @@ export interface CheckOptions {
   smtp?: { probe: SmtpProber; port: number };
   /** Epoch ms by which every check must have finished (lookups are expected to honour it: withDeadline). */
   deadlineAt?: number;
+  /** Fetches MTA-STS policies over HTTPS (src/check/mtaSts.ts); leave out to skip those checks. */
+  https?: HttpsFetcher;
 }
 
 const lc = (s: string) => s.toLowerCase().replace(/\.$/, "");
@@ -211,7 +214,7 @@ export function dkimRecordProblem(record: string): string | undefined {
 }
 
 function checkDkim(r: DnsRecord, live: string[]): CheckResult {
-  const what = `DKIM key ${r.name}`;
+  const what = `${r.id.startsWith("arc:") ? "ARC" : "DKIM"} key ${r.name}`;
   const keys = live.filter((v) => /(^|;)\s*p=/.test(v) || /^v=DKIM1/i.test(v.trim()));
   if (keys.length === 0) return { id: r.id, state: "CRITICAL", what, expected: "v=DKIM1 record with p=", found: shown(live) };
   if (keys.length > 1) return { id: r.id, state: "CRITICAL", what, found: keys.join(" | "), note: "several key records: verification is unpredictable" };
@@ -287,7 +290,8 @@ async function checkRecords(plan: Plan, lookups: Lookups): Promise<CheckResult[]
     // TXT: each planned record is a different kind of TXT at its own name.
     for (const r of records) {
       if (r.kind === "spf" || r.kind === "spf-pool" || r.kind === "helo-spf") out.push(...(await checkSpf(r, live, lookups, spfCache)));
-      else if (r.kind === "dkim") out.push(checkDkim(r, live));
+      else if (r.kind === "dkim" || r.kind === "arc") out.push(checkDkim(r, live));
+      else if (r.kind === "mta-sts") out.push(checkStsRecord(r, live));
       else if (r.kind === "dmarc") out.push(checkDmarc(r, live));
       else out.push(live.includes(r.content) ? { id: r.id, state: "OK", what: `TXT ${r.name}`, found: r.content } : { id: r.id, state: "CRITICAL", what: `TXT ${r.name}`, expected: r.content, found: shown(live) });
     }
@@ -433,12 +437,13 @@ function tidy(r: CheckResult): CheckResult {
 }
 
 export async function runChecks(plan: Plan, options: CheckOptions): Promise<CheckResult[]> {
-  const [records, ptrs, smtp, dnsbl] = await Promise.all([
+  const [records, ptrs, smtp, dnsbl, sts] = await Promise.all([
     checkRecords(plan, options.lookups),
     checkPtrs(plan, options.lookups),
     options.smtp ? checkSmtp(plan, options.smtp, options.deadlineAt) : Promise.resolve([]),
     checkDnsbls(plan, options.lookups, [...new Set(options.dnsbls.map(lc))]),
+    options.https ? checkMtaSts(plan, options.lookups, options.https, options.deadlineAt) : Promise.resolve([]),
   ]);
   // Remote text can hold anything: a line break in a TXT record or a banner must not forge a result line.
-  return [...records, ...ptrs, ...smtp, ...dnsbl].map(tidy);
+  return [...records, ...ptrs, ...smtp, ...dnsbl, ...sts].map(tidy);
 }

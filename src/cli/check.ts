@@ -1,6 +1,7 @@
 // facteur check: live DNS, reverse DNS, SMTP banners and DNSBL listings against the plan.
 // A Nagios plugin: first line is the status, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 import { parseArgs } from "node:util";
+import { existsSync } from "node:fs";
 import { loadSpecFile } from "../spec/load.ts";
 import { STACKS_DIR, stackSpecPath } from "../paths.ts";
 import { SpecError } from "../spec/errors.ts";
@@ -13,12 +14,14 @@ import { runChecks, type CheckResult } from "../check/checks.ts";
 import { LookupFailure, dnsLookups, parseResolver, withDeadline, type Lookups } from "../check/lookups.ts";
 import { probeSmtp } from "../check/smtp.ts";
 import { EXIT, jsonReport, textReport, worst } from "../check/report.ts";
+import { httpsFetcher } from "../check/mtaSts.ts";
 
 export { runChecks } from "../check/checks.ts";
 
 const USAGE = `usage: facteur check --stack NAME [--stacks DIR] [--resolver IP[:PORT]] [--addresses FILE]
-                     [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--timeout SECONDS] [--json]
-       facteur check --delivery --stack NAME [--source lab] [--since DURATION] [--json]`;
+                     [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--ca FILE] [--timeout SECONDS] [--json]
+       facteur check --delivery --stack NAME [--source lab] [--since DURATION] [--json]
+  --ca FILE   trust this CA (PEM) instead of the system's for HTTPS (MTA-STS policies)`;
 
 /**
  * The whole run's deadline by default: below the 60 s a monitoring system (Nagios'
@@ -86,6 +89,7 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
       dnsbl: { type: "string", multiple: true, default: [] },
       "smtp-port": { type: "string", default: "25" },
       "no-smtp": { type: "boolean", default: false },
+      ca: { type: "string" },
       json: { type: "boolean", default: false },
       timeout: { type: "string", default: String(DEFAULT_TIMEOUT_SECONDS) },
       help: { type: "boolean", short: "h", default: false },
@@ -104,6 +108,7 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
   }
   const smtpPort = Number(values["smtp-port"]);
   if (!Number.isInteger(smtpPort) || smtpPort < 1 || smtpPort > 65535) throw new UsageError(`--smtp-port: not a port: ${values["smtp-port"]}`);
+  if (values.ca !== undefined && !existsSync(values.ca)) throw new UsageError(`--ca: no such file: ${values.ca}`);
   const timeout = Number(values.timeout);
   if (!/^[1-9][0-9]*$/.test(values.timeout) || timeout > 3600) throw new UsageError(`--timeout: expected whole seconds from 1 to 3600, got ${values.timeout}`);
   const deadlineAt = started + timeout * 1000;
@@ -127,6 +132,7 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
       lookups,
       dnsbls: [...model.policy.dnsbl, ...extraLists],
       deadlineAt,
+      https: httpsFetcher(values.ca),
       ...(values["no-smtp"] ? {} : { smtp: { probe: (a: string, p: number, t?: number) => probeSmtp(a, p, t === undefined ? {} : { timeoutMs: t }), port: smtpPort } }),
     });
     results = unknownWhereLookupFailed(results, failed);

@@ -95,6 +95,8 @@ async function renderTreeUnguarded(dir: string, stack: string): Promise<Rendered
     const bundles = render.renderStack(m, p, {}) as { host: string; files: { path: string; content: string; mode: string }[] }[];
     for (const b of bundles) for (const f of b.files) files.set(`${b.host}:${f.path}`, { content: f.content, mode: f.mode });
   }
+  // MTA-STS policies are served by Cloudflare, not a host: shown under their own name.
+  for (const x of (p as { mtaSts?: { host: string; text: string }[] }).mtaSts ?? []) files.set(`${x.host}:/.well-known/mta-sts.txt`, { content: x.text, mode: "0644" });
   return {
     exists: true,
     records: p.dns.map((r) => ({ id: r.id, name: r.name, type: r.type, content: r.content, ...(r.priority !== undefined ? { priority: r.priority } : {}), ttl: r.ttl, reason: r.reason })),

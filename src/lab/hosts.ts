@@ -18,6 +18,10 @@ import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck }
 import type { OutsideHost } from "./topology.ts";
 import { LAB_CACHE } from "../paths.ts";
 import { prepareLabCluster, runSetup } from "./quotaStore.ts";
+import { issueLabCert, type LabCa } from "./ca.ts";
+import { startMtaStsResolver } from "./mtaSts.ts";
+import { startOutboundTls } from "./outboundTls.ts";
+import { startAcmeTimer } from "./acme.ts";
 
 /** /etc/passwd and /etc/group, read once: an `id` process per lookup blocked the event loop of every host's bring-up. */
 const accounts = (() => {
@@ -95,6 +99,11 @@ export interface HostContext {
   /** The host's root directory in the lab. */
   root: string;
   logDir: string;
+  /** The stack's lab CA: own hosts' certificates are issued by it, MTA-STS senders trust it. */
+  ca?: LabCa;
+  /** The lab's DNS server (Knot), and the trust anchors of the zones it signs: for validating resolvers. */
+  dnsServer?: string;
+  trustAnchors?: string[];
 }
 
 export interface HostReport {
@@ -354,8 +363,9 @@ export async function startOwnHost(
   if (!postfix) throw new Error(`${who}: the bundle runs no Postfix`);
   await Promise.all(bundle.files.filter((f) => f.postmap).map((f) => must(`${who}: postmap ${f.path}`, ["postmap", "-c", postfix.configDir, `hash:${f.path}`])));
   step("files and postmap");
-  // 2. The TLS key pair main.cf names.
-  await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn);
+  // 2. The TLS key pair main.cf names: from the lab CA, so verifying senders can check it.
+  if (h.ca) await issueLabCert(h.ca, bundle.tls.cert, bundle.tls.key, [bundle.fqdn]);
+  else await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn);
   step("TLS certificate");
   // 3. SASL users for submission (Cyrus sasldb, readable by postfix).
   if (bundle.saslUsers.length) {
@@ -370,20 +380,24 @@ export async function startOwnHost(
     chownSync(db, 0, gidOf("postfix"));
     chmodSync(db, 0o640);
   }
-  // 4. DKIM private keys where the bundle says, owned by the signer.
+  // 4. DKIM (and ARC) private keys where the bundle says, owned by the daemon that signs with them.
   const keyOwner = daemonFacts(bundle.daemons, "opendkim")?.keyOwner;
   for (const k of bundle.dkimKeys) {
     const pem = dkimPrivate.get(`${k.domain}/${k.selector}`);
     if (!pem) throw new Error(`${who}: no DKIM key generated for ${k.domain}/${k.selector}`);
-    if (!keyOwner) throw new Error(`${who}: the bundle holds DKIM keys but runs no OpenDKIM`);
-    mkdirOwned(dirname(dirname(k.path)), keyOwner.owner, keyOwner.group, 0o750);
-    mkdirOwned(dirname(k.path), keyOwner.owner, keyOwner.group, 0o750);
+    const owner = k.owner ?? keyOwner;
+    if (!owner) throw new Error(`${who}: the bundle holds DKIM keys but runs no OpenDKIM`);
+    if (!k.owner) mkdirOwned(dirname(dirname(k.path)), owner.owner, owner.group, 0o750);
+    mkdirOwned(dirname(k.path), owner.owner, owner.group, 0o750);
     writeFileSync(k.path, pem);
-    chownSync(k.path, ids(keyOwner.owner).uid, gidOf(keyOwner.group));
+    chownSync(k.path, ids(owner.owner).uid, gidOf(owner.group));
     chmodSync(k.path, 0o600);
   }
   step("SASL users and DKIM keys");
   const daemons = bundle.daemons;
+  // Smarthosts' validating resolver and MTA-STS resolver (policy.outboundTls): every daemon below
+  // then resolves through the resolv.conf the bundle renders.
+  h = { ...h, resolv: startOutboundTls(bundle, h, report) };
   const needsSyslog = daemons.some((d) => d.syslog);
   const syslogLog = needsSyslog ? await startSyslog(h, report) : `${h.logDir}/syslog.log`;
   if (needsSyslog) {
@@ -397,7 +411,8 @@ export async function startOwnHost(
   // The quota store (PostgreSQL) also comes up in the background, then runs its set-up.
   let storeReady: Promise<void> = Promise.resolve();
   for (const d of daemons) {
-    if (d.name === "postfix") continue;
+    // Postfix comes last; the outbound TLS daemons are up already; the ACME timer runs once Postfix is.
+    if (d.name === "postfix" || d.name === "unbound" || d.name === "mta-sts-resolver" || d.name === "acme") continue;
     for (const dir of d.dirs) makeDir(dir);
     for (const l of d.logs) makeLog(l);
     const out = `${h.logDir}/${d.name}.out`;
@@ -450,7 +465,7 @@ export async function startOwnHost(
     spawn();
     report.checks.push(`${who}: ${d.label} started (${d.config})`);
   }
-  step(`${daemons.filter((d) => d.name !== "postfix" && d.name !== "rspamd" && d.name !== "postgresql").map((d) => d.label).join(", ")} started`);
+  step(`${daemons.filter((d) => !["postfix", "rspamd", "postgresql", "unbound", "mta-sts-resolver", "acme"].includes(d.name)).map((d) => d.label).join(", ")} started`);
   // 6. Postfix, while the others get ready (milters and lookup tables are only asked per message).
   const postfixRefusals = await startPostfix(h, postfix, who, report);
   step("postfix check and start");
@@ -464,6 +479,12 @@ export async function startOwnHost(
   if (daemons.some((d) => d.name === "postgresql")) step("quota store answering, set up");
   await rspamdReady;
   if (rspamdProbes.size) step("rspamd answering");
+  // ACME (spec acme): the certificate Postfix bootstrapped with is replaced by the CA's, by the timer's script.
+  const acme = daemonFacts(daemons, "acme");
+  if (acme) {
+    await startAcmeTimer(bundle, acme, h, report);
+    step("ACME certificate issued");
+  }
   report.checks.push(`${who}: ${report.probes.map((p) => `${p.daemon} ${p.what}`).join("; ")}: all answer`);
   report.seconds = (Date.now() - t0) / 1000;
   return report;
@@ -541,9 +562,15 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
     "append_dot_mydomain = no",
     "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
     "smtp_tls_security_level = may",
-    "smtpd_tls_security_level = none",
+    // Sinks offer STARTTLS with a lab CA certificate when the stack's smarthosts verify TLS (DANE, MTA-STS).
+    ...(o.tls && h.ca ? [`smtpd_tls_cert_file = ${h.root}/etc/tls/sink-cert.pem`, `smtpd_tls_key_file = ${h.root}/etc/tls/sink-key.pem`, "smtpd_tls_security_level = may"] : ["smtpd_tls_security_level = none"]),
     "default_destination_concurrency_limit = 50",
   ];
+  if (o.mtaStsResolver) {
+    if (!h.ca) throw new Error(`outside ${o.name}: an MTA-STS sender needs the lab CA`);
+    lines.push(...startMtaStsResolver(o, h, h.ca, report));
+  }
+  if (o.tls && h.ca) await issueLabCert(h.ca, `${h.root}/etc/tls/sink-cert.pem`, `${h.root}/etc/tls/sink-key.pem`, o.names);
   let master = STOCK_MASTER;
   if (o.kind === "sink") {
     // Every recipient of the sink's domains is accepted and stored as one file per message

@@ -7,17 +7,22 @@ import { loadSpecFile } from "../spec/load.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { renderStack } from "../render/render.ts";
+import { plannedKeys } from "../plan/dns.ts";
+import { SpecError } from "../spec/errors.ts";
 import type { HostBundle } from "../render/bundle.ts";
 import { daemonFacts, type DaemonFacts } from "../render/daemons/index.ts";
 import { buildTopology, nsName, type OutsideHost, type Topology } from "./topology.ts";
 import { LAB_ROOT, STACKS_DIR, labStackRoot, stackSpecPath } from "../paths.ts";
 import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from "./net.ts";
 import { killNamespace, run } from "./proc.ts";
-import { labZones, startKnot } from "./knot.ts";
+import { labZones, startKnot, trustAnchors } from "./knot.ts";
 import type { ZoneRecord } from "./zones.ts";
 import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
 import { applyLabFirewalls } from "./firewall.ts";
+import { makeLabCa } from "./ca.ts";
+import { startMtaStsWeb } from "./mtaSts.ts";
+import { startPebble } from "./acme.ts";
 
 export interface LabOptions {
   /** Directory holding <stack>.facteur.yaml (default "stacks"). */
@@ -33,6 +38,11 @@ export interface LabOptions {
   extraRecords?: ZoneRecord[];
   /** Records that replace every planned record with the same name and type (e.g. a wrong PTR). */
   overrideRecords?: ZoneRecord[];
+  /**
+   * Zones the lab's Knot signs (DNSSEC); smarthosts' validating resolvers (policy.outboundTls.dane)
+   * trust their keys. Every other zone stays unsigned (insecure).
+   */
+  dnssec?: string[];
   /**
    * Apply the plan's firewall rules in each host's namespace, as Hetzner does (src/lab/firewall.ts).
    * `lab up` does; tests that probe a daemon's own refusals from anywhere leave it off.
@@ -80,6 +90,10 @@ export interface LabState {
   senderSelector: string;
   /** PEM private key of the outside sender's DKIM key. */
   senderDkimKey: string;
+  /** The lab CA's certificate (PEM file): it issued every own host's certificate and the MTA-STS web host's. */
+  ca?: string;
+  /** Zones Knot signs (LabOptions.dnssec). */
+  signedZones?: string[];
   /** Sinks: mail domain -> maildir base (<base>/<domain>/<local>/new/...). */
   mailboxes: Record<string, string>;
   startedMs: number;
@@ -206,11 +220,11 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const secrets = secretsFor(model, oldSecrets);
   writeFileSync(secretsFile, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
 
-  // DKIM keys: one RSA-2048 key per (domain, selector) of the model, and the outside sender's.
+  // DKIM and ARC keys: one RSA-2048 key per (domain, selector) of the model, and the outside sender's.
   log("generating DKIM keys");
   const keyDir = `${root}/dkim`;
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-  const wanted = model.domains.flatMap((d) => (d.dkim ? d.dkim.selectors.map((sel) => ({ domain: d.name, selector: sel })) : []));
+  const wanted = plannedKeys(model).map((k) => ({ domain: k.domain, selector: k.selector }));
   wanted.push({ domain: topo.senderDomain, selector: topo.senderSelector });
   const keys = await Promise.all(wanted.map((k) => generateDkimKey(keyDir, k.domain, k.selector)));
   const dkimPrivate = new Map(keys.map((k) => [`${k.domain}/${k.selector}`, k.pem]));
@@ -235,10 +249,14 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     ...(opts.overrideRecords ? { overrideRecords: opts.overrideRecords } : {}),
   });
   log(`starting Knot (${zones.length} zones)`);
-  const knotProbe = await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files);
-  lap("lab DNS (Knot serving every zone)");
+  const signed = opts.dnssec ?? [];
+  for (const z of signed) if (!zones.includes(z)) throw new Error(`lab: cannot sign ${z}: the lab serves no such zone (${zones.join(" ")})`);
+  const knotProbe = await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files, signed);
+  const anchors = await trustAnchors(nsName(stack, "dns"), resolver, signed);
+  lap(`lab DNS (Knot serving every zone${signed.length ? `, signing ${signed.join(" ")}` : ""})`);
 
-  const ctx = (name: string, hostRoot: string): HostContext => ({ name, ns: nsName(stack, name), resolv, root: hostRoot, logDir: `${hostRoot}/var/log` });
+  const ca = await makeLabCa(`${root}/ca`, stack);
+  const ctx = (name: string, hostRoot: string): HostContext => ({ name, ns: nsName(stack, name), resolv, root: hostRoot, logDir: `${hostRoot}/var/log`, ca, dnsServer: resolver, trustAnchors: anchors });
   const checks: string[] = [`dns: ${knotProbe.what}`];
   const warnings: string[] = [];
   if (opts.firewall) checks.push(...(await applyLabFirewalls(plan, (h) => nsName(stack, h))));
@@ -256,7 +274,15 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
         return startOwnHost(bundle, ctx(h.name, hostRoot), secrets, dkimPrivate, { ipv4: h.ipv4, ipv6: h.ipv6 });
       }),
     ),
-    Promise.all(outsideHosts.map((o) => startOutsideHost(o, ctx(o.name, `${root}/outside/${o.name}`), secrets))),
+    Promise.all(
+      outsideHosts.map((o) =>
+        o.kind === "web"
+          ? startMtaStsWeb(o, ctx(o.name, `${root}/outside/${o.name}`), plan.mtaSts ?? [], ca)
+          : o.kind === "acme"
+            ? startPebble(o, ctx(o.name, `${root}/outside/${o.name}`), model.acme!.directory, ca, resolver)
+            : startOutsideHost(o, ctx(o.name, `${root}/outside/${o.name}`), secrets),
+      ),
+    ),
   ]);
   const reports: HostReport[] = [...ownReports, ...outsideReports];
   for (const r of reports) {
@@ -292,7 +318,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
       ipv4: o.ipv4,
       ipv6: o.ipv6,
       root: o.kind === "dns" ? `${root}/dns` : `${root}/outside/${o.name}`,
-      postfixDir: o.kind === "dns" || o.kind === "client" ? "" : `${root}/outside/${o.name}/etc/postfix`,
+      postfixDir: o.kind === "dns" || o.kind === "client" || o.kind === "web" || o.kind === "acme" ? "" : `${root}/outside/${o.name}/etc/postfix`,
       ...(o.kind !== "dns" && outsideReports[outsideHosts.indexOf(o)]!.maillog ? { maillog: outsideReports[outsideHosts.indexOf(o)]!.maillog! } : {}),
       logDir: o.kind === "dns" ? `${root}/dns` : ctx(o.name, `${root}/outside/${o.name}`).logDir,
       logs: o.kind === "dns" ? [`${root}/dns/knot.log`] : outsideReports[outsideHosts.indexOf(o)]!.logs,
@@ -316,6 +342,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     senderDomain: topo.senderDomain,
     senderSelector: topo.senderSelector,
     senderDkimKey: dkimPrivate.get(`${topo.senderDomain}/${topo.senderSelector}`)!,
+    ca: ca.cert,
+    signedZones: signed,
     mailboxes,
     startedMs: Date.now(),
     upSeconds: (Date.now() - t0) / 1000,
@@ -329,6 +357,8 @@ function outsideRole(o: OutsideHost): string {
   if (o.kind === "dns") return "outside: lab DNS (Knot, authoritative for every zone)";
   if (o.kind === "sender") return "outside: sender (stock Postfix)";
   if (o.kind === "client") return "outside: a bare SMTP client (no daemon; tests list it on the lab DNSBL)";
+  if (o.kind === "acme") return `outside: ACME CA ${o.names[0]} (pebble, HTTP-01 through the lab DNS)`;
+  if (o.kind === "web") return `outside: HTTPS for ${o.names.join(", ")} (the rendered MTA-STS Workers, lab CA certificate)`;
   if (o.submission) return `outside: MX for ${o.domains.join(", ")} and external relay ${o.submission.map((s) => `${s.host}:${s.port}`).join(", ")} (stock Postfix, SASL)`;
   return `outside: MX for ${o.domains.join(", ")} (stock Postfix, maildir per recipient)`;
 }

@@ -99,23 +99,23 @@ export function knotUser(): { uid: number; gid: number } | undefined {
  * root), and knot.conf listening on `listen` ("address@port"), checked by `knotc conf-check`.
  * Returns the configuration's path, for `knotd -c`.
  */
-export async function prepareKnot(dir: string, listen: string[], files: Map<string, string>, user = knotUser()): Promise<string> {
+export async function prepareKnot(dir: string, listen: string[], files: Map<string, string>, user = knotUser(), signed: string[] = []): Promise<string> {
   for (const sub of ["zones", "db", "run"]) {
     mkdirSync(`${dir}/${sub}`, { recursive: true });
     if (user) chownSync(`${dir}/${sub}`, user.uid, user.gid);
   }
   for (const [z, text] of files) writeFileSync(`${dir}/zones/${z}.zone`, text);
   const conf = `${dir}/knot.conf`;
-  writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: !!user }));
+  writeFileSync(conf, knotConfig({ listen, dir, zones: [...files.keys()], user: !!user, signed }));
   await must(`knotc conf-check (${conf})`, ["knotc", "-c", conf, "conf-check"]);
   return conf;
 }
 
 /** Knot in the DNS namespace on port 53 of its addresses; resolves (with its probe) once every zone answers its SOA. */
-export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>): Promise<LabProbe> {
+export async function startKnot(dir: string, ns: string, host: OutsideHost, files: Map<string, string>, signed: string[] = []): Promise<LabProbe> {
   const user = knotUser();
   if (!user) throw new Error("lab DNS: Knot needs the knot system user and root (scripts/setup-system.sh)");
-  const conf = await prepareKnot(dir, [...host.ipv4.map((a) => `${a}@53`), ...host.ipv6.map((a) => `${a}@53`)], files, user);
+  const conf = await prepareKnot(dir, [...host.ipv4.map((a) => `${a}@53`), ...host.ipv6.map((a) => `${a}@53`)], files, user, signed);
   spawnDetached(["knotd", "-c", conf], `${dir}/knot.log`, { ns });
   // A query for every zone, not only the server's: Knot starts even when it refuses a zone file.
   const probe: LabProbe = {
@@ -129,4 +129,19 @@ export async function startKnot(dir: string, ns: string, host: OutsideHost, file
   const [r] = await runProbes([probe], { waitMs: readyBoundMs() });
   if (!r!.ok) throw new Error(`lab DNS: Knot does not serve every zone: ${r!.detail} (zone files in ${dir}/zones, log ${dir}/knot.log)`);
   return probe;
+}
+
+/**
+ * The key-signing keys of the zones Knot signs, as unbound trust anchors ("doe.tld. DNSKEY 257 3 13
+ * ..."): each signed lab zone is an island of trust (the lab has no root to chain from).
+ */
+export async function trustAnchors(ns: string, address: string, zones: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const z of zones) {
+    const r = await must(`lab DNS: DNSKEY of ${z}`, ["kdig", "+short", "+tcp", "+timeout=2", `@${address}`, "DNSKEY", `${z}.`], { ns });
+    const ksk = r.stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("257 "));
+    if (!ksk.length) throw new Error(`lab DNS: ${z} is to be signed but Knot publishes no key-signing DNSKEY for it (log ${address})`);
+    out.push(...ksk.map((k) => `${z}. DNSKEY ${k}`));
+  }
+  return out;
 }

@@ -25,7 +25,9 @@ export type ProbeCheck =
   /** An authoritative, non-empty SOA answer for every zone. */
   | { kind: "dns"; address: string; zones: string[] }
   /** The lab's syslog listener accepting a datagram on its /dev/log socket. */
-  | { kind: "syslog"; socket: string };
+  | { kind: "syslog"; socket: string }
+  /** An HTTPS server answering 200 for https://host/path, its certificate verified against `ca` (a PEM file). */
+  | { kind: "https"; address: string; port: number; host: string; path: string; ca: string };
 
 export interface LabProbe {
   /** Lab host name (mx1, out1, dns, mx-doe...). */
@@ -170,7 +172,42 @@ def postgres(c):
     finally:
         s.close()
 
-kinds = {'postgres': postgres, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog}
+def https(c):
+    ctx = ssl.create_default_context(cafile=c['ca'])
+    s = ctx.wrap_socket(socket.create_connection((c['address'], c['port']), timeout=each), server_hostname=c['host'])
+    try:
+        s.sendall(('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' % (c['path'], c['host'])).encode())
+        l = line(s)
+        return l.split(' ')[1:2] == ['200'], 'answered ' + l
+    finally:
+        s.close()
+
+def socketmap(c):
+    s = socket.create_connection((c['address'], c['port']), timeout=each)
+    try:
+        q = ('%s probe.facteur-lab.invalid' % c['name']).encode()
+        s.sendall(b'%d:%s,' % (len(q), q))
+        l = until(s, b',', 1)
+        return ':' in l, 'lookup answered: ' + l if l else 'no answer to a lookup'
+    finally:
+        s.close()
+
+def resolver(c):
+    fam = socket.AF_INET6 if ':' in c['address'] else socket.AF_INET
+    qid = random.randrange(65536)
+    name = b''.join(bytes([len(p)]) + p.encode() for p in c['zone'].rstrip('.').split('.')) + b'\0'
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(each)
+    try:
+        s.sendto(struct.pack('>HHHHHH', qid, 0x0100, 1, 0, 0, 0) + name + struct.pack('>HH', 6, 1), (c['address'], 53))
+        r = s.recv(4096)
+        rid, flags, _, an = struct.unpack('>HHHH', r[:8])
+        ok = rid == qid and flags & 0x8000 and not flags & 0xf and an >= 1
+        return bool(ok), 'SOA %s: rcode %d, %d answers%s' % (c['zone'], flags & 0xf, an, ', ad' if flags & 0x0020 else '')
+    finally:
+        s.close()
+
+kinds = {'postgres': postgres, 'resolver': resolver, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog, 'https': https, 'socketmap': socketmap}
 res = [None] * len(checks)
 end = time.time() + wait
 while True:

@@ -4,6 +4,7 @@
 // Addresses come only from documentation ranges.
 import type { Model } from "../model/model.ts";
 import type { AddressBook } from "../plan/addresses.ts";
+import { mtaStsHost } from "../plan/mtaSts.ts";
 import { labStackRoot } from "../paths.ts";
 
 
@@ -11,7 +12,7 @@ import { labStackRoot } from "../paths.ts";
 export interface OutsideHost {
   /** Short name, also the namespace suffix. */
   name: string;
-  kind: "dns" | "sender" | "sink" | "client";
+  kind: "dns" | "sender" | "sink" | "client" | "web" | "acme";
   /** Names this host answers to (A/AAAA + PTR); the first is its HELO/PTR name. */
   names: string[];
   ipv4: string[];
@@ -23,6 +24,10 @@ export interface OutsideHost {
    * sasldb holding the lab secret of each login), relaying by MX for authenticated clients.
    */
   submission?: { host: string; port: number; logins: { username: string; passwordSecret: string }[] }[];
+  /** The sender: enforces MTA-STS (postfix-mta-sts-resolver) because some domain publishes a policy. */
+  mtaStsResolver?: boolean;
+  /** Sinks: offer STARTTLS (lab CA certificate), because the smarthosts verify TLS (policy.outboundTls). */
+  tls?: boolean;
 }
 
 export interface Topology {
@@ -65,7 +70,9 @@ export function buildTopology(model: Model, stack: string): Topology {
   const senderDomain = "expediteur.tld";
   const sender: OutsideHost = { name: "sender", kind: "sender", names: [`mail.${senderDomain}`], ipv4: ["203.0.113.10"], ipv6: [v6out(0x10)], domains: [] };
   const spammer: OutsideHost = { name: "spammer", kind: "client", names: ["mail.spammer.tld"], ipv4: ["203.0.113.66"], ipv6: [v6out(0x66)], domains: [] };
+  const sinkTls = model.policy.outboundTls.dane || model.policy.outboundTls.mtaSts;
   const sinks: OutsideHost[] = [...external].sort().map((d, i) => ({
+    ...(sinkTls ? { tls: true } : {}),
     name: `mx-${d.split(".")[0]}`.slice(0, 12),
     kind: "sink" as const,
     names: [`mx.${d}`],
@@ -96,13 +103,20 @@ export function buildTopology(model: Model, stack: string): Topology {
       ...(submission.length ? { submission } : {}),
     };
   });
+  // MTA-STS: one web host answers every mta-sts.<domain> name (Cloudflare's Workers in production),
+  // and the outside sender enforces the policies.
+  const stsNames = model.domains.filter((d) => d.mtaSts).map((d) => mtaStsHost(d.name));
+  const web: OutsideHost[] = stsNames.length ? [{ name: "web", kind: "web", names: stsNames, ipv4: ["203.0.113.90"], ipv6: [v6out(0x90)], domains: [] }] : [];
+  if (stsNames.length) sender.mtaStsResolver = true;
+  // ACME: the CA (pebble in the lab) at the directory's host name.
+  const acme: OutsideHost[] = model.acme ? [{ name: "acme", kind: "acme", names: [new URL(model.acme.directory).hostname], ipv4: ["203.0.113.91"], ipv6: [v6out(0x91)], domains: [] }] : [];
   return {
     stack,
     root: labStackRoot(stack),
     switchNs: nsName(stack, "sw"),
     nsPrefix: `fl-${stack}-`,
     addresses,
-    outside: [dns, sender, spammer, ...sinks, ...providers],
+    outside: [dns, sender, spammer, ...sinks, ...providers, ...web, ...acme],
     dns,
     sender,
     spammer,

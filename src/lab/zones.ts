@@ -9,7 +9,7 @@ import type { Plan } from "../plan/plan.ts";
 
 export interface ZoneRecord {
   name: string;
-  type: "A" | "AAAA" | "MX" | "TXT" | "PTR";
+  type: "A" | "AAAA" | "MX" | "TXT" | "PTR" | "TLSA";
   /** As a lookup returns it: "10 mx1.relais.tld" for MX, names without trailing dot. */
   value: string;
 }
@@ -70,6 +70,8 @@ export interface KnotConfigOptions {
   /** Run as knot:knot (when root). */
   user?: boolean;
   logTarget?: string;
+  /** Zones Knot signs (DNSSEC, ECDSA P-256, keys kept in its KASP database under dir/db). */
+  signed?: string[];
 }
 
 /** A Knot configuration that serves zone files exactly as written (no journal, no sync back). */
@@ -86,6 +88,9 @@ export function knotConfig(o: KnotConfigOptions): string {
     `  storage: ${o.dir}/db`,
     "control:",
     `  listen: ${o.dir}/run/knot.sock`,
+    ...(o.signed?.length
+      ? ["policy:", "  - id: lab", "    algorithm: ecdsap256sha256", "    ksk-lifetime: 0", "    zsk-lifetime: 0", "    single-type-signing: on"]
+      : []),
     "template:",
     "  - id: default",
     `    storage: ${o.dir}/zones`,
@@ -95,7 +100,7 @@ export function knotConfig(o: KnotConfigOptions): string {
     "    journal-content: none",
     "    semantic-checks: off",
     "zone:",
-    ...o.zones.map((z) => `  - domain: ${z}`),
+    ...o.zones.flatMap((z) => (o.signed?.includes(z) ? [`  - domain: ${z}`, "    dnssec-signing: on", "    dnssec-policy: lab"] : [`  - domain: ${z}`])),
     "",
   ].join("\n");
 }

@@ -28,6 +28,10 @@ export interface MailDomain {
   dmarc: { policy: "none" | "quarantine" | "reject"; rua?: string; pct: number };
   spfExtra: string[];
   relays: string[];
+  /** MTA-STS policy settings (domains.<d>.mtaSts), absent when the domain publishes none. */
+  mtaSts?: { mode: "testing" | "enforce" | "none"; maxAge: number };
+  /** TLS-RPT report addresses (domains.<d>.tlsRpt.rua). */
+  tlsRpt?: { rua: string[] };
 }
 
 export interface RelayHost {
@@ -63,13 +67,16 @@ export interface ExternalRelay {
 }
 
 export interface Model {
-  operator: { domain: string; roleMailbox: string; dkim: Dkim; sshSources: string[] };
+  /** arc: the key relays seal forwarded mail with (operator.arc), absent when ARC is off. */
+  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[] };
   domains: MailDomain[];
   relays: RelayHost[];
   backupMx: { host: string; priority: number }[];
   smarthosts: OwnSmarthost[];
   externalRelays: ExternalRelay[];
   submissionUsers: { login: string; passwordSecret: string; dailyQuota: number }[];
+  /** ACME certificates for every host (spec acme), absent when hosts make their own self-signed ones. */
+  acme?: { email: string; directory: string; renewDays: number };
   policy: {
     dailyQuota: number;
     /** Per destination: its own Postfix transport (a master.cf service), named by pacingTransportName. */
@@ -78,6 +85,7 @@ export interface Model {
     inbound: Spec["policy"]["inbound"];
     spam: Spec["policy"]["spam"];
     ttl: number;
+    outboundTls: Spec["policy"]["outboundTls"];
     /** Thresholds of `facteur check --delivery` (ages in seconds). */
     deliveryHealth: { queued: { warning: number; critical: number }; oldestSeconds: { warning: number; critical: number }; pushback: { warning: number; critical: number } };
     /** The shared quota counter store (policy.quotaStore); absent: each smarthost counts alone. */
@@ -127,6 +135,8 @@ export function buildModel(spec: Spec): Model {
         dmarc: { ...(d?.dmarc ?? spec.policy.dmarc) },
         spfExtra: [...(d?.spf?.extra ?? [])],
         relays: [...(d?.relays ?? allRelays)].sort(),
+        ...(d?.mtaSts ? { mtaSts: { ...d.mtaSts } } : {}),
+        ...(d?.tlsRpt ? { tlsRpt: { rua: [...d.tlsRpt.rua] } } : {}),
       };
     })
     .sort(byName);
@@ -136,6 +146,7 @@ export function buildModel(spec: Spec): Model {
       domain: spec.operator.domain,
       roleMailbox: spec.operator.roleMailbox,
       dkim: dkimOf(spec.operator.dkim),
+      ...(spec.operator.arc ? { arc: dkimOf(spec.operator.arc) } : {}),
       sshSources: [...spec.operator.sshSources],
     },
     domains,
@@ -171,6 +182,7 @@ export function buildModel(spec: Spec): Model {
       passwordSecret: u.passwordSecret,
       dailyQuota: u.dailyQuota ?? spec.policy.dailyQuota,
     })),
+    ...(spec.acme ? { acme: { ...spec.acme } } : {}),
     policy: {
       dailyQuota: spec.policy.dailyQuota,
       pacing: {
@@ -181,6 +193,7 @@ export function buildModel(spec: Spec): Model {
       inbound: { ...spec.policy.inbound },
       spam: { ...spec.policy.spam },
       ttl: spec.policy.ttl,
+      outboundTls: { ...spec.policy.outboundTls },
       deliveryHealth: {
         queued: { ...spec.policy.deliveryHealth.queued },
         oldestSeconds: { warning: secondsOf(spec.policy.deliveryHealth.oldest.warning), critical: secondsOf(spec.policy.deliveryHealth.oldest.critical) },

@@ -2,6 +2,7 @@
 // so adding a smarthost adds its own records and touches only the shared pool SPF record.
 import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
+import { mtaStsPolicies, tlsRptRecord } from "./mtaSts.ts";
 import { dkimPlaceholder } from "./placeholders.ts";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT";
@@ -14,8 +15,10 @@ export type RecordType = "A" | "AAAA" | "MX" | "TXT";
  * - spf-pool: the shared SPF record listing every sending address
  * - mx: a relay receiving a mail domain; backup-mx: a third party holding its mail
  * - spf, dkim, dmarc: a mail domain's policy records
+ * - arc: the operator's ARC sealing key (a DomainKeys record, checked like DKIM's)
+ * - mta-sts: a domain's MTA-STS policy id (_mta-sts); tls-rpt: where TLS failures are reported (_smtp._tls)
  */
-export type RecordKind = "host-address" | "helo-spf" | "pool-mx" | "spf-pool" | "mx" | "backup-mx" | "spf" | "dkim" | "dmarc";
+export type RecordKind = "host-address" | "helo-spf" | "pool-mx" | "spf-pool" | "mx" | "backup-mx" | "spf" | "dkim" | "dmarc" | "arc" | "mta-sts" | "tls-rpt";
 
 export interface DnsRecord {
   /** Stable identity: becomes the Pulumi resource name and the key of review diffs. */
@@ -35,6 +38,22 @@ export type DkimPublicKeys = Record<string, string>;
 
 export function dkimKeyId(domain: string, selector: string): string {
   return `${domain}/${selector}`;
+}
+
+/** Every DomainKeys key pair the model needs: each domain's DKIM selectors, and the operator's ARC selectors. */
+export interface PlannedKey {
+  id: string;
+  domain: string;
+  selector: string;
+  purpose: "dkim" | "arc";
+}
+
+export function plannedKeys(model: Model): PlannedKey[] {
+  const of = (domain: string, selectors: string[], purpose: PlannedKey["purpose"]) => selectors.map((selector) => ({ id: dkimKeyId(domain, selector), domain, selector, purpose }));
+  return [
+    ...model.domains.flatMap((d) => (d.dkim ? of(d.name, d.dkim.selectors, "dkim") : [])),
+    ...(model.operator.arc ? of(model.operator.domain, model.operator.arc.selectors, "arc") : []),
+  ];
 }
 
 export function spfPoolName(operatorDomain: string): string {
@@ -133,6 +152,43 @@ export function dnsRecords(
         });
       }
     }
+    if (d.operator && model.operator.arc) {
+      const arc = model.operator.arc;
+      for (const sel of arc.selectors)
+        add({
+          id: `arc:${d.name}:${sel}`,
+          kind: "arc",
+          zone: d.name,
+          name: `${sel}._domainkey.${d.name}`,
+          type: "TXT",
+          content: `v=DKIM1; k=rsa; p=${keys[dkimKeyId(d.name, sel)] ?? `<dkim:${dkimKeyId(d.name, sel)}>`}`,
+          reason:
+            sel === arc.active
+              ? "ARC key the relays seal forwarded mail with (ARC-Seal and ARC-Message-Signature d=" + d.name + ")"
+              : `ARC key ${sel}, kept published while seals made with it may still be checked`,
+        });
+    }
+    const sts = mtaStsPolicies(model).find((p) => p.domain === d.name);
+    if (sts)
+      add({
+        id: `mta-sts:${d.name}`,
+        kind: "mta-sts",
+        zone: d.name,
+        name: `_mta-sts.${d.name}`,
+        type: "TXT",
+        content: `v=STSv1; id=${sts.id}`,
+        reason: `MTA-STS for ${d.name} (${sts.mode}): senders fetch the policy at ${sts.url}; the id follows the policy's content`,
+      });
+    if (d.tlsRpt)
+      add({
+        id: `tlsrpt:${d.name}`,
+        kind: "tls-rpt",
+        zone: d.name,
+        name: `_smtp._tls.${d.name}`,
+        type: "TXT",
+        content: tlsRptRecord(d.tlsRpt.rua),
+        reason: `TLS-RPT for ${d.name}: senders report TLS failures delivering to it`,
+      });
     const dm = d.dmarc;
     add({
       id: `dmarc:${d.name}`,

@@ -33,13 +33,16 @@ export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: P
       ? [{ id: `fw:${role}:ssh`, protocol: "tcp", port: 22, sources: [...model.operator.sshSources], reason: "SSH from the operator (operator.sshSources): configuration is pushed over it" }]
       : [];
   const icmp = (role: string): FirewallRule => ({ id: `fw:${role}:icmp`, protocol: "icmp", sources: ANYWHERE, reason: "ICMP: ping, and IPv6 path MTU discovery needs it" });
+  // ACME HTTP-01: the CA fetches the challenge from port 80 of the host's own name, from anywhere.
+  const acme = (role: string): FirewallRule[] =>
+    model.acme ? [{ id: `fw:${role}:acme-http`, protocol: "tcp", port: 80, sources: ANYWHERE, reason: "ACME HTTP-01 challenges: the CA checks the host's name before issuing its certificate" }] : [];
   const relays = hosts.filter((h) => h.role === "relay");
   const out: PlannedFirewall[] = [];
   if (relays.length)
     out.push({
       id: "fw:relay",
       role: "relay",
-      rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...quotaStoreRules(quotaStore, "relay", storeRole)],
+      rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...acme("relay"), ...quotaStoreRules(quotaStore, "relay", storeRole)],
     });
   if (hosts.some((h) => h.role === "smarthost"))
     out.push({
@@ -57,6 +60,7 @@ export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: P
         { id: "fw:smarthost:submissions", protocol: "tcp", port: 465, sources: ANYWHERE, reason: "submissions: SASL over implicit TLS" },
         icmp("smarthost"),
         ...ssh("smarthost"),
+        ...acme("smarthost"),
         ...quotaStoreRules(quotaStore, "smarthost", storeRole),
       ],
     });

@@ -6,6 +6,7 @@ import type { Model } from "../model/model.ts";
 import { addressOf, type AddressBook, type Family } from "./addresses.ts";
 import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
 import { firewallRules, type PlannedFirewall } from "./firewall.ts";
+import { mtaStsPolicies, type MtaStsPolicy } from "./mtaSts.ts";
 import { planQuotaStore, type PlannedQuotaStore } from "./quotaStore.ts";
 
 export interface PlannedHost {
@@ -57,6 +58,8 @@ export interface Plan {
   routing: Routing;
   /** Inbound rules per role, each with an id and a reason (src/plan/firewall.ts). */
   firewalls: PlannedFirewall[];
+  /** MTA-STS policies to serve at mta-sts.<domain> (src/plan/mtaSts.ts); absent when no domain has one. */
+  mtaSts?: MtaStsPolicy[];
   /** The shared daily-quota store, when policy.quotaStore names one (src/plan/quotaStore.ts). */
   quotaStore?: PlannedQuotaStore;
 }
@@ -117,6 +120,7 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     poolName,
     spamPoolName,
   };
+  const mtaSts = mtaStsPolicies(model);
   const quotaStore = planQuotaStore(model, hosts);
   return {
     operatorDomain: model.operator.domain,
@@ -126,5 +130,6 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     routing,
     firewalls: firewallRules(model, hosts, quotaStore),
     ...(quotaStore ? { quotaStore } : {}),
+    ...(mtaSts.length ? { mtaSts } : {}),
   };
 }

@@ -186,10 +186,12 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     targets.push(`${f.path}.db`);
   }
   const keyOwner = opendkim ? `${opendkim.keyOwner.owner}:${opendkim.keyOwner.group}` : "root:root";
+  // A key names its owner when it is not OpenDKIM's (rspamd's ARC key on relays).
+  const ownerOf = (k: HostBundle["dkimKeys"][number]) => (k.owner ? `${k.owner.owner}:${k.owner.group}` : keyOwner);
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
     if (pem === undefined) throw new Error(`${where}: no DKIM private key for ${k.domain}/${k.selector} (${k.path})`);
-    L.push(`put ${q(k.path)} 0600 ${keyOwner} <<'${EOF}'`, b64(pem), EOF);
+    L.push(`put ${q(k.path)} 0600 ${ownerOf(k)} <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
   }
   if (options.authorizedKeys !== undefined) {
@@ -240,8 +242,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '  else rm -f "$R$p"; fi',
     "done",
     ...(options.authorizedKeys !== undefined ? ['chmod 0700 "$R/root/.ssh"'] : []),
-    ...[...new Set(bundle.dkimKeys.map((k) => k.path.slice(0, k.path.lastIndexOf("/"))))].map(
-      (d) => `chmod 0700 "$R"${q(d)}; own ${keyOwner} "$R"${q(d)}`,
+    ...[...new Map(bundle.dkimKeys.map((k) => [k.path.slice(0, k.path.lastIndexOf("/")), ownerOf(k)]))].map(
+      ([d, owner]) => `chmod 0700 "$R"${q(d)}; own ${owner} "$R"${q(d)}`,
     ),
     "# The TLS key pair main.cf names, made once on the host, never in state.",
     `if [ ! -s "$R"${q(bundle.tls.key)} ]; then`,
@@ -280,6 +282,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     "reload_services() {",
     '  if command -v hostnamectl >/dev/null 2>&1; then hostnamectl set-hostname "$(cat "$R/etc/hostname")" || true; fi',
   );
+  // Rendered systemd units (the ACME timer's) are read once systemd reloads its configuration.
+  if (others.some((d) => d.name === "acme")) L.push("  systemctl daemon-reload");
   for (const d of others) {
     // A change to a file the daemon only reads at start (its facts' restartOnChange) restarts it.
     const changed = (d.restartOnChange ?? []).map((f) => `! cmp -s "$BACKUP"${q(f)} "$R"${q(f)}`);

@@ -23,6 +23,8 @@ export interface StackConfig {
   smtpProbeHosts: string[];
   /** facteur:logReaders: name -> public key that may read the mail logs (facteur trace; src/trace/logUser.ts). */
   logReaders: Record<string, string>;
+  /** facteur:cloudflareAccountId: the account whose Workers serve MTA-STS policies (src/pulumi/mtaSts.ts). */
+  cloudflareAccountId?: string;
   /** facteur:sshPrivateKey (secret): how the apply commands log in as root. */
   sshPrivateKey: () => pulumi.Output<string>;
   /** A secret named by the spec (passwordSecret), e.g. facteur:faiRelayPassword. */
@@ -49,6 +51,7 @@ export function readStackConfig(): StackConfig {
     zoneIds: objectOf(cfg, "zoneIds"),
     logReaders: objectOf(cfg, "logReaders"),
     adoptRecords: cfg.getBoolean("adoptRecords") ?? false,
+    ...(cfg.get("cloudflareAccountId") ? { cloudflareAccountId: cfg.get("cloudflareAccountId")! } : {}),
     smtpProbeHosts: (probe as string[] | undefined) ?? DEFAULT_SMTP_PROBE_HOSTS,
     sshPrivateKey: () => (key ??= cfg.requireSecret("sshPrivateKey")),
     secret: (name) => {

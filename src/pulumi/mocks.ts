@@ -112,6 +112,8 @@ export function strictMocks(world: MockWorld = {}): StrictMocks {
         case "hcloud:index/firewall:Firewall":
         case "hcloud:index/sshKey:SshKey":
         case "cloudflare:index/dnsRecord:DnsRecord":
+        case "cloudflare:index/workersScript:WorkersScript":
+        case "cloudflare:index/workersCustomDomain:WorkersCustomDomain":
           state = { ...inputs };
           break;
         case "tls:index/privateKey:PrivateKey":

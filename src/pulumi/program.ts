@@ -18,6 +18,7 @@ import { HostComponent, Relay, Smarthost, valuesFor, type DeliverArgs } from "./
 import { cloudflareContent, dkimPublicValue, fillPlaceholders } from "./records.ts";
 import { authorizedKeys, planSshKeys, publicKeyOfPrivate, type HetznerSshKey, type PlannedSshKey } from "./sshKeys.ts";
 import { conflictError, recordComment, zoneConflicts, type Conflict, type ExistingRecord } from "./zoneConflicts.ts";
+import { mtaStsGroup, type MtaStsResources } from "./mtaSts.ts";
 
 export { CONFIG_NAMESPACE, readStackConfig, type StackConfig } from "./config.ts";
 export { IMAGE } from "./hosts.ts";
@@ -36,6 +37,8 @@ export interface DeployedStack {
   dkimKeys: Record<string, tls.PrivateKey>;
   firewalls: Record<string, hcloud.Firewall>;
   sshKeys: hcloud.SshKey[];
+  /** MTA-STS policy Workers and their mta-sts.<domain> custom domains, by domain. */
+  mtaSts: MtaStsResources;
   /** Records taken over on facteur:adoptRecords, by plan id -> Cloudflare import id. */
   adopted: Record<string, string>;
   warnings: string[];
@@ -82,12 +85,12 @@ async function preflight(planned: StackPlan, config: StackConfig, stack: string)
 
 type Labels = (extra: Record<string, string>) => Record<string, string>;
 
-/** DKIM: one RSA-2048 key per (domain, selector); the public halves feed the plan, the private ones the smarthosts. */
+/** DKIM and ARC: one RSA-2048 key per (domain, selector); the public halves feed the plan, the private ones the smarthosts (DKIM) and relays (ARC). */
 function dkimKeyGroup(planned: StackPlan) {
   const keys: Record<string, tls.PrivateKey> = {};
   const publicValues: Record<string, pulumi.Output<string>> = {};
   for (const k of planned.dkimKeys) {
-    keys[k.id] = new tls.PrivateKey(`dkim-${k.domain}-${k.selector}`, { algorithm: "RSA", rsaBits: 2048 });
+    keys[k.id] = new tls.PrivateKey(`${k.purpose}-${k.domain}-${k.selector}`, { algorithm: "RSA", rsaBits: 2048 });
     publicValues[k.id] = keys[k.id]!.publicKeyPem.apply(dkimPublicValue);
   }
   return { keys, publicValues };
@@ -247,12 +250,15 @@ export async function deployStack(spec: Spec, opts: DeployOptions = {}): Promise
   }
 
   const records = dnsGroup(planned, pre.zoneIds, values, adopted);
+  const mtaSts = mtaStsGroup(planned.plan.mtaSts ?? [], pre.zoneIds, config.cloudflareAccountId);
   const all: pulumi.Resource[] = [
     ...ssh.resources,
+    ...Object.values(mtaSts.scripts),
+    ...Object.values(mtaSts.domains),
     ...Object.values(dkim.keys),
     ...Object.values(firewalls),
     ...Object.values(hosts).flatMap((h) => [h, ...h.children()]),
     ...Object.values(records),
   ];
-  return { planned, hosts, records, dkimKeys: dkim.keys, firewalls, sshKeys: ssh.resources, adopted, warnings: planned.warnings, outputs: stackOutputs(planned, values), all };
+  return { planned, hosts, records, dkimKeys: dkim.keys, firewalls, sshKeys: ssh.resources, mtaSts, adopted, warnings: planned.warnings, outputs: stackOutputs(planned, values), all };
 }

@@ -7,7 +7,7 @@
 import type { Spec } from "../spec/schema.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan, type PlannedHost, type Ptr } from "../plan/plan.ts";
-import { dkimKeyId, type DnsRecord } from "../plan/dns.ts";
+import { dkimKeyId, plannedKeys, type DnsRecord, type PlannedKey } from "../plan/dns.ts";
 import type { PlannedFirewall } from "../plan/firewall.ts";
 import { serverTypeWarnings } from "../plan/serverTypes.ts";
 import { renderStack } from "../render/render.ts";
@@ -35,8 +35,8 @@ export interface StackPlan {
   hosts: HostPlan[];
   records: { record: DnsRecord; refs: Refs }[];
   firewalls: { firewall: PlannedFirewall; refs: Refs }[];
-  /** Every DKIM key of the model: (domain, selector). */
-  dkimKeys: { id: string; domain: string; selector: string }[];
+  /** Every DKIM and ARC key of the model: (domain, selector). */
+  dkimKeys: PlannedKey[];
   /** Every placeholder of the stack (the stack outputs wait for all of them). */
   allRefs: Refs;
   warnings: string[];
@@ -46,7 +46,7 @@ export function planStack(spec: Spec): StackPlan {
   const model = buildModel(spec);
   const plan = buildPlan(model);
   const bundles = new Map(renderStack(model, plan, { root: "" }).map((b) => [b.host, b]));
-  const dkimKeys = model.domains.flatMap((d) => (d.dkim?.selectors ?? []).map((selector) => ({ id: dkimKeyId(d.name, selector), domain: d.name, selector })));
+  const dkimKeys = plannedKeys(model);
   const declared = new Set(dkimKeys.map((k) => k.id));
   const hosts = plan.hosts.map((host): HostPlan => {
     const bundle = bundles.get(host.name);
@@ -66,6 +66,12 @@ export function planStack(spec: Spec): StackPlan {
   const warnings = serverTypeWarnings(plan.hosts).map((w) => w.message);
   if (plan.hosts.length && model.operator.sshSources.length === 0)
     warnings.push("operator.sshSources is empty: SSH is closed on every host, so the configuration cannot be pushed (apply:<host> will fail to connect)");
+  for (const d of model.domains.filter((d) => d.mtaSts?.mode === "enforce"))
+    warnings.push(
+      model.acme
+        ? `domains.${d.name}.mtaSts.mode is enforce: every MX it lists must present a publicly trusted certificate for its name; the relays get theirs from ACME, a backup MX (${model.backupMx.map((b) => b.host).join(", ") || "none"}) must have its own`
+        : `domains.${d.name}.mtaSts.mode is enforce: senders that honour it deliver only to MX hosts whose certificate is publicly trusted for their name, and the relays' certificates are self-signed without acme: set acme, or use mode testing`,
+    );
   return {
     model,
     plan,

@@ -23,8 +23,11 @@ export interface HostBundle {
   fqdn: string;
   role: "relay" | "smarthost";
   files: BundleFile[];
-  /** DKIM private keys this host needs: the applier writes them, render never sees them. */
-  dkimKeys: { domain: string; selector: string; path: string }[];
+  /**
+   * DKIM private keys this host needs (smarthosts: OpenDKIM's signing keys; relays: rspamd's ARC
+   * key): the applier writes them, owned by `owner` (default: OpenDKIM's keyOwner), render never sees them.
+   */
+  dkimKeys: { domain: string; selector: string; path: string; owner?: { owner: string; group: string } }[];
   /** SASL logins this host must accept (smarthosts: submission users), passwords by reference. */
   saslUsers: { login: string; passwordSecret: string }[];
   /** The key pair smtpd offers, as main.cf names it: made on the host by the applier, never rendered. */

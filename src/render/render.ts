@@ -8,7 +8,7 @@ import type { Model } from "../model/model.ts";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
 import { hostCidr } from "../plan/addresses.ts";
 import { secretRef, type BundleFile, type HostBundle } from "./bundle.ts";
-import { daemonFacts, daemonsOf, packagesOf, type FileSpec } from "./daemons/index.ts";
+import { daemonFacts, daemonsOf, packagesOf, type DaemonFacts, type FileSpec } from "./daemons/index.ts";
 import { signers } from "./daemons/opendkim.ts";
 import { saslDbPath, tlsPair } from "./daemons/postfix.ts";
 import { COMPILE_OPTIONS, PRECOMPILED_FILE, TEMPLATES_DIR, templateFiles, type HandlebarsEnv, type Precompiled, type TemplateFile } from "./templates.ts";
@@ -97,6 +97,22 @@ function probeRecipients(model: Model, host: PlannedHost): string[] {
   return [...model.policy.pacing.domains.map((p) => `facteur-gate@${p.domain}`), "facteur-gate@gate.invalid"];
 }
 
+/** The private keys the applier writes: OpenDKIM's signing keys (smarthosts), rspamd's ARC key (relays), each owned by its daemon's user. */
+function dkimKeys(model: Model, root: string, facts: DaemonFacts[]): HostBundle["dkimKeys"] {
+  const signer = daemonFacts(facts, "opendkim");
+  const arc = daemonFacts(facts, "rspamd")?.arcKey;
+  return [
+    ...(signer ? signers({ model, root }).map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : []),
+    ...(arc ? [{ ...arc, owner: { owner: "_rspamd", group: "_rspamd" } }] : []),
+  ];
+}
+
+/** The key pair smtpd offers: where lego writes it with ACME (the applier bootstraps a self-signed one there), else facteur's own. */
+function tlsOf(root: string, facts: DaemonFacts[]): HostBundle["tls"] {
+  const acme = daemonFacts(facts, "acme");
+  return acme ? { cert: acme.cert, key: acme.key } : tlsPair(root);
+}
+
 export function renderHost(model: Model, plan: Plan, host: PlannedHost, options: RenderOptions = {}): HostBundle {
   engine ??= templateEngine();
   const root = options.root ?? "";
@@ -120,9 +136,9 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     fqdn: host.fqdn,
     role: host.role,
     files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
-    dkimKeys: daemonFacts(facts, "opendkim") ? signers({ model, root }).map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : [],
+    dkimKeys: dkimKeys(model, root, facts),
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
-    tls: tlsPair(root),
+    tls: tlsOf(root, facts),
     ...(host.role === "smarthost" ? { saslDb: saslDbPath(root) } : {}),
     probeRecipients: probeRecipients(model, host),
     packages: packagesOf(facts),

@@ -240,3 +240,10 @@ export function cidrProblem(s: string): string | undefined {
   if ((bits & hostMask) !== 0n) return `${s} has host bits set: write the network ${formatBits(bits & ~hostMask, family)}/${len}, or ${addr}/${max} for this one address`;
   return undefined;
 }
+
+/** An https:// URL of a host name (an ACME directory), without spaces, quotes or credentials. */
+export function httpsUrlProblem(s: string): string | undefined {
+  const m = /^https:\/\/([a-z0-9.-]+)(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/.exec(s);
+  if (!m) return `expected an https:// URL such as https://acme-v02.api.letsencrypt.org/directory, got ${JSON.stringify(s)}`;
+  return domainProblem(m[1]!) ? `in ${JSON.stringify(s)}, the host: ${domainProblem(m[1]!)}` : undefined;
+}

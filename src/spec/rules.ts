@@ -140,6 +140,7 @@ function nameRules(spec: Spec): Problem[] {
   // DKIM key records: <selector>._domainkey.<domain> must be a DNS name.
   const dkimOf: [string, { selectors: string[] } | undefined, SpecPath][] = [
     [op, spec.operator.dkim, ["operator", "dkim", "selectors"]],
+    ...(spec.operator.arc ? [[op, spec.operator.arc, ["operator", "arc", "selectors"]] as [string, { selectors: string[] }, SpecPath]] : []),
     ...Object.entries(spec.domains).map(([d, v]) => [d, v.dkim, ["domains", d, "dkim", "selectors"]] as [string, { selectors: string[] } | undefined, SpecPath]),
   ];
   for (const [domain, dkim, path] of dkimOf)
@@ -179,6 +180,13 @@ function hostRules(spec: Spec): Problem[] {
   const opDkim = spec.operator.dkim;
   if (opDkim.active && !opDkim.selectors.includes(opDkim.active))
     problems.push({ path: ["operator", "dkim", "active"], message: `unknown selector ${opDkim.active}; listed: ${opDkim.selectors.join(", ")}` });
+  const arc = spec.operator.arc;
+  if (arc?.active && !arc.selectors.includes(arc.active))
+    problems.push({ path: ["operator", "arc", "active"], message: `unknown selector ${arc.active}; listed: ${arc.selectors.join(", ")}` });
+  arc?.selectors.forEach((sel, i) => {
+    if (opDkim.selectors.includes(sel))
+      problems.push({ path: ["operator", "arc", "selectors", i], message: `${sel} is also a DKIM selector of the operator: ${sel}._domainkey.${spec.operator.domain} can publish only one key; give the ARC key its own selector` });
+  });
   const backupSeen = new Set<string>();
   spec.backupMx.forEach((b, i) => {
     if (backupSeen.has(b.host)) problems.push({ path: ["backupMx", i, "host"], message: `duplicate backup MX ${b.host}` });

@@ -13,6 +13,7 @@ import {
   localPartProblem,
   saslUsernameProblem,
   secretNameProblem,
+  httpsUrlProblem,
 } from "./grammar.ts";
 import { spfTermProblem } from "./spf.ts";
 import { INT_MAX, POSTFIX, postfixSeconds } from "./limits.ts";
@@ -86,6 +87,32 @@ const dmarcSpec = z
 
 const spfTerm = text(spfTermProblem).describe("One SPF mechanism: include:<domain>, a, mx, ip4:<net>, ip6:<net> or exists:<domain>.");
 
+const mtaStsSpec = z
+  .object({
+    mode: z
+      .enum(["testing", "enforce", "none"])
+      .default("testing")
+      .describe("RFC 8461 mode: testing (senders report failures over TLS-RPT but still deliver), enforce (senders deliver only over verified TLS to the listed MX), none (withdraws a policy senders may have cached)."),
+    maxAge: whole(86400, 31557600, "RFC 8461 caps max_age at 31557600 seconds, about a year")
+      .default(604800)
+      .describe("Seconds senders may cache the policy (max_age); a week by default, at least a day."),
+  })
+  .strict();
+
+const tlsRptSpec = z
+  .object({
+    rua: z
+      .array(emailAddress)
+      .min(1, "at least one address is needed to receive TLS reports")
+      .superRefine((list, ctx) => {
+        list.forEach((a, i) => {
+          if (list.indexOf(a) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${a} is listed twice` });
+        });
+      })
+      .describe("Where senders mail their daily TLS reports (RFC 8460, rua=mailto:...)."),
+  })
+  .strict();
+
 const mailDomain = z
   .object({
     aliases: z
@@ -113,6 +140,10 @@ const mailDomain = z
       .array(hostLabel)
       .optional()
       .describe("Relays that are MX for this domain; defaults to every relay."),
+    mtaSts: mtaStsSpec
+      .optional()
+      .describe("MTA-STS (RFC 8461): a _mta-sts TXT record and a policy served over HTTPS at mta-sts.<domain> (a Cloudflare Worker) naming this domain's MX hosts."),
+    tlsRpt: tlsRptSpec.optional().describe("TLS reporting (RFC 8460): the _smtp._tls TXT record."),
   })
   .strict();
 
@@ -197,6 +228,22 @@ const spam = z
   })
   .strict();
 
+const OUTBOUND_TLS_DEFAULTS = { dane: false, mtaSts: false };
+const outboundTls = z
+  .object({
+    dane: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Smarthosts deliver with DANE (RFC 7672, Postfix smtp_tls_security_level = dane) behind a local validating resolver (unbound): a destination whose MX and TLSA records are DNSSEC-signed gets TLS verified against them or nothing; the others opportunistic TLS.",
+      ),
+    mtaSts: z
+      .boolean()
+      .default(false)
+      .describe("Smarthosts honour the destinations' MTA-STS policies (postfix-mta-sts-resolver): verified TLS to the MX the policy lists, or nothing."),
+  })
+  .strict();
+
 const QUOTA_MAX = "a count kept by policyd-rate-limit; beyond it there is no quota at all";
 
 /** A warning and a critical level: `facteur check --delivery` goes WARNING at the first, CRITICAL at the second. */
@@ -253,6 +300,11 @@ export const specSchema = z
         domain: domainName.describe("Where host names live (mx1.<domain>) and the SRS and forwarder-signing domain."),
         roleMailbox: emailAddress.describe("Receives postmaster@, abuse@ and hostmaster@ of every domain unless a domain aliases them itself."),
         dkim: dkimSpec.describe("The operator's selectors: forwarded mail is signed as the operator."),
+        arc: dkimSpec
+          .optional()
+          .describe(
+            "Selectors of the operator's ARC key: relays seal every message they forward (ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results) as the operator. Published as <selector>._domainkey.<operator domain> and rotated like a DKIM key; never one of operator.dkim's selectors.",
+          ),
         sshSources: z
           .array(text(cidrProblem))
           .default([])
@@ -273,6 +325,19 @@ export const specSchema = z
       .record(hostLabel, relay)
       .refine((r) => Object.keys(r).length > 0, "at least one relay (MX host) is needed")
       .describe("The inbound MX hosts, by name (the name makes the host name <name>.<operator.domain>)."),
+    acme: z
+      .object({
+        email: emailAddress.describe("The ACME account's contact: the CA writes here about expiring certificates and policy changes."),
+        directory: text(httpsUrlProblem)
+          .default("https://acme-v02.api.letsencrypt.org/directory")
+          .describe("The ACME server's directory URL (Let's Encrypt by default)."),
+        renewDays: whole(1, 3650, "ten years: longer than any CA issues for")
+          .default(30)
+          .describe("Renew a certificate when it has this many days left (Let's Encrypt's 90-day certificates: 30)."),
+      })
+      .strict()
+      .optional()
+      .describe("ACME certificates for every host's name (relays' inbound TLS, smarthosts' submission), issued over HTTP-01 and renewed twice a day by a systemd timer."),
     backupMx: z
       .array(
         z
@@ -339,6 +404,7 @@ export const specSchema = z
         spam: spam.prefault({}).describe("rspamd's scores on the relays: tag, then refuse."),
         dmarc: dmarcSpec.prefault({}).describe("The DMARC record of every domain without its own."),
         ttl: whole(60, 86400, "Cloudflare accepts 60 s to 1 day").default(3600).describe("TTL of every published record."),
+        outboundTls: outboundTls.default(OUTBOUND_TLS_DEFAULTS).describe("How smarthosts secure delivery to destinations beyond opportunistic TLS."),
         deliveryHealth: deliveryHealth
           .prefault({})
           .describe("Thresholds of `facteur check --delivery`: queue size, oldest message, provider push-back per smarthost and destination."),
@@ -356,5 +422,6 @@ export type SmarthostSpec = Spec["smarthosts"][string];
 export type OwnSmarthostSpec = z.infer<typeof ownSmarthost>;
 export type ExternalSmarthostSpec = z.infer<typeof externalSmarthost>;
 export type DkimSpec = z.infer<typeof dkimSpec>;
+export type MtaStsSpec = z.infer<typeof mtaStsSpec>;
 export type PacingSpec = z.infer<typeof pacing>;
 export type QuotaStoreSpec = z.infer<typeof quotaStore>;

@@ -18,7 +18,7 @@ export const LAB_WAIT_MS = 120_000;
 /** Why the lab cannot run here, or undefined when it can. */
 export function labSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return "the lab needs root (network namespaces); run as root";
-  const bins = ["ip", "postfix", "postmap", "postsrsd", "opendkim", "rspamd", "knotd", "knotc", "kdig", "swaks", "saslpasswd2", "policyd-rate-limit", "openssl"];
+  const bins = ["ip", "postfix", "postmap", "postsrsd", "opendkim", "rspamd", "knotd", "knotc", "kdig", "swaks", "saslpasswd2", "policyd-rate-limit", "openssl", "mta-sts-daemon", "unbound", "pebble", "lego"];
   const missing = bins.filter((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0);
   if (!existsSync("/usr/bin/dkimverify")) missing.push("/usr/bin/dkimverify (python3-dkim)");
   if (spawnSync("/usr/bin/python3", ["-c", "import spf, dkim"]).status !== 0) missing.push("python3-spf / python3-dkim");

@@ -8,6 +8,9 @@ import { postsrsd } from "./postsrsd.ts";
 import { rspamd } from "./rspamd.ts";
 import { policyd } from "./policyd.ts";
 import { postgresql, runsQuotaStore } from "./postgresql.ts";
+import { runsUnbound, unbound } from "./unbound.ts";
+import { mtaStsResolver, runsMtaStsResolver } from "./mtaStsResolver.ts";
+import { acme, runsAcme } from "./acme.ts";
 
 export type * from "./types.ts";
 
@@ -19,20 +22,27 @@ export type * from "./types.ts";
 const HOST_PACKAGES = ["postfix", "opendkim", "opendkim-tools", "postsrsd", "sasl2-bin", "libsasl2-modules", "openssl", "ca-certificates"];
 
 /**
- * The daemons of one host, Postfix last: it is started, and reloaded, once the daemons it talks
+ * The daemons of one host, Postfix last (but for the ACME timer, which reloads it): it is started, and reloaded, once the daemons it talks
  * to are there. The shared quota store (PostgreSQL, policy.quotaStore) runs on the one relay or
  * own smarthost the spec names, first: the smarthosts' policyd counts there.
  */
 export function daemonsOf(input: HostInput): DaemonPart[] {
   const store = runsQuotaStore(input) ? [postgresql(input)] : [];
+  // ACME (every host, spec acme): its timer renews the certificate Postfix offers, after Postfix is up.
+  const certs = runsAcme(input) ? acme(input) : undefined;
+  const after = certs ? [certs] : [];
   if (input.host.role === "relay") {
     const srs = postsrsd(input);
     const scanner = rspamd(input);
-    return [...store, srs, scanner, postfix(input, { postsrsd: srs.facts, rspamd: scanner.facts })];
+    return [...store, srs, scanner, postfix(input, { postsrsd: srs.facts, rspamd: scanner.facts, acme: certs?.facts }), ...after];
   }
+  // Outbound TLS (policy.outboundTls): the validating resolver first, every daemon then resolves through it.
+  const resolver = runsUnbound(input) ? unbound(input) : undefined;
+  const sts = runsMtaStsResolver(input) ? mtaStsResolver(input) : undefined;
   const signer = opendkim(input);
   const quota = policyd(input);
-  return [...store, signer, quota, postfix(input, { opendkim: signer.facts, policyd: quota.facts })];
+  const peers = { opendkim: signer.facts, policyd: quota.facts, unbound: resolver?.facts, mtaSts: sts?.facts, acme: certs?.facts };
+  return [...(resolver ? [resolver] : []), ...store, ...(sts ? [sts] : []), signer, quota, postfix(input, peers), ...after];
 }
 
 /** The Debian packages a host needs for its daemons, each once. */

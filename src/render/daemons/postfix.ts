@@ -2,7 +2,7 @@
 // through the smarthost pool; smarthosts relay for the relays and for authenticated submission
 // (587, 465), and deliver. It is wired to the other daemons of its host through their facts
 // (milter sockets, SRS tables, the policy socket), never through a second spelling of them.
-import type { DaemonPart, HostInput, OpendkimFacts, PolicydFacts, PostfixFacts, PostsrsdFacts, RspamdFacts } from "./types.ts";
+import type { AcmeFacts, DaemonPart, HostInput, MtaStsResolverFacts, OpendkimFacts, PolicydFacts, PostfixFacts, PostsrsdFacts, RspamdFacts, UnboundFacts } from "./types.ts";
 
 /** The other daemons of the host, as Postfix reaches them. */
 export interface PostfixPeers {
@@ -10,6 +10,27 @@ export interface PostfixPeers {
   postsrsd?: PostsrsdFacts;
   opendkim?: OpendkimFacts;
   policyd?: PolicydFacts;
+  /** Smarthosts' outbound TLS (policy.outboundTls): DANE behind unbound, MTA-STS through the resolver. */
+  unbound?: UnboundFacts;
+  mtaSts?: MtaStsResolverFacts;
+  /** ACME: the certificate Postfix offers is the one lego writes. */
+  acme?: AcmeFacts;
+}
+
+/**
+ * Outbound TLS beyond opportunistic: smtp_tls_security_level dane with a validating resolver,
+ * and the MTA-STS policy map with the public CAs as trust store; relays hand everything to the
+ * pool, opportunistically.
+ */
+function outboundTls(root: string, peers: PostfixPeers) {
+  const dane = peers.unbound !== undefined;
+  const mtaSts = peers.mtaSts !== undefined;
+  return {
+    dane,
+    mtaSts,
+    level: dane ? ("dane" as const) : ("may" as const),
+    ...(peers.mtaSts ? { policyMap: `socketmap:inet:${peers.mtaSts.address}:${peers.mtaSts.port}:postfix`, caFile: `${root}/etc/ssl/certs/ca-certificates.crt` } : {}),
+  };
 }
 
 /** The listeners master.cf declares: a relay answers port 25 (postscreen); a smarthost also takes submission. */
@@ -75,6 +96,8 @@ export function postfix(input: HostInput, peers: PostfixPeers): DaemonPart<Postf
     if (!v) throw new Error(`render ${host.name}: Postfix needs ${what} on a ${host.role}`);
     return v;
   };
+  const tls = peers.acme ? { cert: peers.acme.cert, key: peers.acme.key } : tlsPair(root);
+  const outbound = outboundTls(root, peers);
   const wiring =
     host.role === "relay"
       ? { milter: need("rspamd", peers.rspamd).milter, srs: { forward: need("postsrsd", peers.postsrsd).forward, reverse: peers.postsrsd!.reverse } }
@@ -106,6 +129,7 @@ export function postfix(input: HostInput, peers: PostfixPeers): DaemonPart<Postf
       dataDirectory,
       maillog,
       listeners: listeners(host.role),
+      ...(outbound.caFile ? { tlsCaFile: outbound.caFile } : {}),
     },
     files,
     context: {
@@ -123,7 +147,9 @@ export function postfix(input: HostInput, peers: PostfixPeers): DaemonPart<Postf
       dnsbl: model.policy.dnsbl,
       pacing: { default: model.policy.pacing.default, domains: model.policy.pacing.domains },
       saslDb: saslDbPath(root),
-      tls: tlsPair(root),
+      tls,
+      outboundTls: outbound,
+      smtpTlsLevel: outbound.level,
       queueDirectory,
       dataDirectory,
       maillog,

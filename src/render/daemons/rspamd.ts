@@ -8,6 +8,12 @@ export function rspamd({ root, model }: HostInput): DaemonPart<RspamdFacts> {
   const log = `${root}/var/log/rspamd.log`;
   const user = "_rspamd";
   const owned = (path: string) => ({ path, owner: user, group: user, mode: "0755" });
+  // ARC (operator.arc): relays seal what they forward as the operator domain, with a key the applier writes.
+  const arc = model.operator.arc && {
+    domain: model.operator.domain,
+    selector: model.operator.arc.active,
+    path: `${root}/var/lib/rspamd/arc/${model.operator.domain}.${model.operator.arc.active}.key`,
+  };
   return {
     facts: {
       name: "rspamd",
@@ -29,12 +35,14 @@ export function rspamd({ root, model }: HostInput): DaemonPart<RspamdFacts> {
       readiness: [{ what: `milter on inet:${bind}`, check: { kind: "milter", socket: `inet:${bind}` } }],
       milter: `inet:${bind}`,
       confDir,
+      ...(arc ? { arcKey: arc } : {}),
     },
     files: [
       { template: "rspamd/actions.conf", path: `${confDir}/local.d/actions.conf` },
       { template: "rspamd/worker-proxy.inc", path: `${confDir}/local.d/worker-proxy.inc` },
       { template: "rspamd/logging.inc", path: `${confDir}/local.d/logging.inc` },
+      ...(arc ? [{ template: "rspamd/arc.conf", path: `${confDir}/local.d/arc.conf` }] : []),
     ],
-    context: { spam: model.policy.spam, bind, logFile: log },
+    context: { spam: model.policy.spam, bind, logFile: log, arc, operatorDomain: model.operator.domain },
   };
 }

@@ -6,7 +6,7 @@ import type { Model } from "../../model/model.ts";
 import type { Plan, PlannedHost } from "../../plan/plan.ts";
 import type { BundleFile } from "../bundle.ts";
 
-export type DaemonName = "postfix" | "opendkim" | "postsrsd" | "rspamd" | "policyd-rate-limit" | "postgresql";
+export type DaemonName = "postfix" | "opendkim" | "postsrsd" | "rspamd" | "policyd-rate-limit" | "postgresql" | "unbound" | "mta-sts-resolver" | "acme";
 
 /** What a host's render starts from: the whole model and plan, the host, the path prefix ("" on hosts). */
 export interface HostInput {
@@ -38,7 +38,11 @@ export type ReadinessCheck =
   /** A Postfix policy server answering a request (protocol state VRFY: nothing is counted). */
   | { kind: "policy"; socket: string }
   /** PostgreSQL answering a client's first packet, an SSLRequest, with S (TLS offered). */
-  | { kind: "postgres"; address: string; port: number };
+  | { kind: "postgres"; address: string; port: number }
+  /** A Postfix socketmap server (postfix-mta-sts-resolver) answering a lookup in map `name`. */
+  | { kind: "socketmap"; address: string; port: number; name: string }
+  /** A recursive resolver (unbound) answering NOERROR with an answer for the SOA of `zone`. */
+  | { kind: "resolver"; address: string; zone: string };
 
 export interface Readiness {
   /** What is asked, as an operator reads it, e.g. "milter on inet:127.0.0.1:11332". */
@@ -95,6 +99,8 @@ export interface PostfixFacts extends DaemonFactsBase {
   maillog: string;
   /** The inet services of master.cf. */
   listeners: { service: string; address: string; port: number; tls: boolean }[];
+  /** The trust store main.cf checks verified outbound TLS against (MTA-STS): the public CAs on a host, the lab CA in the lab. */
+  tlsCaFile?: string;
 }
 
 export interface OpendkimFacts extends DaemonFactsBase {
@@ -120,6 +126,36 @@ export interface RspamdFacts extends DaemonFactsBase {
   milter: string;
   /** Its configuration directory: the rendered local.d sits in it, beside Debian's stock configuration. */
   confDir: string;
+  /** ARC sealing (operator.arc): the key it seals with, written by the applier, owned by rspamd's user. */
+  arcKey?: { domain: string; selector: string; path: string };
+}
+
+export interface UnboundFacts extends DaemonFactsBase {
+  name: "unbound";
+  /** Where it answers the host's own lookups (the rendered resolv.conf names it). */
+  address: string;
+  /** The rendered resolv.conf every daemon of the host resolves through once unbound runs. */
+  resolvConf: string;
+}
+
+export interface MtaStsResolverFacts extends DaemonFactsBase {
+  name: "mta-sts-resolver";
+  /** The socketmap Postfix asks (smtp_tls_policy_maps). */
+  address: string;
+  port: number;
+  /** Its policy cache (sqlite); its directory must exist. */
+  cacheDb: string;
+}
+
+export interface AcmeFacts extends DaemonFactsBase {
+  name: "acme";
+  /** The renewal script its timer runs (the lab runs it as the timer would). */
+  script: string;
+  /** Where lego writes the certificate and key Postfix reads. */
+  cert: string;
+  key: string;
+  /** systemd units rendered for it (a change needs systemctl daemon-reload). */
+  units: string[];
 }
 
 export interface PolicydFacts extends DaemonFactsBase {
@@ -152,7 +188,7 @@ export interface PostgresqlFacts extends DaemonFactsBase {
   passwordSecret: string;
 }
 
-export type DaemonFacts = PostfixFacts | OpendkimFacts | PostsrsdFacts | RspamdFacts | PolicydFacts | PostgresqlFacts;
+export type DaemonFacts = PostfixFacts | OpendkimFacts | PostsrsdFacts | RspamdFacts | PolicydFacts | PostgresqlFacts | UnboundFacts | MtaStsResolverFacts | AcmeFacts;
 
 /** What a daemon module returns for one host. */
 export interface DaemonPart<F extends DaemonFacts = DaemonFacts> {

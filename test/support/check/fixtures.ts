@@ -4,7 +4,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { loadSpecFile, stackSpecPath } from "../../../src/spec/load.ts";
 import { buildModel, type Model } from "../../../src/model/model.ts";
 import { buildPlan, type Plan } from "../../../src/plan/plan.ts";
-import { dkimKeyId, type DkimPublicKeys } from "../../../src/plan/dns.ts";
+import { plannedKeys, type DkimPublicKeys } from "../../../src/plan/dns.ts";
 import type { AddressBook } from "../../../src/plan/addresses.ts";
 import { planZoneRecords, type ZoneRecord } from "../../../src/lab/zones.ts";
 
@@ -24,11 +24,10 @@ export function exampleModel(root = "."): Model {
 
 export function dkimKeysFor(model: Model): DkimPublicKeys {
   const keys: DkimPublicKeys = {};
-  for (const d of model.domains)
-    for (const sel of d.dkim?.selectors ?? []) {
-      const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
-      keys[dkimKeyId(d.name, sel)] = publicKey.export({ type: "spki", format: "der" }).toString("base64");
-    }
+  for (const k of plannedKeys(model)) {
+    const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+    keys[k.id] = publicKey.export({ type: "spki", format: "der" }).toString("base64");
+  }
   return keys;
 }
 

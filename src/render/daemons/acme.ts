@@ -1,0 +1,43 @@
+// ACME certificates (spec acme): every host gets its own name's certificate from lego over
+// HTTP-01, renewed by a systemd timer (templates/acme); Postfix reads it where lego writes it.
+import type { AcmeFacts, DaemonPart, HostInput } from "./types.ts";
+
+export const ACME_DIR = "/etc/facteur/acme";
+
+export function runsAcme({ model }: Pick<HostInput, "model">): boolean {
+  return model.acme !== undefined;
+}
+
+export function acme({ model, host, root }: HostInput): DaemonPart<AcmeFacts> {
+  const dir = `${root}${ACME_DIR}`;
+  const cert = `${dir}/certificates/${host.fqdn}.crt`;
+  const key = `${dir}/certificates/${host.fqdn}.key`;
+  const script = `${dir}/renew.sh`;
+  const service = `${root}/etc/systemd/system/facteur-acme.service`;
+  const timer = `${root}/etc/systemd/system/facteur-acme.timer`;
+  return {
+    facts: {
+      name: "acme",
+      label: "ACME client (lego)",
+      service: "facteur-acme.timer",
+      packages: ["lego"],
+      config: script,
+      user: "root",
+      group: "root",
+      logs: [],
+      syslog: false,
+      dirs: [],
+      readiness: [],
+      script,
+      cert,
+      key,
+      units: [service, timer],
+    },
+    files: [
+      { template: "acme/renew.sh", path: script },
+      { template: "acme/facteur-acme.service", path: service },
+      { template: "acme/facteur-acme.timer", path: timer },
+    ],
+    context: { acme: { ...model.acme!, dir, cert, key, script } },
+  };
+}
