@@ -11,7 +11,6 @@ import { serverTypeWarnings } from "../plan/serverTypes.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "./tables.ts";
 import { UsageError } from "./usage.ts";
 import { writeRenderTree } from "./renderOut.ts";
-import { mtaStsWorker } from "../render/mtaSts.ts";
 
 const stackOptions = {
   stack: { type: "string" },
@@ -78,7 +77,11 @@ export async function renderCommand(argv: string[]): Promise<number> {
   const bundles = renderStack(model, plan, { root: "" });
   const tree = new Map<string, string>();
   for (const b of bundles) for (const f of b.files) tree.set(`hosts/${b.host}${f.path}`, f.content);
-  for (const p of plan.mtaSts ?? []) tree.set(`mta-sts/${p.domain}/worker.js`, mtaStsWorker(p));
+  // The MTA-STS Worker's own template (and Handlebars' compiler) only for a stack that has one.
+  if (plan.mtaSts?.length) {
+    const { mtaStsWorker } = await import("../render/mtaSts.ts");
+    for (const p of plan.mtaSts) tree.set(`mta-sts/${p.domain}/worker.js`, mtaStsWorker(p));
+  }
   tree.set("dns.txt", `${formatDnsTable(plan)}\n`);
   tree.set("hosts.txt", `${formatHostsTable(plan)}\n\n${formatPtrTable(plan)}\n`);
   writeRenderTree(values.out, tree);
