@@ -6,6 +6,7 @@
 import { run } from "node:test";
 import { spec, tap } from "node:test/reporters";
 import { readdirSync } from "node:fs";
+import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
@@ -18,14 +19,40 @@ const all = readdirSync(TEST_DIR)
   .sort()
   .map((f) => `${TEST_DIR}${f}`);
 const rank = (f: string) => {
-  const i = SLOW_FIRST.indexOf(f.slice(f.lastIndexOf("/") + 1).replace(/\.test\.ts$/, ""));
+  const i = SLOW_FIRST.indexOf(byName(f));
   return i < 0 ? SLOW_FIRST.length : i;
 };
-const files = given.length ? given : [...all].sort((a, b) => rank(a) - rank(b));
+const byName = (f: string) => f.slice(f.lastIndexOf("/") + 1).replace(/\.test\.ts$/, "");
+/**
+ * Run alone, after the others: lab-firewall's port probes time out (every port "filtered")
+ * when it runs beside the other lab stacks on a loaded machine, and pass alone. Not understood
+ * yet (issue 11): until it is, it gets the machine to itself rather than failing CI at random.
+ */
+const ALONE = ["lab-firewall"];
+const ordered = given.length ? given : [...all].sort((a, b) => rank(a) - rank(b));
+const together = ordered.filter((f) => !ALONE.includes(byName(f)));
+const alone = ordered.filter((f) => ALONE.includes(byName(f)));
 const concurrency = Number(process.env.FACTEUR_TEST_CONCURRENCY ?? 3);
 
-const stream = run({ files, concurrency });
-stream.on("test:fail", () => {
-  process.exitCode = 1;
-});
-stream.compose(process.stdout.isTTY ? new spec() : tap).pipe(process.stdout);
+// One report for both batches: each batch's closing counts are held back and added up, so the
+// closing lines CI reads count every test.
+const COUNT = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
+async function* events() {
+  const totals = new Map<string, number>();
+  const batches = [together, alone].filter((b) => b.length);
+  for (const [i, batch] of batches.entries()) {
+    for await (const e of run({ files: batch, concurrency: batch === alone ? 1 : concurrency })) {
+      if (e.type === "test:fail") process.exitCode = 1;
+      const m = e.type === "test:diagnostic" && e.data.nesting === 0 ? COUNT.exec(e.data.message) : null;
+      if (m) {
+        totals.set(m[1]!, (totals.get(m[1]!) ?? 0) + Number(m[2]));
+        if (i < batches.length - 1) continue;
+        yield { ...e, data: { ...e.data, message: `${m[1]} ${totals.get(m[1]!)}` } };
+        continue;
+      }
+      yield e;
+    }
+  }
+}
+
+Readable.from(events()).compose(process.stdout.isTTY ? new spec() : tap).pipe(process.stdout);
