@@ -4,26 +4,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseSpec } from "../src/spec/load.ts";
-import { SpecError } from "../src/spec/errors.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 import { renderStack } from "../src/render/render.ts";
 import { fillSecrets } from "../src/render/bundle.ts";
 import { txtStrings } from "../src/plan/dns.ts";
 import { MAX_TRANSPORT_NAME, pacingTransportName } from "../src/spec/limits.ts";
-import { exampleText, exampleWith } from "./helpers/example.ts";
+import { exampleText, exampleWith, specRefusal } from "./helpers/example.ts";
 
 const FILE = "stacks/example.facteur.yaml";
 
-function refusal(text: string): string {
-  try {
-    parseSpec(text, FILE);
-  } catch (e) {
-    assert.ok(e instanceof SpecError, `expected a SpecError, got ${(e as Error).stack}`);
-    return e.message;
-  }
-  assert.fail("the spec was accepted");
-}
+const refusal = (text: string): string => specRefusal(text, FILE);
 
 function accepted(text: string) {
   const model = buildModel(parseSpec(text, FILE));

@@ -10,17 +10,9 @@ import { join } from "node:path";
 import { loadSpecFile, parseSpec, stackSpecPath } from "../src/spec/load.ts";
 import { SpecError, formatPath } from "../src/spec/errors.ts";
 import { countSpfLookups } from "../src/spec/spf.ts";
-import { exampleText, exampleWith } from "./helpers/example.ts";
+import { exampleText, exampleWith, specRefusal } from "./helpers/example.ts";
 
-function refusal(text: string): string {
-  try {
-    parseSpec(text, "s.yaml");
-  } catch (e) {
-    assert.ok(e instanceof SpecError, String(e));
-    return e.message;
-  }
-  assert.fail("accepted");
-}
+const refusal = (text: string): string => specRefusal(text);
 
 const cases: [string, string, string, RegExp][] = [
   // Grammars of values.

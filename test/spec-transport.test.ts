@@ -2,19 +2,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseSpec } from "../src/spec/load.ts";
-import { SpecError } from "../src/spec/errors.ts";
 import { buildModel } from "../src/model/model.ts";
-import { exampleWith } from "./helpers/example.ts";
+import { exampleWith, specRefusal } from "./helpers/example.ts";
 
-function refusal(text: string): string {
-  try {
-    parseSpec(text, "s.yaml");
-  } catch (e) {
-    assert.ok(e instanceof SpecError, String(e));
-    return e.message;
-  }
-  assert.fail("accepted");
-}
+const refusal = (text: string): string => specRefusal(text);
 
 const OPERATOR_DKIM = "  dkim:\n    selectors: [f2026a]\n";
 const withArc = (arc: string) => exampleWith(OPERATOR_DKIM, `${OPERATOR_DKIM}  arc: ${arc}\n`);

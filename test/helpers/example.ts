@@ -1,7 +1,9 @@
 // Shared fixtures: the example stack of the field notes, and variations of it as YAML text.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
 import { parseSpec } from "../../src/spec/load.ts";
+import { SpecError } from "../../src/spec/errors.ts";
 import { buildModel } from "../../src/model/model.ts";
 import { buildPlan } from "../../src/plan/plan.ts";
 import type { AddressBook } from "../../src/plan/addresses.ts";
@@ -28,4 +30,15 @@ export const EXAMPLE_ADDRESSES: AddressBook = {
 export function examplePlan(text = exampleText(), addresses: AddressBook = EXAMPLE_ADDRESSES) {
   const model = buildModel(parseSpec(text, "stacks/example.facteur.yaml"));
   return { model, plan: buildPlan(model, { addresses, dkimKeys: { "relais.tld/f2026a": "MIIBfake" } }) };
+}
+
+/** The message a spec text is refused with (parsed as `file`); fails the test if it is accepted or refused otherwise. */
+export function specRefusal(text: string, file = "s.yaml"): string {
+  try {
+    parseSpec(text, file);
+  } catch (e) {
+    assert.ok(e instanceof SpecError, `expected a SpecError, got ${(e as Error).stack}`);
+    return e.message;
+  }
+  assert.fail("the spec was accepted");
 }
