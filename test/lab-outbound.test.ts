@@ -111,7 +111,11 @@ describe("lab: outbound operations (issue #15): one quota across the pool, deliv
     assert.equal((await waitForMail(lab, "tom@smit.tld", token("pool5"))).length, 1, "the 5th was delivered");
     // Every smarthost that counted did it over TLS (the store's own view of its clients).
     const tls = await psql("SELECT a.application_name || ' ' || s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.application_name LIKE 'policyd-rate-limit %' ORDER BY 1");
-    assert.deepEqual(tls.stdout.trim().split("\n"), ["policyd-rate-limit out1 true", "policyd-rate-limit out2 true", "policyd-rate-limit spam1 true"], tls.stderr);
+    // spam1 counted nothing here: whether its daemon is connected yet depends on when it started
+    // beside the store, so it is not expected, only held to TLS if it is there.
+    const sessions = tls.stdout.trim().split("\n");
+    for (const h of ["out1", "out2"]) assert.ok(sessions.includes(`policyd-rate-limit ${h} true`), `${h} counted over TLS: ${sessions.join("; ")} ${tls.stderr}`);
+    assert.deepEqual(sessions.filter((s) => !s.endsWith(" true")), [], "every policy daemon's session to the store is TLS");
   });
 
   it("the count survives a restart of the store and of a policy daemon", async () => {

@@ -17,6 +17,7 @@ import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
 import type { OutsideHost } from "./topology.ts";
 import { LAB_CACHE } from "../paths.ts";
+import { labCacheDir } from "./cache.ts";
 import { prepareLabCluster, runSetup } from "./quotaStore.ts";
 import { issueLabCert, type LabCa } from "./ca.ts";
 import { startMtaStsResolver } from "./mtaSts.ts";
@@ -143,7 +144,7 @@ export async function generateDkimKey(keyDir: string, domain: string, selector: 
   const shared = `${LAB_CACHE}/dkim/${domain}.${selector}.pem`;
   if (!existsSync(file)) {
     if (!existsSync(shared)) {
-      mkdirSync(dirname(shared), { recursive: true, mode: 0o700 });
+      labCacheDir("dkim", 0o700);
       const tmp = `${shared}.${process.pid}.${Math.random().toString(36).slice(2)}`;
       await must(`DKIM key ${domain}/${selector}`, ["openssl", "genrsa", "-traditional", "-out", tmp, "2048"]);
       await must(`DKIM key ${domain}/${selector}`, ["mv", "-f", tmp, shared]);
@@ -311,7 +312,7 @@ function alive(pid: number): boolean {
  */
 async function withWarmRspamdCache(start: () => Promise<void>): Promise<void> {
   const r = ids("_rspamd");
-  mkdirSync(RSPAMD_HS_CACHE, { recursive: true });
+  labCacheDir("rspamd-hs");
   chownSync(RSPAMD_HS_CACHE, r.uid, r.gid);
   const version = (await must("rspamd --version", ["rspamd", "--version"])).stdout.trim().split("\n")[0]!.replace(/[^A-Za-z0-9.]+/g, "_");
   const marker = `${RSPAMD_HS_CACHE}/.warm-${version}`;

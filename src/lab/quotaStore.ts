@@ -8,11 +8,11 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync
 import { dirname } from "node:path";
 import type { PostgresqlFacts } from "../render/daemons/index.ts";
 import { must, run, spawnDetached, waitFor } from "./proc.ts";
-import { LAB_CACHE } from "../paths.ts";
+import { labCacheDir } from "./cache.ts";
 
 function initdbCache(d: PostgresqlFacts): string {
   // binDir is /usr/lib/postgresql/<version>/bin: one cache per version.
-  return `${LAB_CACHE}/postgres-${d.binDir.split("/").at(-2)}-initdb`;
+  return `${labCacheDir("postgres")}/${d.binDir.split("/").at(-2)}-initdb`;
 }
 
 function postgresIds(d: PostgresqlFacts): { uid: number; gid: number } {
