@@ -5,14 +5,13 @@
 // blocked port 25 fails the apply loudly but keeps the (good) new configuration.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
 import { applyCommand, applyScript, bundleHash, cloudInit, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
 import { examplePlan } from "./helpers/example.ts";
+import { applySandbox } from "./support/applySandbox.ts";
 
 const { model, plan } = examplePlan();
 const bundles = renderStack(model, plan, { root: "" });
@@ -46,45 +45,7 @@ const STUBS: Record<string, string> = {
 };
 
 function sandbox() {
-  const dir = mkdtempSync(join(tmpdir(), "facteur-apply-"));
-  const bin = join(dir, "bin");
-  mkdirSync(bin);
-  for (const [name, body] of Object.entries(STUBS)) {
-    writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
-    chmodSync(join(bin, name), 0o755);
-  }
-  const root = join(dir, "root");
-  mkdirSync(root);
-  const log = join(dir, "log");
-  writeFileSync(log, "");
-  const apply = (script: string, env: Record<string, string> = {}) =>
-    spawnSync("bash", ["-c", applyCommand("0".repeat(64)).replace(/mktemp \/root\//, `mktemp ${dir}/`)], {
-      input: script,
-      encoding: "utf8",
-      // HOME: bash fed through a socket pair (as node pipes are) reads ~/.bashrc; keep the real one out.
-      env: { HOME: dir, PATH: `${bin}:${process.env.PATH}`, FACTEUR_ROOT: root, FACTEUR_NO_CHOWN: "1", LOG: log, INSTALLED: [...bundle("mx1").packages, ...bundle("out1").packages].join(" "), ...env },
-    });
-  const read = (p: string) => readFileSync(join(root, p), "utf8");
-  const takeLog = () => {
-    const l = readFileSync(log, "utf8");
-    writeFileSync(log, "");
-    return l;
-  };
-  /** Every live file under the root, with its content: compared byte for byte around a failure. */
-  const tree = (): Record<string, string> => {
-    const out: Record<string, string> = {};
-    const walk = (d: string) => {
-      for (const e of readdirSync(join(root, d), { withFileTypes: true })) {
-        const p = join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else out[p] = `${(statSync(join(root, p)).mode & 0o777).toString(8)} ${readFileSync(join(root, p), "utf8")}`;
-      }
-    };
-    walk(".");
-    return out;
-  };
-  const leftovers = () => readdirSync(join(root, "var/lib/facteur"));
-  return { dir, root, apply, read, takeLog, tree, leftovers, done: () => rmSync(dir, { recursive: true, force: true }) };
+  return applySandbox(STUBS, { INSTALLED: [...bundle("mx1").packages, ...bundle("out1").packages].join(" ") });
 }
 
 /** A bundle whose main.cf is changed (and whose virtual table is new), to tell new from old. */

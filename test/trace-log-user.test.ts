@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { READER_PATH, LOG_USER_HOME, authorizedKeyLines, checkLogReaderKey, logUserSetup, readerScript } from "../src/trace/logUser.ts";
 import { parseAnswer } from "../src/trace/protocol.ts";
-import { applyCommand, applyScript } from "../src/pulumi/apply.ts";
+import { applyScript } from "../src/pulumi/apply.ts";
+import { applySandbox } from "./support/applySandbox.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { Trace } from "../src/trace/types.ts";
 import { examplePlan } from "./helpers/example.ts";
@@ -103,33 +104,18 @@ test("the forced command under bash: answers `maillog since T` with the logs wri
 test("the apply script installs the reader and exactly the configured keys (no key: nobody gets in); a bad key stops it before anything runs", () => {
   const { model, plan } = examplePlan();
   const mx1 = renderStack(model, plan, { root: "" }).find((b) => b.host === "mx1")!;
-  const dir = mkdtempSync(join(tmpdir(), "facteur-apply-logs-"));
+  const box = applySandbox({
+    postfix: '[ "$3" = status ] && exit 1; exit 0',
+    postmap: 'f="${3#hash:}"; cp "$f" "$f.db"',
+    systemctl: "exit 0",
+    hostnamectl: "exit 0",
+    openssl: 'while [ $# -gt 0 ]; do case "$1" in -keyout) echo key >"$2"; shift;; -out) echo cert >"$2"; shift;; esac; shift; done',
+    useradd: 'echo "useradd $*" >>"$LOG"',
+    usermod: 'echo "usermod $*" >>"$LOG"',
+  });
+  const { dir, root, apply } = box;
   try {
     const { pub } = keypair(dir, "ops");
-    const bin = join(dir, "bin");
-    mkdirSync(bin);
-    for (const [name, body] of Object.entries({
-      postfix: '[ "$3" = status ] && exit 1; exit 0',
-      postmap: 'f="${3#hash:}"; cp "$f" "$f.db"',
-      systemctl: "exit 0",
-      hostnamectl: "exit 0",
-      openssl: 'while [ $# -gt 0 ]; do case "$1" in -keyout) echo key >"$2"; shift;; -out) echo cert >"$2"; shift;; esac; shift; done',
-      useradd: 'echo "useradd $*" >>"$LOG"',
-      usermod: 'echo "usermod $*" >>"$LOG"',
-    })) {
-      writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
-      chmodSync(join(bin, name), 0o755);
-    }
-    const root = join(dir, "root");
-    mkdirSync(root);
-    const log = join(dir, "log");
-    writeFileSync(log, "");
-    const apply = (script: string) =>
-      spawnSync("bash", ["-c", applyCommand("0".repeat(64)).replace(/mktemp \/root\//, `mktemp ${dir}/`)], {
-        input: script,
-        encoding: "utf8",
-        env: { PATH: `${bin}:${process.env.PATH}`, FACTEUR_ROOT: root, FACTEUR_NO_CHOWN: "1", LOG: log },
-      });
     const r = apply(applyScript(mx1, { faiRelayPassword: "x" }, {}, { packages: [], smtpProbeHosts: [], logReaders: { ops: pub } }));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /facteur mx1: log user facteur-logs: 1 key\(s\)/);
@@ -141,7 +127,7 @@ test("the apply script installs the reader and exactly the configured keys (no k
     );
     assert.equal((statSync(join(root, LOG_USER_HOME, ".ssh/authorized_keys")).mode & 0o777).toString(8), "644");
     assert.equal((statSync(join(root, "var/log/rspamd.log")).mode & 0o777).toString(8), "640", "the relay's rspamd log is readable by adm");
-    assert.equal(readFileSync(log, "utf8"), "", "accounts are left alone in a test directory (FACTEUR_NO_CHOWN)");
+    assert.equal(box.takeLog(), "", "accounts are left alone in a test directory (FACTEUR_NO_CHOWN)");
     // The key removed from the config: the next apply leaves no key at all.
     assert.equal(apply(applyScript(mx1, { faiRelayPassword: "x" }, {})).status, 0);
     assert.equal(readFileSync(join(root, LOG_USER_HOME, ".ssh/authorized_keys"), "utf8"), "");
@@ -149,7 +135,7 @@ test("the apply script installs the reader and exactly the configured keys (no k
     const out1 = renderStack(model, plan, { root: "" }).find((b) => b.host === "out1")!;
     assert.deepEqual(logUserSetup(out1.daemons, {}).filter((l) => /rspamd/.test(l)), [], "smarthosts have no rspamd log");
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    box.done();
   }
 });
 
