@@ -76,3 +76,19 @@ test("deferred recipients are grouped by destination and reason; postqueue -j li
   assert.match(r.results.find((x) => x.id === "queue:out2")!.found!, /3 messages \(2 deferred\); deferred recipients by destination: doe\.tld 2, smit\.tld 1/);
   assert.throws(() => parseSpec(exampleWith("  dnsbl: [bl.lab.tld]", "  dnsbl: [bl.lab.tld]\n  deliveryHealth: { pushback: { warning: 5, critical: 2 } }"), "x.yaml"), /critical must be at least warning/);
 });
+
+test("check --delivery flags: the source is lab or ssh, the SSH flags go with ssh only, a stack to read over SSH must exist; each refusal names the flag", async () => {
+  const { runDeliveryCheck } = await import("../src/cli/delivery.ts");
+  const cases: [string[], RegExp][] = [
+    [["--stack", "flags", "--source", "smb"], /--source "smb": lab or ssh/],
+    [["--stack", "flags", "--source", "lab", "--ssh-port", "2222"], /are for --source ssh/],
+    [["--stack", "flags", "--source", "ssh", "--ssh-port", "99999"], /--ssh-port "99999": a port from 1 to 65535/],
+    [["--stack", "flags", "--source", "ssh", "--ssh-option", "ProxyCommand sh"], /--ssh-option "ProxyCommand sh": an ssh_config option as KEY=VALUE/],
+    [["--stack", "flags", "--source", "ssh", "--identity", "/nonexistent/key"], /--identity \/nonexistent\/key: no such file/],
+    [["--stack", "flags", "--source", "ssh", "--stacks", "/nonexistent"], /no stack "flags": \/nonexistent\/flags\.facteur\.yaml does not exist/],
+    [["--stack", "flags", "--source", "ssh", "--since", "forever"], /--since: expected a duration/],
+  ];
+  for (const [argv, re] of cases) {
+    await assert.rejects(runDeliveryCheck(argv), (e: Error) => e.name === "UsageError" && re.test(e.message), argv.join(" "));
+  }
+});

@@ -23,12 +23,14 @@ import { daemonFacts } from "../src/render/daemons/index.ts";
 import { POSTGRES_VERSION } from "../src/render/daemons/postgresql.ts";
 import { labStackRoot } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
+import { startLabSshd } from "./support/labSshd.ts";
 
 const STACK = labStack("outbound");
 const skip = labSkipReason() ?? (existsSync(`/usr/lib/postgresql/${POSTGRES_VERSION}/bin/postgres`) && existsSync("/usr/lib/python3/dist-packages/psycopg2") ? undefined : "missing postgresql / python3-psycopg2: run scripts/setup-system.sh");
 if (skip) console.log(`# lab outbound skipped: ${skip}`);
 
-const EXAMPLE = readFileSync(fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url)), "utf8");
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const EXAMPLE = readFileSync(`${ROOT}stacks/example.facteur.yaml`, "utf8");
 const run = `${process.pid}-${Date.now() % 100000}`;
 const token = (what: string) => `${what}-${run}`;
 
@@ -41,6 +43,9 @@ function quotaSpec(): string {
   let s = EXAMPLE;
   s = replace(s, /dailyQuota: 300/, "dailyQuota: 5\n  quotaStore: { host: mx1, passwordSecret: quotaStorePassword }\n  deliveryHealth: { pushback: { warning: 1, critical: 3 } }");
   s = replace(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
+  // The operator's laptop is the outside sender here (203.0.113.10, src/lab/topology.ts): the
+  // plan's firewall lets it reach port 22, for check --delivery over SSH.
+  s = replace(s, /sshSources: \[203\.0\.113\.250\/32\]/, "sshSources: [203.0.113.250/32, 203.0.113.10/32]");
   return `# Written by test/lab-outbound.test.ts from the example: quota 5 counted across the pool in PostgreSQL on mx1.\n${s}`;
 }
 
@@ -190,6 +195,25 @@ describe("lab: outbound operations (issue #15): one quota across the pool, deliv
       assert.equal(groups.reduce((n: number, g: { recipients: number }) => n + g.recipients, 0), 3);
       for (const g of groups) assert.equal(g.pushback.id, "gmail-4.7.28");
       assert.ok(json.queues.find((q: { host: string }) => q.host === "out1").oldestSeconds >= 0);
+      // The same check over SSH, as production runs it: from the operator's machine, as the
+      // read-only log user, each host's forced command answering with its queue and log.
+      const sshd = await startLabSshd(lab, ["mx1", "mx2", "out1", "out2", "spam1"]);
+      try {
+        const overSsh = await runCmd(
+          [process.execPath, "--import", "tsx", `${ROOT}src/cli/bin.ts`, "check", "--delivery", "--stack", STACK, "--stacks", labStackRoot(STACK), "--source", "ssh", "--json",
+            "--addresses", sshd.addressesFile, "--identity", sshd.identity, ...sshd.sshOptions.flatMap((o) => ["--ssh-option", o])],
+          { ns: hostOf(lab, "sender").ns },
+        );
+        const viaLab = JSON.parse((await runCheckCommand(["--delivery", "--stack", STACK, "--json"])).output);
+        assert.equal(overSsh.code, 2, `CRITICAL over SSH too:\n${overSsh.stdout}\n${overSsh.stderr}`);
+        const ssh = JSON.parse(overSsh.stdout);
+        assert.equal(ssh.source, "ssh");
+        const states = (j: { results: { id: string; state: string }[] }) => j.results.map((r) => `${r.id} ${r.state}`).sort();
+        assert.deepEqual(states(ssh), states(viaLab), "the same results, read over SSH or from the lab");
+        assert.deepEqual(ssh.queues.map((q: { host: string; size: number }) => `${q.host} ${q.size}`), viaLab.queues.map((q: { host: string; size: number }) => `${q.host} ${q.size}`));
+      } finally {
+        await sshd.stop();
+      }
     } finally {
       await postconf("-X", "smtpd_client_restrictions");
       await reload();

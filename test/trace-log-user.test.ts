@@ -90,7 +90,18 @@ test("the forced command under bash: answers `maillog since T` with the logs wri
     const recent = parseAnswer(reader(root, `maillog since ${Math.floor(Date.now() / 1000) - 86400}`).stdout);
     assert.doesNotMatch(recent.postfix.toString(), /ABCDEF123/);
     assert.equal(recent.postfix.toString().trim(), current.toString().trim());
-    for (const req of [undefined, "", "cat /etc/shadow", "maillog", "maillog since", "maillog since 1; cat /etc/shadow", "maillog since $(id)", "maillog since 1\ncat /etc/shadow", "maillog  since 1", "maillog since 123456789012", "maillog since -1", "bash -i"]) {
+    // `delivery since T`: the queue section (postqueue's status and output: here no Postfix runs,
+    // which is an answer too), then Postfix's log only.
+    const d = reader(root, "delivery since 0");
+    assert.equal(d.status, 0, d.stderr.toString());
+    const delivery = parseAnswer(d.stdout);
+    assert.equal(delivery.complete, true);
+    assert.match(d.stdout.toString(), /\n#facteur-maillog source=queue status=\d+\n/);
+    assert.equal(typeof delivery.queueStatus, "number");
+    assert.equal(delivery.postfix.toString().replace(/\n+/g, "\n"), a.postfix.toString().replace(/\n+/g, "\n"));
+    assert.equal(delivery.rspamd.length + delivery.journal.length, 0, "a delivery answer holds no other log");
+    assert.equal(a.queueStatus, undefined, "a maillog answer holds no queue");
+    for (const req of [undefined, "", "cat /etc/shadow", "maillog", "maillog since", "maillog since 1; cat /etc/shadow", "maillog since $(id)", "maillog since 1\ncat /etc/shadow", "maillog  since 1", "maillog since 123456789012", "maillog since -1", "bash -i", "delivery", "delivery since 1; postqueue -f", "postqueue -j"]) {
       const r = reader(root, req);
       assert.equal(r.status, 2, `${JSON.stringify(req)}: exit ${r.status}`);
       assert.equal(r.stdout.length, 0, `${JSON.stringify(req)} printed ${r.stdout.toString()}`);

@@ -20,7 +20,8 @@ export { runChecks } from "../check/checks.ts";
 
 const USAGE = `usage: facteur check --stack NAME [--stacks DIR] [--resolver IP[:PORT]] [--addresses FILE]
                      [--dnsbl LIST]... [--smtp-port PORT] [--no-smtp] [--ca FILE] [--timeout SECONDS] [--json]
-       facteur check --delivery --stack NAME [--source lab] [--since DURATION] [--json]
+       facteur check --delivery --stack NAME [--source lab|ssh] [--since DURATION] [--json]
+                     [--addresses FILE] [--ssh-user USER] [--identity FILE] [--ssh-port N] [--ssh-option KEY=VALUE]...
   --ca FILE   trust this CA (PEM) instead of the system's for HTTPS (MTA-STS policies)`;
 
 /**

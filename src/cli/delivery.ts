@@ -1,7 +1,9 @@
 // `facteur check --delivery`: its arguments, and the source it reads: each relay's and
 // smarthost's queue and recent log, judged by the engine (src/check/delivery) against
 // policy.deliveryHealth, as a Nagios plugin (first line, exit 0/1/2/3) or JSON. In the lab it
-// reads the hosts directly (postqueue -j on each instance, its maillog_file, as the lab's state names it).
+// reads the hosts directly (postqueue -j on each instance, its maillog_file, as the lab's state
+// names it); in production it asks each host over SSH as the read-only log user
+// (`delivery since <t>`: the same queue listing and log, src/trace/logUser.ts).
 import { parseArgs } from "node:util";
 import { existsSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { loadSpecFile } from "../spec/load.ts";
@@ -13,7 +15,9 @@ import { localClock, parseDuration, SyslogTimes } from "../trace/clock.ts";
 import { EXIT, jsonReport, textReport, worst } from "../check/report.ts";
 import type { CheckResult } from "../check/checks.ts";
 import { deliveryHealth, parseQueueJson, type DeliveryReport, type HostDelivery } from "../check/delivery/health.ts";
+import { sshAsk } from "../trace/ssh.ts";
 import { UsageError } from "./usage.ts";
+import { SSH_FLAGS, sshFlags, sshOptions, sshTargets } from "./sshArgs.ts";
 
 /** The last `max` bytes of a file, from its first whole line. */
 function tailText(path: string, max = 8 * 1024 * 1024): string {
@@ -59,6 +63,27 @@ export async function labDelivery(state: LabState, model: Model, sinceMs: number
   return { hosts, unread };
 }
 
+/** Each plan host's queue and log window, asked over SSH; a host that cannot be read is UNKNOWN. */
+export async function sshDelivery(model: Model, sinceMs: number, args: ReturnType<typeof sshFlags>): Promise<{ hosts: HostDelivery[]; unread: CheckResult[] }> {
+  const targets = sshTargets(model, args.addresses).filter((t) => t.role === "relay" || t.role === "smarthost");
+  const { answers, failures } = await sshAsk(targets, sinceMs, "delivery", sshOptions(args));
+  const unread: CheckResult[] = failures.map((f) => ({ id: `queue:${f.host}`, state: "UNKNOWN", what: `${f.host}'s queue`, note: f.why }));
+  const hosts: HostDelivery[] = [];
+  for (const { target: t, answer: a } of answers) {
+    if (!a.complete) {
+      unread.push({ id: `queue:${t.host}`, state: "UNKNOWN", what: `${t.host}'s queue`, note: "the host's answer was cut short" });
+      continue;
+    }
+    if (a.queueStatus !== 0) {
+      const said = a.queue.toString("utf8").trim().split("\n")[0] ?? "";
+      unread.push({ id: `queue:${t.host}`, state: "UNKNOWN", what: `${t.host}'s queue`, note: a.queueStatus === undefined ? "the host's reader does not answer delivery requests (re-apply the host)" : `postqueue -j failed (exit ${a.queueStatus}): ${said}` });
+      continue;
+    }
+    hosts.push({ host: t.host, role: t.role as "relay" | "smarthost", queue: parseQueueJson(a.queue.toString("utf8")), log: a.postfix.toString("utf8"), clock: { offsetMinutes: a.offsetMinutes, nowMs: a.nowMs } });
+  }
+  return { hosts, unread };
+}
+
 export interface DeliveryRun {
   report: DeliveryReport;
   results: CheckResult[];
@@ -72,24 +97,37 @@ export async function runDeliveryCheck(argv: string[]): Promise<DeliveryRun> {
     options: {
       stack: { type: "string" },
       stacks: { type: "string", default: STACKS_DIR },
-      source: { type: "string", default: "lab" },
+      source: { type: "string" },
       since: { type: "string", default: "1h" },
       json: { type: "boolean", default: false },
+      ...SSH_FLAGS,
     },
     allowPositionals: false,
     strict: true,
   });
   if (!values.stack) throw new UsageError("--stack NAME is required");
-  if (values.source !== "lab") throw new UsageError(`--source ${values.source}: only the lab is read yet (production hosts over SSH: not yet)`);
+  if (values.source !== undefined && values.source !== "lab" && values.source !== "ssh") throw new UsageError(`--source ${JSON.stringify(values.source)}: lab or ssh`);
+  const ssh = sshFlags(values, values.source);
   const window = parseDuration(values.since);
   if (window === undefined) throw new UsageError(`--since: expected a duration such as 30m, 2h or 1d, got ${values.since}`);
-  const state = readLabState(values.stack);
-  if (!state) throw new UsageError(`no lab stack ${values.stack} runs here (facteur lab up --stack ${values.stack})`);
-  const model = buildModel(loadSpecFile(existsSync(state.specFile) ? state.specFile : stackSpecPath(values.stacks, values.stack)));
-  const { hosts, unread } = await labDelivery(state, model, Date.now() - window);
+  const state = /^[a-z0-9][a-z0-9-]{0,15}$/.test(values.stack) ? readLabState(values.stack) : undefined;
+  const source = values.source ?? (state ? "lab" : "ssh");
+  let model: Model;
+  let read: { hosts: HostDelivery[]; unread: CheckResult[] };
+  if (source === "lab") {
+    if (!state) throw new UsageError(`no lab stack ${values.stack} runs here (facteur lab up --stack ${values.stack}); for production use --source ssh`);
+    model = buildModel(loadSpecFile(existsSync(state.specFile) ? state.specFile : stackSpecPath(values.stacks, values.stack)));
+    read = await labDelivery(state, model, Date.now() - window);
+  } else {
+    const file = stackSpecPath(values.stacks, values.stack);
+    if (!existsSync(file)) throw new UsageError(`no stack "${values.stack}": ${file} does not exist`);
+    model = buildModel(loadSpecFile(file));
+    read = await sshDelivery(model, Date.now() - window, ssh);
+  }
+  const { hosts, unread } = read;
   const report = deliveryHealth(model, hosts);
   const results = [...report.results, ...unread];
-  const extra = { stack: values.stack, source: values.source, deferred: report.deferred, queues: report.queues };
+  const extra = { stack: values.stack, source, deferred: report.deferred, queues: report.queues };
   const output = values.json ? jsonReport(results, extra) : textReport(results);
   return { report, results, exitCode: EXIT[worst(results)], output };
 }

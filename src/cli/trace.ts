@@ -5,20 +5,18 @@ import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
 import { loadSpecFile } from "../spec/load.ts";
 import { STACKS_DIR, stackSpecPath } from "../paths.ts";
-import { buildModel, type Model } from "../model/model.ts";
-import { buildPlan } from "../plan/plan.ts";
-import { loadAddressBook } from "../plan/addressBookFile.ts";
+import { buildModel } from "../model/model.ts";
 import { UsageError } from "./usage.ts";
 import { parseDuration, localClock } from "../trace/clock.ts";
 import { trace } from "../trace/join.ts";
 import { formatTrace, traceJson } from "../trace/format.ts";
-import { sshLogs, type SshTarget } from "../trace/ssh.ts";
+import { sshLogs } from "../trace/ssh.ts";
+import { SSH_FLAGS, SSH_USAGE, sshFlags, sshOptions, sshTargets, type SshFlags } from "./sshArgs.ts";
 import type { HostLog, Query, Trace } from "../trace/types.ts";
 
 export const TRACE_USAGE = `usage: facteur trace --stack NAME (--message-id ID | --to ADDR | --from ADDR)
                      [--since DURATION] [--limit N] [--json] [--source lab|ssh]
-                     [--addresses FILE] [--ssh-user USER] [--identity FILE] [--ssh-port N]
-                     [--ssh-option KEY=VALUE]... [--stacks DIR]
+                     ${SSH_USAGE} [--stacks DIR]
   --since      how far back to look: 90s, 30m, 2h, 1d, 1w or sums like 1h30m (default 24h)
   --source     lab: the running lab stack's log files; ssh: every host over SSH as the read-only
                log user (default: lab when a lab of that name runs here, else ssh)
@@ -27,7 +25,7 @@ export const TRACE_USAGE = `usage: facteur trace --stack NAME (--message-id ID |
 const ADDRESS = /^[^\s<>@"]{1,64}@[A-Za-z0-9.-]{1,253}$/;
 const MESSAGE_ID = /^<?[^\s<>]{1,990}>?$/;
 
-export interface TraceArgs {
+export interface TraceArgs extends SshFlags {
   stack: string;
   query: Query;
   sinceMs: number;
@@ -35,11 +33,6 @@ export interface TraceArgs {
   json: boolean;
   source?: "lab" | "ssh";
   stacks: string;
-  addresses?: string;
-  sshUser?: string;
-  identity?: string;
-  sshPort?: number;
-  sshOptions: string[];
 }
 
 /** Flags -> arguments, or a UsageError saying what is wrong (exit 2). */
@@ -58,11 +51,7 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
         limit: { type: "string", default: "20" },
         json: { type: "boolean", default: false },
         source: { type: "string" },
-        addresses: { type: "string" },
-        "ssh-user": { type: "string" },
-        identity: { type: "string" },
-        "ssh-port": { type: "string" },
-        "ssh-option": { type: "string", multiple: true },
+        ...SSH_FLAGS,
       },
       allowPositionals: true,
     });
@@ -82,12 +71,7 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
   if (since === undefined) throw new UsageError(`--since ${JSON.stringify(v.since)}: not a duration (90s, 30m, 2h, 1d, 1w, or sums like 1h30m; at most a year)`);
   if (!/^\d{1,5}$/.test(v.limit!) || Number(v.limit) < 1) throw new UsageError(`--limit ${JSON.stringify(v.limit)}: a number of messages from 1 to 99999`);
   if (v.source !== undefined && v.source !== "lab" && v.source !== "ssh") throw new UsageError(`--source ${JSON.stringify(v.source)}: lab or ssh`);
-  if (v["ssh-port"] !== undefined && (!/^\d{1,5}$/.test(v["ssh-port"]) || Number(v["ssh-port"]) < 1 || Number(v["ssh-port"]) > 65535))
-    throw new UsageError(`--ssh-port ${JSON.stringify(v["ssh-port"])}: a port from 1 to 65535`);
-  if (v["ssh-user"] !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(v["ssh-user"])) throw new UsageError(`--ssh-user ${JSON.stringify(v["ssh-user"])}: not a user name`);
-  for (const o of v["ssh-option"] ?? []) if (!/^[A-Za-z][A-Za-z0-9]*=\S+$/.test(o)) throw new UsageError(`--ssh-option ${JSON.stringify(o)}: an ssh_config option as KEY=VALUE (e.g. UserKnownHostsFile=~/.ssh/facteur_known_hosts)`);
-  if (v.identity !== undefined && !existsSync(v.identity)) throw new UsageError(`--identity ${v.identity}: no such file`);
-  if (v.source === "lab" && (v.addresses || v["ssh-user"] || v.identity || v["ssh-port"] || v["ssh-option"])) throw new UsageError("--addresses and the --ssh-* and --identity options are for --source ssh");
+  const ssh = sshFlags(v, v.source);
   return {
     stack: v.stack,
     query: { kind, value: kind === "message-id" ? value.replace(/^<(.*)>$/, "$1") : value },
@@ -96,29 +80,8 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
     json: v.json!,
     ...(v.source ? { source: v.source as "lab" | "ssh" } : {}),
     stacks: v.stacks!,
-    ...(v.addresses ? { addresses: v.addresses } : {}),
-    ...(v["ssh-user"] ? { sshUser: v["ssh-user"] } : {}),
-    ...(v.identity ? { identity: v.identity } : {}),
-    ...(v["ssh-port"] ? { sshPort: Number(v["ssh-port"]) } : {}),
-    sshOptions: v["ssh-option"] ?? [],
+    ...ssh,
   };
-}
-
-/** Production targets: the plan's relays and smarthosts, by address (--addresses) or by name. */
-export function sshTargets(model: Model, addressesFile?: string): SshTarget[] {
-  const book = addressesFile ? loadAddressBook(addressesFile, model) : {};
-  const plan = buildPlan(model, { addresses: book });
-  return plan.hosts.map((h) => {
-    const known = [book[h.name]?.ipv4, book[h.name]?.ipv6].filter((a): a is string => !!a);
-    return {
-      host: h.name,
-      role: h.role,
-      names: [h.fqdn],
-      addresses: known,
-      ...(h.lane ? { lane: h.lane } : {}),
-      connect: book[h.name]?.ipv4 ?? h.fqdn,
-    };
-  });
 }
 
 export async function traceCommand(argv: string[]): Promise<number> {
@@ -148,12 +111,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
     if (!existsSync(file)) throw new UsageError(`no stack "${args.stack}": ${file} does not exist`);
     const model = buildModel(loadSpecFile(file));
     const targets = sshTargets(model, args.addresses);
-    ({ logs, warnings } = await sshLogs(targets, args.sinceMs, {
-      ...(args.sshUser ? { user: args.sshUser } : {}),
-      ...(args.identity ? { identity: args.identity } : {}),
-      ...(args.sshPort ? { port: args.sshPort } : {}),
-      options: args.sshOptions,
-    }));
+    ({ logs, warnings } = await sshLogs(targets, args.sinceMs, sshOptions(args)));
     sourceText = `over SSH as ${args.sshUser ?? "facteur-logs"}`;
     unread = targets.length - logs.length;
     if (logs[0]) offsetMinutes = logs[0].clock.offsetMinutes;

@@ -1,21 +1,27 @@
-// What `facteur trace` asks a host for over SSH, and how the host's answer is framed. Shared by
-// the forced command that the apply step installs (logUser.ts) and the SSH reader (ssh.ts).
+// What `facteur trace` and `facteur check --delivery` ask a host for over SSH, and how the host's
+// answer is framed. Shared by the forced command that the apply step installs (logUser.ts) and
+// the SSH reader (ssh.ts).
 //
-// Request (the only command the log user's key may run):  maillog since <unix seconds>
-// Answer: sections, each opened by a marker line (log lines never start with "#"):
+// Requests (the only commands the log user's key may run):
+//   maillog since <unix seconds>    (trace) the mail logs written since then
+//   delivery since <unix seconds>   (check --delivery) the queue (postqueue -j), then Postfix's log
+// Answer: sections, each opened by a marker line (log lines never start with "#", nor do
+// postqueue's: JSON objects or "postqueue: ..." errors):
 //   #facteur-maillog v1 host=mx1 now=1795532784 tz=+0000
+//   #facteur-maillog source=queue status=0          (delivery only: postqueue's exit status)
 //   #facteur-maillog source=postfix file=/var/log/postfix.log
 //   ...
-//   #facteur-maillog source=rspamd file=/var/log/rspamd.log
-//   #facteur-maillog source=journal
+//   #facteur-maillog source=rspamd file=/var/log/rspamd.log   (maillog only)
+//   #facteur-maillog source=journal                           (maillog only)
 //   #facteur-maillog end
 
 export const LOG_USER = "facteur-logs";
 export const MARK = "#facteur-maillog";
-export const REQUEST_PATTERN = "^maillog since ([0-9]{1,11})$";
+export const REQUEST_PATTERN = "^(maillog|delivery) since ([0-9]{1,11})$";
+export type RequestKind = "maillog" | "delivery";
 
-export function request(sinceMs: number): string {
-  return `maillog since ${Math.max(0, Math.floor(sinceMs / 1000))}`;
+export function request(sinceMs: number, kind: RequestKind = "maillog"): string {
+  return `${kind} since ${Math.max(0, Math.floor(sinceMs / 1000))}`;
 }
 
 export interface MaillogAnswer {
@@ -26,6 +32,9 @@ export interface MaillogAnswer {
   postfix: Buffer;
   rspamd: Buffer;
   journal: Buffer;
+  /** `postqueue -j`'s output (a delivery answer), and its exit status (undefined: not asked). */
+  queue: Buffer;
+  queueStatus?: number;
   complete: boolean;
 }
 
@@ -36,7 +45,8 @@ export function parseAnswer(out: Buffer): MaillogAnswer {
   if (!h) throw new Error(`not a facteur maillog answer (first line: ${JSON.stringify(head.slice(0, 80))})`);
   const tz = h[3]!;
   const offsetMinutes = (tz[0] === "-" ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(3, 5)));
-  const parts: Record<string, Buffer[]> = { postfix: [], rspamd: [], journal: [] };
+  const parts: Record<string, Buffer[]> = { postfix: [], rspamd: [], journal: [], queue: [] };
+  let queueStatus: number | undefined;
   const marker = Buffer.from(`\n${MARK} `);
   let pos = out.indexOf(10) + 1;
   let complete = false;
@@ -50,6 +60,8 @@ export function parseAnswer(out: Buffer): MaillogAnswer {
       break;
     }
     const src = /^#facteur-maillog source=(\w+)/.exec(line)?.[1];
+    const status = src === "queue" ? /^#facteur-maillog source=queue status=(\d{1,3})$/.exec(line) : null;
+    if (status) queueStatus = Number(status[1]);
     const bodyStart = lineEnd < 0 ? out.length : lineEnd + 1;
     const next = out.indexOf(marker, bodyStart - 1);
     const body = out.subarray(bodyStart, next < 0 ? out.length : next + 1);
@@ -65,6 +77,8 @@ export function parseAnswer(out: Buffer): MaillogAnswer {
     postfix: cat(parts.postfix!),
     rspamd: cat(parts.rspamd!),
     journal: cat(parts.journal!),
+    queue: cat(parts.queue!),
+    ...(queueStatus !== undefined ? { queueStatus } : {}),
     complete,
   };
 }

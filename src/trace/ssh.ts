@@ -1,8 +1,9 @@
-// Reading production logs: one `ssh` per host, as the read-only log user the apply step creates
+// Reading production hosts: one `ssh` per host, as the read-only log user the apply step creates
 // (src/trace/logUser.ts). Its key can only run the forced command, which answers
-// `maillog since <t>` with the host's Postfix and rspamd logs and OpenDKIM/postsrsd from the journal.
+// `maillog since <t>` with the host's Postfix and rspamd logs and OpenDKIM/postsrsd from the
+// journal, and `delivery since <t>` with its queue and Postfix's log.
 import { spawn } from "node:child_process";
-import { LOG_USER, parseAnswer, request } from "./protocol.ts";
+import { LOG_USER, parseAnswer, request, type MaillogAnswer, type RequestKind } from "./protocol.ts";
 import type { HostLog, HostRole } from "./types.ts";
 
 export interface SshTarget {
@@ -27,7 +28,7 @@ export interface SshOptions {
   options?: string[];
 }
 
-function sshArgv(t: SshTarget, sinceMs: number, o: SshOptions): string[] {
+function sshArgv(t: SshTarget, ask: string, o: SshOptions): string[] {
   return [
     ...(o.ssh ?? ["ssh"]),
     "-o", "BatchMode=yes",
@@ -39,7 +40,7 @@ function sshArgv(t: SshTarget, sinceMs: number, o: SshOptions): string[] {
     ...(o.options ?? []).flatMap((x) => ["-o", x]),
     "-l", o.user ?? LOG_USER,
     "--", t.connect,
-    request(sinceMs),
+    ask,
   ];
 }
 
@@ -62,37 +63,44 @@ function runSsh(argv: string[], timeoutMs: number): Promise<{ code: number; out:
   });
 }
 
-/** Every host's logs, fetched in parallel; a host that cannot be read is a warning naming it and why. */
-export async function sshLogs(targets: SshTarget[], sinceMs: number, o: SshOptions = {}): Promise<{ logs: HostLog[]; warnings: string[] }> {
-  const warnings: string[] = [];
+/** Every host's answer to one request, fetched in parallel; a host that cannot be read is a warning naming it and why. */
+export async function sshAsk(targets: SshTarget[], sinceMs: number, kind: RequestKind, o: SshOptions = {}): Promise<{ answers: { target: SshTarget; answer: MaillogAnswer }[]; failures: { host: string; why: string }[] }> {
+  const failures: { host: string; why: string }[] = [];
   const results = await Promise.all(
     targets.map(async (t) => {
-      const argv = sshArgv(t, sinceMs, o);
-      const r = await runSsh(argv, ((o.timeoutSeconds ?? 15) + 300) * 1000);
+      const r = await runSsh(sshArgv(t, request(sinceMs, kind), o), ((o.timeoutSeconds ?? 15) + 300) * 1000);
       if (r.code !== 0) {
-        warnings.push(`${t.host}: ssh ${o.user ?? LOG_USER}@${t.connect} failed (exit ${r.code}): ${r.err.trim().split("\n").slice(-2).join(" ") || "no message"}`);
+        failures.push({ host: t.host, why: `ssh ${o.user ?? LOG_USER}@${t.connect} failed (exit ${r.code}): ${r.err.trim().split("\n").slice(-2).join(" ") || "no message"}` });
         return undefined;
       }
       try {
-        const a = parseAnswer(r.out);
-        if (!a.complete) warnings.push(`${t.host}: the log answer was cut short; what arrived is used`);
-        const log: HostLog = {
-          host: t.host,
-          role: t.role,
-          names: t.names,
-          addresses: t.addresses,
-          ...(t.lane ? { lane: t.lane } : {}),
-          postfix: a.postfix,
-          ...(a.rspamd.length ? { rspamd: a.rspamd } : {}),
-          ...(a.journal.length ? { syslog: a.journal } : {}),
-          clock: { offsetMinutes: a.offsetMinutes, nowMs: a.nowMs },
-        };
-        return log;
+        return { target: t, answer: parseAnswer(r.out) };
       } catch (e) {
-        warnings.push(`${t.host}: ${(e as Error).message} (is the forced command of ${o.user ?? LOG_USER} facteur's?)`);
+        failures.push({ host: t.host, why: `${(e as Error).message} (is the forced command of ${o.user ?? LOG_USER} facteur's?)` });
         return undefined;
       }
     }),
   );
-  return { logs: results.filter((x): x is HostLog => x !== undefined), warnings };
+  return { answers: results.filter((x) => x !== undefined), failures };
+}
+
+/** Every host's logs (`maillog since`), for facteur trace. */
+export async function sshLogs(targets: SshTarget[], sinceMs: number, o: SshOptions = {}): Promise<{ logs: HostLog[]; warnings: string[] }> {
+  const { answers, failures } = await sshAsk(targets, sinceMs, "maillog", o);
+  const warnings = [
+    ...failures.map((f) => `${f.host}: ${f.why}`),
+    ...answers.filter((a) => !a.answer.complete).map((a) => `${a.target.host}: the log answer was cut short; what arrived is used`),
+  ];
+  const logs = answers.map(({ target: t, answer: a }): HostLog => ({
+    host: t.host,
+    role: t.role,
+    names: t.names,
+    addresses: t.addresses,
+    ...(t.lane ? { lane: t.lane } : {}),
+    postfix: a.postfix,
+    ...(a.rspamd.length ? { rspamd: a.rspamd } : {}),
+    ...(a.journal.length ? { syslog: a.journal } : {}),
+    clock: { offsetMinutes: a.offsetMinutes, nowMs: a.nowMs },
+  }));
+  return { logs, warnings };
 }
