@@ -17,7 +17,7 @@ import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from ".
 import { killNamespace, run } from "./proc.ts";
 import { labZones, startKnot, trustAnchors } from "./knot.ts";
 import type { ZoneRecord } from "./zones.ts";
-import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
+import { generateDkimKey, generateTlsKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
 import { applyLabFirewalls } from "./firewall.ts";
 import { makeLabCa } from "./ca.ts";
@@ -94,6 +94,8 @@ export interface LabState {
   ca?: string;
   /** Zones Knot signs (LabOptions.dnssec). */
   signedZones?: string[];
+  /** Host TLS keys (tlsKey, current and next) by key id (tls:<fqdn>/<key>) -> their PEM file: what a rollover test switches to. */
+  tlsKeyFiles?: Record<string, string>;
   /** Sinks: mail domain -> maildir base (<base>/<domain>/<local>/new/...). */
   mailboxes: Record<string, string>;
   startedMs: number;
@@ -224,11 +226,15 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   log("generating DKIM keys");
   const keyDir = `${root}/dkim`;
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-  const wanted = plannedKeys(model).map((k) => ({ domain: k.domain, selector: k.selector }));
+  const planned = plannedKeys(model);
+  const wanted = planned.filter((k) => k.purpose !== "tls").map((k) => ({ domain: k.domain, selector: k.selector }));
   wanted.push({ domain: topo.senderDomain, selector: topo.senderSelector });
   const keys = await Promise.all(wanted.map((k) => generateDkimKey(keyDir, k.domain, k.selector)));
-  const dkimPrivate = new Map(keys.map((k) => [`${k.domain}/${k.selector}`, k.pem]));
-  const dkimPublic = Object.fromEntries(keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]));
+  // Host TLS keys (tlsKey): current and next, so the plan's TLSA records pin real keys.
+  const tls = await Promise.all(planned.filter((k) => k.purpose === "tls").map(async (k) => ({ id: k.id, ...(await generateTlsKey(keyDir, k.domain, k.selector)) })));
+  const dkimPrivate = new Map([...keys.map((k): [string, string] => [`${k.domain}/${k.selector}`, k.pem]), ...tls.map((k): [string, string] => [k.id, k.pem])]);
+  const dkimPublic = Object.fromEntries([...keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]), ...tls.map((k) => [k.id, k.publicB64])]);
+  const tlsKeyFiles = Object.fromEntries(tls.map((k) => [k.id, k.file]));
   const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic });
   lap("DKIM keys and plan");
 
@@ -344,6 +350,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     senderDkimKey: dkimPrivate.get(`${topo.senderDomain}/${topo.senderSelector}`)!,
     ca: ca.cert,
     signedZones: signed,
+    ...(Object.keys(tlsKeyFiles).length ? { tlsKeyFiles } : {}),
     mailboxes,
     startedMs: Date.now(),
     upSeconds: (Date.now() - t0) / 1000,

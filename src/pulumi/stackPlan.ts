@@ -66,6 +66,11 @@ export function planStack(spec: Spec): StackPlan {
   const warnings = serverTypeWarnings(plan.hosts).map((w) => w.message);
   if (plan.hosts.length && model.operator.sshSources.length === 0)
     warnings.push("operator.sshSources is empty: SSH is closed on every host, so the configuration cannot be pushed (apply:<host> will fail to connect)");
+  if (!model.operator.dnssec)
+    for (const d of model.domains.filter((d) => d.dnssec))
+      warnings.push(
+        `domains.${d.name}.dnssec is on but operator.dnssec is off: ${d.name}'s MX records are signed, but the TLSA records of its MX hosts (in ${model.operator.domain}) are not published, so DANE senders fall back to opportunistic TLS`,
+      );
   for (const d of model.domains.filter((d) => d.mtaSts?.mode === "enforce"))
     warnings.push(
       model.acme
