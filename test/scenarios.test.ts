@@ -155,6 +155,11 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.deepEqual(tlsa(s.plan), [tlsa(before.plan)[1]], "the switched-to key's TLSA is the one step 1 published, unchanged");
     assert.match(JSON.stringify(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys), /"selector":"mx2026b","path":"\/etc\/facteur\/tls\/key\.pem"/);
   },
+  "dane-inbound": (s) => {
+    assert.deepEqual(s.plan.dns.filter((r) => r.kind === "tlsa").map((r) => r.name), ["_25._tcp.mx1.relais.tld", "_25._tcp.mx1.relais.tld", "_465._tcp.out1.relais.tld", "_587._tcp.out1.relais.tld"]);
+    assert.match(get(s, "hosts/out1/etc/postfix/main.cf"), /^smtp_tls_security_level = dane$/m, "out1 is the DANE-enforcing sender of the lab proof");
+    assert.match(get(s, "hosts/mx1/etc/facteur/acme/renew.sh"), /--server https:\/\/acme\.lab\.tld:14000\/dir --path \/etc\/facteur\/acme \\\n {2}--http --http\.port :80 --csr "\$CSR"/);
+  },
   "dkim-rotation-1-publish": (s) => {
     assert.deepEqual(records(s, (r) => r.id.startsWith("dkim:entreprise.tld:")), [
       "dkim:entreprise.tld:e2026a v=DKIM1; k=rsa; p=PUBLIC-KEY-OF-entreprise.tld-e2026a",
