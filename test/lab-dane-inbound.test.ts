@@ -83,7 +83,8 @@ async function deliversVerified(step: string): Promise<void> {
 
 describe("lab: DANE for mail to our relay, across a TLS key rollover", { skip }, () => {
   before(async () => {
-    lab = await labUp(STACK, { specFile: SPEC, dnssec: ["entreprise.tld", "relais.tld"] });
+    // No dnssec option: the lab signs the zones the plan signs (operator.dnssec, domains.entreprise.tld.dnssec).
+    lab = await labUp(STACK, { specFile: SPEC });
     for (const f of Object.values(lab.tlsKeyFiles ?? {}))
       publicCache.set(f, (await must("public key", ["sh", "-c", 'openssl pkey -in "$0" -pubout -outform DER | base64 -w0', f])).stdout.trim());
   });
@@ -92,6 +93,7 @@ describe("lab: DANE for mail to our relay, across a TLS key rollover", { skip },
   });
 
   it("publishes the plan's TLSA for mx1's current and next keys in the signed zone, and mx1 serves pebble's certificate for the current key", async () => {
+    assert.deepEqual(lab.signedZones, ["entreprise.tld", "relais.tld"]);
     assert.deepEqual(Object.keys(lab.tlsKeyFiles ?? {}).sort(), [KEY_A, KEY_B, tlsKeyId("out1.relais.tld", "out2026a")].sort());
     const r = await must("TLSA via out1's unbound", ["kdig", "+dnssec", "+timeout=3", "@127.0.0.1", "TLSA", "_25._tcp.mx1.relais.tld"], { ns: hostOf(lab, "out1").ns });
     assert.match(r.stdout, /;; Flags: [^;]*\bad\b/, "validated (ad) by out1's resolver");

@@ -39,8 +39,9 @@ export interface LabOptions {
   /** Records that replace every planned record with the same name and type (e.g. a wrong PTR). */
   overrideRecords?: ZoneRecord[];
   /**
-   * Zones the lab's Knot signs (DNSSEC); smarthosts' validating resolvers (policy.outboundTls.dane)
-   * trust their keys. Every other zone stays unsigned (insecure).
+   * Zones the lab's Knot signs (DNSSEC) besides those the plan signs (operator.dnssec,
+   * domains.<d>.dnssec); smarthosts' validating resolvers (policy.outboundTls.dane) trust their
+   * keys. Every other zone stays unsigned (insecure).
    */
   dnssec?: string[];
   /**
@@ -255,7 +256,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     ...(opts.overrideRecords ? { overrideRecords: opts.overrideRecords } : {}),
   });
   log(`starting Knot (${zones.length} zones)`);
-  const signed = opts.dnssec ?? [];
+  // As Cloudflare would: every zone the plan signs, and the outside zones a test asks for.
+  const signed = [...new Set([...(plan.dnssec ?? []).map((d) => d.zone), ...(opts.dnssec ?? [])])].sort();
   for (const z of signed) if (!zones.includes(z)) throw new Error(`lab: cannot sign ${z}: the lab serves no such zone (${zones.join(" ")})`);
   const knotProbe = await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files, signed);
   const anchors = await trustAnchors(nsName(stack, "dns"), resolver, signed);
