@@ -161,6 +161,7 @@ for (const [type, path] of hcloudTypes) {
 types["cloudflare:index/dnsRecord:DnsRecord"] = terraformTriggers(cloudflareTf, "internal/services/dns_record/schema.go", undefined);
 types["cloudflare:index/workersScript:WorkersScript"] = terraformTriggers(cloudflareTf, "internal/services/workers_script/schema.go", undefined);
 types["cloudflare:index/workersCustomDomain:WorkersCustomDomain"] = terraformTriggers(cloudflareTf, "internal/services/workers_custom_domain/schema.go", undefined);
+types["cloudflare:index/zoneDnssec:ZoneDnssec"] = terraformTriggers(cloudflareTf, "internal/services/zone_dnssec/schema.go", undefined);
 types["tls:index/privateKey:PrivateKey"] = terraformTriggers(tlsTf, "internal/provider/resource_private_key.go", props(tlsSchema, "tls:index/privateKey:PrivateKey"));
 types["command:remote:Command"] = Object.entries(commandSchema["command:remote:Command"]?.inputProperties ?? {})
   .filter(([, v]) => v.replaceOnChanges)

@@ -5,13 +5,14 @@
 // blocked port 25 fails the apply loudly but keeps the (good) new configuration.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
 import { applyCommand, applyScript, bundleHash, cloudInit, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
-import { examplePlan } from "./helpers/example.ts";
+import { examplePlan, exampleWith } from "./helpers/example.ts";
 import { applySandbox } from "./support/applySandbox.ts";
+import { X509Certificate, createPublicKey, generateKeyPairSync } from "node:crypto";
 
 const { model, plan } = examplePlan();
 const bundles = renderStack(model, plan, { root: "" });
@@ -227,4 +228,35 @@ test("cloud-init: host named by its PTR/HELO name, the packages its configs need
   assert.match(relay, /postfix postfix\/main_mailer_type select No configuration/);
   assert.match(cloudInit(bundle("out1")), /policyd-rate-limit\]$/m);
   assert.doesNotMatch(relay, /secret|password|PRIVATE/i);
+});
+
+test("apply: a managed TLS key (tlsKey) is written for root with a certificate for it (real openssl); the certificate is kept while the key stays, remade when it changes, and put back with the key when the apply is rejected", () => {
+  const signed = examplePlan(exampleWith("    selectors: [f2026a]\n", "    selectors: [f2026a]\n  dnssec: true\n"));
+  const b = renderStack(signed.model, signed.plan, { root: "" }).find((x) => x.host === "mx1")!;
+  const managed = b.dkimKeys.find((k) => k.purpose === "tls")!;
+  assert.deepEqual([managed.path, managed.selector], [b.tls.key, "tls1"]);
+  const ec = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }) as string;
+  const withKey = (key: string) => ({ ...keysOf(b), [managed.path]: key });
+  const certKey = (s: ReturnType<typeof sandbox>) => new X509Certificate(s.read(b.tls.cert)).publicKey.export({ type: "spki", format: "der" }).toString("hex");
+  const spki = (key: string) => createPublicKey(key).export({ type: "spki", format: "der" }).toString("hex");
+  const s = sandbox();
+  try {
+    writeFileSync(join(s.dir, "bin/openssl"), "#!/bin/bash\nexec /usr/bin/openssl \"$@\"\n");
+    const [a, next, rejected] = [ec(), ec(), ec()];
+    assert.equal(s.apply(applyScript(b, SECRETS, withKey(a), OPTIONS(b))).status, 0);
+    assert.equal(s.read(b.tls.key), a);
+    assert.equal((statSync(join(s.root, b.tls.key)).mode & 0o777).toString(8), "600");
+    assert.equal(certKey(s), spki(a), "the certificate is for the managed key");
+    const first = s.read(b.tls.cert);
+    assert.equal(s.apply(applyScript(b, SECRETS, withKey(a), OPTIONS(b))).status, 0);
+    assert.equal(s.read(b.tls.cert), first, "same key: the certificate (an ACME one, on a host) is left alone");
+    assert.equal(s.apply(applyScript(b, SECRETS, withKey(next), OPTIONS(b))).status, 0);
+    assert.equal(certKey(s), spki(next), "a key switch brings a certificate for the new key at once");
+    const before = [s.read(b.tls.key), s.read(b.tls.cert)];
+    const r = s.apply(applyScript(changed(b, "BROKEN = yes"), SECRETS, withKey(rejected), OPTIONS(b)));
+    assert.equal(r.status, 1);
+    assert.deepEqual([s.read(b.tls.key), s.read(b.tls.cert)], before, "key and certificate go back together");
+  } finally {
+    s.done();
+  }
 });

@@ -3,7 +3,7 @@
 // churn.ts computes what `pulumi up` would do, with the providers' own replace triggers).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { parseSpec } from "../src/spec/load.ts";
 import { isSecretValue, plain, runProgram, type ProgramRun, type RunOptions } from "../src/pulumi/mocks.ts";
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
@@ -45,6 +45,20 @@ const stsResources = (d: string) => [`mta-sts:${d}`, `mta-sts-worker:${d}`, `mta
 
 const SMARTHOSTS = ["out1", "out2", "spam1"];
 const outbound = (yaml: string) => run(exampleWith("  dnsbl: [bl.lab.tld]\n", `  dnsbl: [bl.lab.tld]\n  outboundTls: ${yaml}\n`));
+
+// DANE for our hosts (operator.dnssec, domains.<d>.dnssec, tlsKey).
+const ENTREPRISE_ALIASES = "  entreprise.tld:\n    aliases:\n";
+const signedOperator = (mx1Key = "") =>
+  exampleWith(OPERATOR_DKIM, `${OPERATOR_DKIM}  dnssec: true\n`).replace("  mx1: { location: fsn1, serverType: cx23, mxPriority: 10 }", `  mx1: { location: fsn1, serverType: cx23, mxPriority: 10${mx1Key} }`);
+const dane = {
+  domain: () => run(exampleWith(ENTREPRISE_ALIASES, `  entreprise.tld:\n    dnssec: true\n    aliases:\n`)),
+  operator: () => run(signedOperator()),
+  published: () => run(signedOperator(", tlsKey: { current: tls1, next: mx2026b }")),
+  switched: () => run(signedOperator(", tlsKey: { current: mx2026b }")),
+};
+const OWN = [...RELAYS, "out1", "out2", "spam1"];
+const tlsKeyName = (h: string, k = "tls1") => `tls-${h}.relais.tld-${k}`;
+const tlsaOf = (h: string, k = "tls1") => (RELAYS.includes(h) ? [25] : [465, 587]).map((p) => `tlsa:${h}:${p}:${k}`);
 
 const example = run();
 const scriptOf = (r: ProgramRun, host: string) => {
@@ -143,6 +157,34 @@ const CHANGES: Change[] = [
     after: () => outbound("{ dane: true, mtaSts: true }"),
     updated: Object.fromEntries(SMARTHOSTS.map((h) => [`apply:${h}`, ["create", "stdin"]])),
   },
+  {
+    name: "turn DNSSEC on for entreprise.tld: its zone's ZoneDnssec and nothing else (no record, no host, no other zone)",
+    before: () => example,
+    after: dane.domain,
+    created: ["dnssec:entreprise.tld"],
+    updated: {},
+  },
+  {
+    name: "sign the operator zone: its ZoneDnssec, a managed TLS key per own host and its TLSA records, each own host's configuration (its key); no server replaced",
+    before: () => example,
+    after: dane.operator,
+    created: ["dnssec:relais.tld", ...OWN.flatMap((h) => [tlsKeyName(h), ...tlsaOf(h)])],
+    updated: applies(OWN),
+  },
+  {
+    name: "TLS key rollover, step 1: publish mx1's next key (the key and its TLSA record; no host changes)",
+    before: dane.operator,
+    after: dane.published,
+    created: [tlsKeyName("mx1", "mx2026b"), ...tlsaOf("mx1", "mx2026b")],
+    updated: {},
+  },
+  {
+    name: "TLS key rollover, step 2: mx1 serves the next key (its configuration only), the old key and its TLSA go; no server replaced",
+    before: dane.published,
+    after: dane.switched,
+    deleted: [tlsKeyName("mx1"), ...tlsaOf("mx1")],
+    updated: applies(["mx1"]),
+  },
 ];
 
 for (const c of CHANGES) {
@@ -206,4 +248,25 @@ test("outbound DANE: the smarthosts' apply installs unbound and postfix-mta-sts-
     assert.doesNotMatch(scriptOf(on, h), /unbound/);
     assert.ok(!on.stack.planned.hosts.find((x) => x.host.name === h)!.packages.includes("unbound"));
   }
+});
+
+test("DANE: the TLSA record carries the SHA-256 of the managed key's public half (as Cloudflare fields), and the host's apply stages that key for root with a certificate for it", async () => {
+  const on = await dane.published();
+  for (const [record, key] of [["tlsa:mx1:25:tls1", "tls-mx1.relais.tld-tls1"], ["tlsa:mx1:25:mx2026b", "tls-mx1.relais.tld-mx2026b"], ["tlsa:out1:587:tls1", "tls-out1.relais.tld-tls1"]] as const) {
+    const pub = plain(on.resources.get(key)!.state.publicKeyPem) as string;
+    const digest = createHash("sha256").update(createPublicKey(pub).export({ type: "spki", format: "der" })).digest("hex");
+    const inputs = plain(on.resources.get(record)!.inputs) as Record<string, unknown>;
+    assert.deepEqual(inputs.data, { usage: 3, selector: 1, matchingType: 1, certificate: digest }, record);
+    assert.equal(inputs.type, "TLSA");
+    assert.equal(inputs.content, undefined, "Cloudflare computes a TLSA record's content from its fields");
+  }
+  assert.deepEqual(plain(on.resources.get("tls-mx1.relais.tld-mx2026b")!.inputs), { algorithm: "ECDSA", ecdsaCurve: "P256" });
+  const script = scriptOf(on, "mx1");
+  const put = /^put '\/etc\/facteur\/tls\/key\.pem' 0600 root:root <<'FACTEUR_EOF'\n([\s\S]*?)\nFACTEUR_EOF$/m.exec(script);
+  assert.ok(put, "the current key is staged");
+  assert.equal(Buffer.from(put[1]!.replace(/\n/g, ""), "base64").toString("utf8"), plain(on.resources.get("tls-mx1.relais.tld-tls1")!.state.privateKeyPem), "the current key, not the next");
+  assert.match(script, /openssl req -x509 -new -key "\$STAGE"'\/etc\/facteur\/tls\/key\.pem'/);
+  assert.doesNotMatch(script, /-newkey rsa/, "no key made on the host");
+  assert.equal(JSON.stringify(on.stack.planned.plan.dnssec?.map((d) => d.zone)), '["relais.tld"]');
+  assert.deepEqual(plain(on.resources.get("dnssec:relais.tld")!.inputs), { zoneId: "zone-relais", status: "active" });
 });

@@ -319,12 +319,13 @@ test("aliases: every resource of a stack deployed before hosts were components k
 // ---- churn ------------------------------------------------------------------------------
 
 test("the replace table is the providers' own (derived from their sources) and matches the SDKs installed here", () => {
-  const required = ["hcloud:index/server:Server", "hcloud:index/primaryIp:PrimaryIp", "hcloud:index/rdns:Rdns", "hcloud:index/firewall:Firewall", "hcloud:index/sshKey:SshKey", "cloudflare:index/dnsRecord:DnsRecord", "tls:index/privateKey:PrivateKey", "command:remote:Command", "cloudflare:index/workersScript:WorkersScript", "cloudflare:index/workersCustomDomain:WorkersCustomDomain"];
+  const required = ["hcloud:index/server:Server", "hcloud:index/primaryIp:PrimaryIp", "hcloud:index/rdns:Rdns", "hcloud:index/firewall:Firewall", "hcloud:index/sshKey:SshKey", "cloudflare:index/dnsRecord:DnsRecord", "tls:index/privateKey:PrivateKey", "command:remote:Command", "cloudflare:index/workersScript:WorkersScript", "cloudflare:index/workersCustomDomain:WorkersCustomDomain", "cloudflare:index/zoneDnssec:ZoneDnssec"];
   assert.deepEqual(Object.keys(REPLACE_TRIGGERS.types).sort(), [...required].sort());
   const props = (t: string) => REPLACE_TRIGGERS.types[t]!.map((x) => x.property);
   assert.deepEqual(props("hcloud:index/server:Server").sort(), ["datacenter", "image", "location", "sshKeys", "userData"]);
   assert.deepEqual(props("hcloud:index/primaryIp:PrimaryIp").sort(), ["datacenter", "location", "type"]);
   assert.deepEqual(props("cloudflare:index/dnsRecord:DnsRecord").sort(), ["type", "zoneId"]);
+  assert.deepEqual(props("cloudflare:index/zoneDnssec:ZoneDnssec"), ["zoneId"], "signing a zone is never replaced by a status change");
   for (const t of required) for (const x of REPLACE_TRIGGERS.types[t]!) assert.match(x.source, /^[\w-]+\/[\w-]+@\S+ \S+$/, `${t}.${x.property} names its source`);
   // Each property exists in the installed SDK's Args for that type (the TF -> Pulumi name mapping is right).
   const sdkFile: Record<string, string> = {
@@ -337,6 +338,7 @@ test("the replace table is the providers' own (derived from their sources) and m
     "command:remote:Command": "@pulumi/command/remote/command.d.ts",
     "cloudflare:index/workersScript:WorkersScript": "@pulumi/cloudflare/workersScript.d.ts",
     "cloudflare:index/workersCustomDomain:WorkersCustomDomain": "@pulumi/cloudflare/workersCustomDomain.d.ts",
+    "cloudflare:index/zoneDnssec:ZoneDnssec": "@pulumi/cloudflare/zoneDnssec.d.ts",
   };
   for (const [t, f] of Object.entries(sdkFile)) {
     const dts = readFileSync(new URL(`../node_modules/${f}`, import.meta.url), "utf8");

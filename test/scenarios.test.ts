@@ -16,6 +16,7 @@ import { buildPlan, type Plan } from "../src/plan/plan.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { AddressBook } from "../src/plan/addresses.ts";
 import { plannedKeys } from "../src/plan/dns.ts";
+import { createHash } from "node:crypto";
 import { mtaStsWorker } from "../src/render/mtaSts.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "../src/cli/tables.ts";
 import { bundleManifest } from "./helpers/bundles.ts";
@@ -41,7 +42,10 @@ function scenario(name: string): Scenario {
   const file = `test/scenarios/${name}/stack.yaml`;
   const model = buildModel(parseSpec(readFileSync(`${DIR}${name}/stack.yaml`, "utf8"), file));
   // A recognisable stand-in for each public key, so the DKIM records show which key is which.
-  const dkimKeys = Object.fromEntries(plannedKeys(model).map((k) => [k.id, `PUBLIC-KEY-OF-${k.domain}-${k.selector}`]));
+  // TLS keys' stand-ins are base64 (their TLSA digest is the SHA-256 of the decoded stand-in).
+  const dkimKeys = Object.fromEntries(
+    plannedKeys(model).map((k) => [k.id, k.purpose === "tls" ? Buffer.from(`PUBLIC-KEY-OF-${k.domain}-${k.selector}`).toString("base64") : `PUBLIC-KEY-OF-${k.domain}-${k.selector}`]),
+  );
   const plan = buildPlan(model, { addresses: addressesFor(model), dkimKeys });
   const tree: Record<string, string> = {
     "plan.json": `${JSON.stringify(plan, null, 2)}\n`,
@@ -121,6 +125,40 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.doesNotMatch(get(s, "hosts/mx1/etc/postfix/main.cf"), /milter_header_checks/);
     assert.deepEqual(records(s, (r) => r.name.startsWith("spam-pool.")), []);
     assert.match(get(s, "hosts/mx1/etc/rspamd/local.d/actions.conf"), /^reject = 20;\nadd_header = 5;$/m);
+  },
+  "dane-rollover-1-publish": (s) => {
+    const digest = (key: string) => createHash("sha256").update(`PUBLIC-KEY-OF-${key}`).digest("hex");
+    assert.deepEqual(records(s, (r) => r.kind === "tlsa"), [
+      `tlsa:mx1:25:mx2026a 3 1 1 ${digest("mx1.relais.tld-mx2026a")}`,
+      `tlsa:mx1:25:mx2026b 3 1 1 ${digest("mx1.relais.tld-mx2026b")}`,
+      `tlsa:out1:465:out2026a 3 1 1 ${digest("out1.relais.tld-out2026a")}`,
+      `tlsa:out1:587:out2026a 3 1 1 ${digest("out1.relais.tld-out2026a")}`,
+    ]);
+    assert.ok(s.plan.dns.filter((r) => r.kind === "tlsa").every((r) => r.zone === "relais.tld" && r.type === "TLSA"));
+    assert.notEqual(digest("mx1.relais.tld-mx2026a"), digest("mx1.relais.tld-mx2026b"));
+    assert.equal(s.plan.dns.find((r) => r.id === "tlsa:mx1:25:mx2026a")!.name, "_25._tcp.mx1.relais.tld");
+    assert.deepEqual(s.plan.dnssec?.map((d) => d.zone), ["entreprise.tld", "relais.tld"], "monmagasin.tld stays unsigned");
+    const mx1 = JSON.parse(get(s, "bundles/mx1.json"));
+    assert.deepEqual(mx1.dkimKeys.filter((k: { purpose?: string }) => k.purpose === "tls"), [{ domain: "mx1.relais.tld", selector: "mx2026a", path: "/etc/facteur/tls/key.pem", owner: { owner: "root", group: "root" }, purpose: "tls" }], "only the current key is on the host");
+    assert.match(get(s, "hosts/mx1/etc/postfix/main.cf"), /^smtpd_tls_key_file = \/etc\/facteur\/tls\/key\.pem$/m);
+    assert.match(get(s, "hosts/mx1/etc/postfix/main.cf"), /^smtpd_tls_cert_file = \/etc\/facteur\/acme\/certificates\/mx1\.relais\.tld\.crt$/m);
+    const renew = get(s, "hosts/mx1/etc/facteur/acme/renew.sh");
+    assert.match(renew, /--csr "\$CSR"/);
+    assert.match(renew, /openssl req -new -key "\$KEY" -subj \/CN=mx1\.relais\.tld/);
+    assert.doesNotMatch(renew, /--key-type/, "lego never makes a key of its own");
+  },
+  "dane-rollover-2-switch": (s) => {
+    const before = scenario("dane-rollover-1-publish");
+    const changed = Object.keys(s.tree).filter((f) => s.tree[f] !== before.tree[f]);
+    assert.deepEqual(changed, ["plan.json", "dns.txt", "bundles/mx1.json"], "only mx1's key and the records change: no rendered file");
+    const tlsa = (p: Plan) => p.dns.filter((r) => r.id.startsWith("tlsa:mx1:")).map((r) => `${r.id} ${r.content}`);
+    assert.deepEqual(tlsa(s.plan), [tlsa(before.plan)[1]], "the switched-to key's TLSA is the one step 1 published, unchanged");
+    assert.match(JSON.stringify(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys), /"selector":"mx2026b","path":"\/etc\/facteur\/tls\/key\.pem"/);
+  },
+  "dane-inbound": (s) => {
+    assert.deepEqual(s.plan.dns.filter((r) => r.kind === "tlsa").map((r) => r.name), ["_25._tcp.mx1.relais.tld", "_25._tcp.mx1.relais.tld", "_465._tcp.out1.relais.tld", "_587._tcp.out1.relais.tld"]);
+    assert.match(get(s, "hosts/out1/etc/postfix/main.cf"), /^smtp_tls_security_level = dane$/m, "out1 is the DANE-enforcing sender of the lab proof");
+    assert.match(get(s, "hosts/mx1/etc/facteur/acme/renew.sh"), /--server https:\/\/acme\.lab\.tld:14000\/dir --path \/etc\/facteur\/acme \\\n {2}--http --http\.port :80 --csr "\$CSR"/);
   },
   "dkim-rotation-1-publish": (s) => {
     assert.deepEqual(records(s, (r) => r.id.startsWith("dkim:entreprise.tld:")), [

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { exampleWith, specRefusal } from "./helpers/example.ts";
+import { planStack } from "../src/pulumi/stackPlan.ts";
 
 const refusal = (text: string): string => specRefusal(text);
 
@@ -58,4 +59,38 @@ test("outbound TLS: off by default; each switch on its own", () => {
 test("spec refused: an outbound TLS switch that is not a boolean, an unknown one", () => {
   assert.match(refusal(exampleWith("  dnsbl: [bl.lab.tld]\n", "  dnsbl: [bl.lab.tld]\n  outboundTls: { dane: yes please }\n")), /policy\.outboundTls\.dane: /);
   assert.match(refusal(exampleWith("  dnsbl: [bl.lab.tld]\n", "  dnsbl: [bl.lab.tld]\n  outboundTls: { tlsa: true }\n")), /policy\.outboundTls\.tlsa: unknown key "tlsa"/);
+});
+
+// DANE for our hosts: operator.dnssec, domains.<d>.dnssec, tlsKey.
+const MX1 = "  mx1: { location: fsn1, serverType: cx23, mxPriority: 10 }";
+const withTlsKey = (key: string, operatorDnssec = true) =>
+  exampleWith(OPERATOR_DKIM, `${OPERATOR_DKIM}${operatorDnssec ? "  dnssec: true\n" : ""}`).replace(MX1, `  mx1: { location: fsn1, serverType: cx23, mxPriority: 10, tlsKey: ${key} }`);
+
+test("DANE: off unless asked; operator.dnssec gives every own host a managed key tls1, tlsKey names it, a domain's dnssec is its own", () => {
+  const off = buildModel(parseSpec(exampleWith("", ""), "s.yaml"));
+  assert.equal(off.operator.dnssec, false);
+  assert.deepEqual([...off.relays, ...off.smarthosts].map((h) => h.tlsKey), [undefined, undefined, undefined, undefined, undefined]);
+  assert.ok(off.domains.every((d) => d.dnssec === undefined));
+  const on = buildModel(parseSpec(withTlsKey("{ current: mx2026a, next: mx2026b }"), "s.yaml"));
+  assert.deepEqual(on.relays.map((r) => [r.name, r.tlsKey]), [["mx1", { current: "mx2026a", next: "mx2026b" }], ["mx2", { current: "tls1" }]]);
+  assert.deepEqual(on.smarthosts.map((s) => s.tlsKey), [{ current: "tls1" }, { current: "tls1" }, { current: "tls1" }]);
+  assert.deepEqual(on.domains.filter((d) => d.dnssec).map((d) => d.name), ["relais.tld"], "the operator zone only");
+  const domain = buildModel(parseSpec(exampleWith("  monmagasin.tld:\n", "  monmagasin.tld:\n    dnssec: true\n"), "s.yaml"));
+  assert.deepEqual(domain.domains.filter((d) => d.dnssec).map((d) => d.name), ["monmagasin.tld"]);
+  assert.deepEqual(domain.relays.map((r) => r.tlsKey), [undefined, undefined], "a signed mail domain alone manages no key");
+});
+
+const refusedKeys: [string, string, RegExp][] = [
+  ["a next key named like the current one", "{ current: k1, next: k1 }", /relays\.mx1\.tlsKey\.next: next must name another key than current$/],
+  ["a key name that is not a DNS label", "{ current: K_1 }", /relays\.mx1\.tlsKey\.current: /],
+  ["a tlsKey without current", "{ next: k2 }", /relays\.mx1\.tlsKey\.current: /],
+];
+for (const [name, key, expected] of refusedKeys) test(`spec refused: ${name}`, () => assert.match(refusal(withTlsKey(key)), expected));
+
+test("DANE: a signed mail domain under an unsigned operator zone is warned about (its MX hosts have no TLSA), not refused", () => {
+  const w = (text: string) => planStack(parseSpec(text, "s.yaml")).warnings.filter((x) => x.includes("dnssec"));
+  assert.deepEqual(w(exampleWith("  monmagasin.tld:\n", "  monmagasin.tld:\n    dnssec: true\n")), [
+    "domains.monmagasin.tld.dnssec is on but operator.dnssec is off: monmagasin.tld's MX records are signed, but the TLSA records of its MX hosts (in relais.tld) are not published, so DANE senders fall back to opportunistic TLS",
+  ]);
+  assert.deepEqual(w(exampleWith("  monmagasin.tld:\n", "  monmagasin.tld:\n    dnssec: true\n").replace(OPERATOR_DKIM, `${OPERATOR_DKIM}  dnssec: true\n`)), []);
 });

@@ -6,7 +6,7 @@ import { isIP } from "node:net";
 import type { Plan, PlannedHost } from "../plan/plan.ts";
 import type { DnsRecord } from "../plan/dns.ts";
 import { canonicalIp, ptrName, reversedLabels } from "../plan/addresses.ts";
-import { isDkimPlaceholder, isPlaceholder } from "../plan/placeholders.ts";
+import { hasPlaceholder, isDkimPlaceholder, isPlaceholder } from "../plan/placeholders.ts";
 import { countSpfLookups } from "../spec/spf.ts";
 import { DEADLINE, LookupFailure, type Lookups } from "./lookups.ts";
 import { shownText, type SmtpProber } from "./smtp.ts";
@@ -253,6 +253,42 @@ function checkDmarc(r: DnsRecord, live: string[]): CheckResult {
 
 // ---------------------------------------------------------------- records
 
+/**
+ * TLSA of one host port: each planned key's digest must be published (a DANE sender defers mail
+ * when none matches the key served; the next key's must be out before the switch); a published
+ * digest of no planned key is a leftover. A plan made without the keys (placeholders) can only
+ * check the shape: one well-formed DANE-EE SPKI SHA-256 record per planned key.
+ */
+function checkTlsa(plan: Plan, name: string, records: DnsRecord[], live: string[]): CheckResult[] {
+  const norm = (v: string) => v.trim().toLowerCase().replace(/\s+/g, " ");
+  const liveSet = live.map(norm);
+  const wellFormed = liveSet.filter((v) => /^3 1 1 [0-9a-f]{64}$/.test(v));
+  const isCurrent = (r: DnsRecord) => {
+    const [, host, , key] = r.id.split(":");
+    return plan.hosts.find((h) => h.name === host)?.tlsKey?.current === key;
+  };
+  const out: CheckResult[] = records.map((r) => {
+    const what = `TLSA ${r.name}`;
+    if (hasPlaceholder(r.content))
+      return wellFormed.length >= records.length
+        ? { id: r.id, state: "OK", what, found: shown(live), note: "well-formed 3 1 1 records, one per planned key (key material not compared)" }
+        : { id: r.id, state: "CRITICAL", what, expected: `${records.length} record(s) 3 1 1 <SHA-256>`, found: shown(live) };
+    if (liveSet.includes(norm(r.content))) return { id: r.id, state: "OK", what, found: r.content };
+    return {
+      id: r.id,
+      state: "CRITICAL",
+      what,
+      expected: r.content,
+      found: shown(live),
+      note: isCurrent(r) ? "no TLSA matches the key the host serves: DANE senders defer its mail" : "the next key is not published: switching to it now would make DANE senders defer mail",
+    };
+  });
+  const planned = records.filter((r) => !hasPlaceholder(r.content)).map((r) => norm(r.content));
+  const extra = planned.length === records.length ? live.filter((v) => !planned.includes(norm(v))) : [];
+  if (extra.length) out.push({ id: `extra:tlsa:${name}`, state: "WARNING", what: `TLSA ${name}`, expected: shown(records.map((r) => r.content)), found: shown(live), note: `not in the plan: ${extra.join(", ")}` });
+  return out;
+}
+
 async function checkRecords(plan: Plan, lookups: Lookups): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const spfCache: SpfCache = new Map();
@@ -285,6 +321,10 @@ async function checkRecords(plan: Plan, lookups: Lookups): Promise<CheckResult[]
       const extra = live.filter((v) => !want.map(norm).includes(norm(v)));
       if (extra.length)
         out.push({ id: `extra:${type.toLowerCase()}:${name}`, state: "WARNING", what: `${type} ${name}`, expected: shown(want), found: shown(live), note: `not in the plan: ${extra.join(", ")}` });
+      continue;
+    }
+    if (type === "TLSA") {
+      out.push(...checkTlsa(plan, name, records, live));
       continue;
     }
     // TXT: each planned record is a different kind of TXT at its own name.

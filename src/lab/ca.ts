@@ -25,13 +25,15 @@ export async function makeLabCa(dir: string, stack: string): Promise<LabCa> {
   return ca;
 }
 
-/** A server certificate for `names` (the first is the CN), signed by the lab CA. */
-export async function issueLabCert(ca: LabCa, cert: string, key: string, names: string[]): Promise<void> {
+/** A server certificate for `names` (the first is the CN), signed by the lab CA; for a new key, or for the one at `key` (existingKey). */
+export async function issueLabCert(ca: LabCa, cert: string, key: string, names: string[], options: { existingKey?: boolean } = {}): Promise<void> {
   for (const f of [cert, key]) mkdirSync(dirname(f), { recursive: true });
   const csr = `${key}.csr`;
   const ext = `${key}.ext`;
   writeFileSync(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  await must(`TLS key for ${names[0]}`, ["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=${names[0]}`, "-keyout", key, "-out", csr]);
+  // existingKey: a certificate for the key already there (a managed host key), not a new one.
+  const keyArgs = options.existingKey ? ["-key", key] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key];
+  await must(`TLS key for ${names[0]}`, ["openssl", "req", "-new", ...keyArgs, "-subj", `/CN=${names[0]}`, "-out", csr]);
   await must(`TLS certificate for ${names[0]} (lab CA)`, ["openssl", "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", `0x${randomBytes(16).toString("hex")}`, "-days", "30", "-extfile", ext, "-out", cert]);
   chmodSync(key, 0o600);
   if (existsSync(csr)) chmodSync(csr, 0o600);

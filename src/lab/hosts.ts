@@ -11,6 +11,7 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fillSecrets, secretValue, type HostBundle } from "../render/bundle.ts";
+import { heldKeyId } from "../plan/dns.ts";
 import { daemonFacts, type DaemonFacts, type OwnedPath, type PostfixFacts } from "../render/daemons/index.ts";
 import { daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
@@ -82,12 +83,12 @@ export async function bannerIn(ns: string, address: string, port: number): Promi
  * an RSA key for every host of every stack coming up at once was the slowest, and under load a
  * timed-out, step of bring-up.
  */
-async function selfSignedCert(cert: string, key: string, cn: string): Promise<void> {
+async function selfSignedCert(cert: string, key: string, cn: string, existingKey = false): Promise<void> {
   mkdirSync(dirname(cert), { recursive: true });
   mkdirSync(dirname(key), { recursive: true });
   await must(`TLS certificate for ${cn}`, [
-    "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
-    "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`, "-keyout", key, "-out", cert,
+    "openssl", "req", "-x509", ...(existingKey ? ["-new", "-key", key] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key]), "-days", "30",
+    "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`, "-out", cert,
   ]);
   chmodSync(key, 0o600);
 }
@@ -154,6 +155,19 @@ export async function generateDkimKey(keyDir: string, domain: string, selector: 
   chmodSync(file, 0o600);
   const der = await must(`DKIM public key ${domain}/${selector}`, ["sh", "-c", 'openssl rsa -in "$0" -pubout -outform DER 2>/dev/null | base64 -w0', file]);
   return { domain, selector, pem: readFileSync(file, "utf8"), publicB64: der.stdout.trim() };
+}
+
+/**
+ * A host's managed TLS key (tlsKey) in the lab: ECDSA P-256 like the tls provider's, kept under
+ * keyDir across runs of the stack; public half as base64 DER (SubjectPublicKeyInfo), the form the
+ * plan turns into TLSA digests.
+ */
+export async function generateTlsKey(keyDir: string, fqdn: string, key: string): Promise<{ file: string; pem: string; publicB64: string }> {
+  const file = `${keyDir}/tls.${fqdn}.${key}.pem`;
+  if (!existsSync(file)) await must(`TLS key ${fqdn}/${key}`, ["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", file]);
+  chmodSync(file, 0o600);
+  const der = await must(`TLS public key ${fqdn}/${key}`, ["sh", "-c", 'openssl pkey -in "$0" -pubout -outform DER | base64 -w0', file]);
+  return { file, pem: readFileSync(file, "utf8"), publicB64: der.stdout.trim() };
 }
 
 /**
@@ -364,9 +378,17 @@ export async function startOwnHost(
   if (!postfix) throw new Error(`${who}: the bundle runs no Postfix`);
   await Promise.all(bundle.files.filter((f) => f.postmap).map((f) => must(`${who}: postmap ${f.path}`, ["postmap", "-c", postfix.configDir, `hash:${f.path}`])));
   step("files and postmap");
-  // 2. The TLS key pair main.cf names: from the lab CA, so verifying senders can check it.
-  if (h.ca) await issueLabCert(h.ca, bundle.tls.cert, bundle.tls.key, [bundle.fqdn]);
-  else await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn);
+  // 2. The TLS key pair main.cf names: from the lab CA, so verifying senders can check it. A
+  // managed key (tlsKey) is written first and the certificate made for it, as the apply step does.
+  const managed = bundle.dkimKeys.find((k) => k.purpose === "tls");
+  if (managed) {
+    const pem = dkimPrivate.get(heldKeyId(managed));
+    if (!pem) throw new Error(`${who}: no TLS key generated for ${heldKeyId(managed)}`);
+    mkdirSync(dirname(managed.path), { recursive: true });
+    writeFileSync(managed.path, pem, { mode: 0o600 });
+  }
+  if (h.ca) await issueLabCert(h.ca, bundle.tls.cert, bundle.tls.key, [bundle.fqdn], { existingKey: !!managed });
+  else await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn, !!managed);
   step("TLS certificate");
   // 3. SASL users for submission (Cyrus sasldb, readable by postfix).
   if (bundle.saslUsers.length) {
@@ -383,7 +405,7 @@ export async function startOwnHost(
   }
   // 4. DKIM (and ARC) private keys where the bundle says, owned by the daemon that signs with them.
   const keyOwner = daemonFacts(bundle.daemons, "opendkim")?.keyOwner;
-  for (const k of bundle.dkimKeys) {
+  for (const k of bundle.dkimKeys.filter((k) => k.purpose !== "tls")) {
     const pem = dkimPrivate.get(`${k.domain}/${k.selector}`);
     if (!pem) throw new Error(`${who}: no DKIM key generated for ${k.domain}/${k.selector}`);
     const owner = k.owner ?? keyOwner;

@@ -17,7 +17,7 @@ import { createNetwork, deleteNamespaces, listNamespaces, type NetHost } from ".
 import { killNamespace, run } from "./proc.ts";
 import { labZones, startKnot, trustAnchors } from "./knot.ts";
 import type { ZoneRecord } from "./zones.ts";
-import { generateDkimKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
+import { generateDkimKey, generateTlsKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
 import { applyLabFirewalls } from "./firewall.ts";
 import { makeLabCa } from "./ca.ts";
@@ -39,8 +39,9 @@ export interface LabOptions {
   /** Records that replace every planned record with the same name and type (e.g. a wrong PTR). */
   overrideRecords?: ZoneRecord[];
   /**
-   * Zones the lab's Knot signs (DNSSEC); smarthosts' validating resolvers (policy.outboundTls.dane)
-   * trust their keys. Every other zone stays unsigned (insecure).
+   * Zones the lab's Knot signs (DNSSEC) besides those the plan signs (operator.dnssec,
+   * domains.<d>.dnssec); smarthosts' validating resolvers (policy.outboundTls.dane) trust their
+   * keys. Every other zone stays unsigned (insecure).
    */
   dnssec?: string[];
   /**
@@ -94,6 +95,8 @@ export interface LabState {
   ca?: string;
   /** Zones Knot signs (LabOptions.dnssec). */
   signedZones?: string[];
+  /** Host TLS keys (tlsKey, current and next) by key id (tls:<fqdn>/<key>) -> their PEM file: what a rollover test switches to. */
+  tlsKeyFiles?: Record<string, string>;
   /** Sinks: mail domain -> maildir base (<base>/<domain>/<local>/new/...). */
   mailboxes: Record<string, string>;
   startedMs: number;
@@ -224,11 +227,15 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   log("generating DKIM keys");
   const keyDir = `${root}/dkim`;
   mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-  const wanted = plannedKeys(model).map((k) => ({ domain: k.domain, selector: k.selector }));
+  const planned = plannedKeys(model);
+  const wanted = planned.filter((k) => k.purpose !== "tls").map((k) => ({ domain: k.domain, selector: k.selector }));
   wanted.push({ domain: topo.senderDomain, selector: topo.senderSelector });
   const keys = await Promise.all(wanted.map((k) => generateDkimKey(keyDir, k.domain, k.selector)));
-  const dkimPrivate = new Map(keys.map((k) => [`${k.domain}/${k.selector}`, k.pem]));
-  const dkimPublic = Object.fromEntries(keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]));
+  // Host TLS keys (tlsKey): current and next, so the plan's TLSA records pin real keys.
+  const tls = await Promise.all(planned.filter((k) => k.purpose === "tls").map(async (k) => ({ id: k.id, ...(await generateTlsKey(keyDir, k.domain, k.selector)) })));
+  const dkimPrivate = new Map([...keys.map((k): [string, string] => [`${k.domain}/${k.selector}`, k.pem]), ...tls.map((k): [string, string] => [k.id, k.pem])]);
+  const dkimPublic = Object.fromEntries([...keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]), ...tls.map((k) => [k.id, k.publicB64])]);
+  const tlsKeyFiles = Object.fromEntries(tls.map((k) => [k.id, k.file]));
   const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic });
   lap("DKIM keys and plan");
 
@@ -249,7 +256,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     ...(opts.overrideRecords ? { overrideRecords: opts.overrideRecords } : {}),
   });
   log(`starting Knot (${zones.length} zones)`);
-  const signed = opts.dnssec ?? [];
+  // As Cloudflare would: every zone the plan signs, and the outside zones a test asks for.
+  const signed = [...new Set([...(plan.dnssec ?? []).map((d) => d.zone), ...(opts.dnssec ?? [])])].sort();
   for (const z of signed) if (!zones.includes(z)) throw new Error(`lab: cannot sign ${z}: the lab serves no such zone (${zones.join(" ")})`);
   const knotProbe = await startKnot(`${root}/dns`, nsName(stack, "dns"), topo.dns, files, signed);
   const anchors = await trustAnchors(nsName(stack, "dns"), resolver, signed);
@@ -344,6 +352,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     senderDkimKey: dkimPrivate.get(`${topo.senderDomain}/${topo.senderSelector}`)!,
     ca: ca.cert,
     signedZones: signed,
+    ...(Object.keys(tlsKeyFiles).length ? { tlsKeyFiles } : {}),
     mailboxes,
     startedMs: Date.now(),
     upSeconds: (Date.now() - t0) / 1000,

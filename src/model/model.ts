@@ -32,6 +32,14 @@ export interface MailDomain {
   mtaSts?: { mode: "testing" | "enforce" | "none"; maxAge: number };
   /** TLS-RPT report addresses (domains.<d>.tlsRpt.rua). */
   tlsRpt?: { rua: string[] };
+  /** The zone is DNSSEC-signed (domains.<d>.dnssec; operator.dnssec for the operator domain). */
+  dnssec?: true;
+}
+
+/** A host's managed TLS key (tlsKey): the key it serves, and the one announced to replace it. */
+export interface TlsKey {
+  current: string;
+  next?: string;
 }
 
 export interface RelayHost {
@@ -40,6 +48,7 @@ export interface RelayHost {
   location: string;
   serverType: string;
   mxPriority: number;
+  tlsKey?: TlsKey;
 }
 
 export interface OwnSmarthost {
@@ -50,6 +59,7 @@ export interface OwnSmarthost {
   preference: number;
   drain: boolean;
   lane: "clean" | "spam";
+  tlsKey?: TlsKey;
 }
 
 export interface ExternalRelay {
@@ -68,7 +78,8 @@ export interface ExternalRelay {
 
 export interface Model {
   /** arc: the key relays seal forwarded mail with (operator.arc), absent when ARC is off. */
-  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[] };
+  /** dnssec: the operator zone is signed, so every own host's TLSA records are published there. */
+  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[]; dnssec: boolean };
   domains: MailDomain[];
   relays: RelayHost[];
   backupMx: { host: string; priority: number }[];
@@ -107,6 +118,11 @@ function secondsOf(duration: string): number {
 }
 
 export function buildModel(spec: Spec): Model {
+  // A signed operator zone publishes every own host's TLSA: each host then needs a managed key.
+  const tlsKeyOf = (k: { current: string; next?: string | undefined } | undefined): { tlsKey?: TlsKey } => {
+    const key = k ?? (spec.operator.dnssec ? { current: "tls1" } : undefined);
+    return key ? { tlsKey: { current: key.current, ...(key.next ? { next: key.next } : {}) } } : {};
+  };
   const fqdn = (name: string) => `${name}.${spec.operator.domain}`;
   const allRelays = Object.keys(spec.relays).sort();
   // One alias table, role addresses included, shared with the spec rules (aliasGraph.ts).
@@ -137,6 +153,7 @@ export function buildModel(spec: Spec): Model {
         relays: [...(d?.relays ?? allRelays)].sort(),
         ...(d?.mtaSts ? { mtaSts: { ...d.mtaSts } } : {}),
         ...(d?.tlsRpt ? { tlsRpt: { rua: [...d.tlsRpt.rua] } } : {}),
+        ...((operator ? spec.operator.dnssec : d?.dnssec) ? { dnssec: true as const } : {}),
       };
     })
     .sort(byName);
@@ -148,13 +165,14 @@ export function buildModel(spec: Spec): Model {
       dkim: dkimOf(spec.operator.dkim),
       ...(spec.operator.arc ? { arc: dkimOf(spec.operator.arc) } : {}),
       sshSources: [...spec.operator.sshSources],
+      dnssec: spec.operator.dnssec,
     },
     domains,
-    relays: sortedEntries(spec.relays).map(([name, r]) => ({ name, fqdn: fqdn(name), location: r.location, serverType: r.serverType, mxPriority: r.mxPriority })),
+    relays: sortedEntries(spec.relays).map(([name, r]) => ({ name, fqdn: fqdn(name), location: r.location, serverType: r.serverType, mxPriority: r.mxPriority, ...tlsKeyOf(r.tlsKey) })),
     backupMx: [...spec.backupMx].sort((a, b) => a.priority - b.priority || (a.host < b.host ? -1 : 1)),
     smarthosts: sortedEntries(spec.smarthosts).flatMap(([name, s]) =>
       s.kind === "own"
-        ? [{ name, fqdn: fqdn(name), location: s.location, serverType: s.serverType, preference: s.preference, drain: s.drain, lane: s.lane }]
+        ? [{ name, fqdn: fqdn(name), location: s.location, serverType: s.serverType, preference: s.preference, drain: s.drain, lane: s.lane, ...tlsKeyOf(s.tlsKey) }]
         : [],
     ),
     externalRelays: sortedEntries(spec.smarthosts)

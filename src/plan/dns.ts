@@ -3,9 +3,9 @@
 import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
 import { mtaStsPolicies, tlsRptRecord } from "./mtaSts.ts";
-import { dkimPlaceholder } from "./placeholders.ts";
+import { dkimPlaceholder, tlsaPlaceholder, tlsaSha256 } from "./placeholders.ts";
 
-export type RecordType = "A" | "AAAA" | "MX" | "TXT";
+export type RecordType = "A" | "AAAA" | "MX" | "TXT" | "TLSA";
 
 /**
  * What a record is for; consumers (check, diff, the lab) choose by kind, never by id prefix.
@@ -17,8 +17,9 @@ export type RecordType = "A" | "AAAA" | "MX" | "TXT";
  * - spf, dkim, dmarc: a mail domain's policy records
  * - arc: the operator's ARC sealing key (a DomainKeys record, checked like DKIM's)
  * - mta-sts: a domain's MTA-STS policy id (_mta-sts); tls-rpt: where TLS failures are reported (_smtp._tls)
+ * - tlsa: DANE-EE 3 1 1 for a host's port, the SHA-256 of one of its managed TLS keys (current or next)
  */
-export type RecordKind = "host-address" | "helo-spf" | "pool-mx" | "spf-pool" | "mx" | "backup-mx" | "spf" | "dkim" | "dmarc" | "arc" | "mta-sts" | "tls-rpt";
+export type RecordKind = "host-address" | "helo-spf" | "pool-mx" | "spf-pool" | "mx" | "backup-mx" | "spf" | "dkim" | "dmarc" | "arc" | "mta-sts" | "tls-rpt" | "tlsa";
 
 export interface DnsRecord {
   /** Stable identity: becomes the Pulumi resource name and the key of review diffs. */
@@ -40,20 +41,49 @@ export function dkimKeyId(domain: string, selector: string): string {
   return `${domain}/${selector}`;
 }
 
-/** Every DomainKeys key pair the model needs: each domain's DKIM selectors, and the operator's ARC selectors. */
+/**
+ * A host's managed TLS key, by host name (fqdn) and key name: its own id space ("tls:" prefix),
+ * so no mail domain's DKIM selector can ever name the same key.
+ */
+export function tlsKeyId(fqdn: string, key: string): string {
+  return `tls:${fqdn}/${key}`;
+}
+
+/** The id of a key a bundle holds (bundle.dkimKeys): DKIM/ARC by domain and selector, TLS by host and key name. */
+export function heldKeyId(k: { domain: string; selector: string; purpose?: "tls" }): string {
+  return k.purpose === "tls" ? tlsKeyId(k.domain, k.selector) : dkimKeyId(k.domain, k.selector);
+}
+
+/**
+ * Every key pair the model needs: each domain's DKIM selectors, the operator's ARC selectors
+ * (RSA, DomainKeys records) and each own host's managed TLS keys, current and next (ECDSA P-256,
+ * pinned by TLSA 3 1 1; domain is the host's fqdn, selector the key's name).
+ */
 export interface PlannedKey {
   id: string;
   domain: string;
   selector: string;
-  purpose: "dkim" | "arc";
+  purpose: "dkim" | "arc" | "tls";
+  /** tls: the host (spec key) the key belongs to. */
+  host?: string;
 }
 
 export function plannedKeys(model: Model): PlannedKey[] {
-  const of = (domain: string, selectors: string[], purpose: PlannedKey["purpose"]) => selectors.map((selector) => ({ id: dkimKeyId(domain, selector), domain, selector, purpose }));
+  const of = (domain: string, selectors: string[], purpose: "dkim" | "arc") => selectors.map((selector) => ({ id: dkimKeyId(domain, selector), domain, selector, purpose }));
   return [
     ...model.domains.flatMap((d) => (d.dkim ? of(d.name, d.dkim.selectors, "dkim") : [])),
     ...(model.operator.arc ? of(model.operator.domain, model.operator.arc.selectors, "arc") : []),
+    ...[...model.relays, ...model.smarthosts].flatMap((h) =>
+      h.tlsKey
+        ? [h.tlsKey.current, ...(h.tlsKey.next ? [h.tlsKey.next] : [])].map((key) => ({ id: tlsKeyId(h.fqdn, key), domain: h.fqdn, selector: key, purpose: "tls" as const, host: h.name }))
+        : [],
+    ),
   ];
+}
+
+/** The ports whose TLSA a host publishes: a relay's SMTP (MX), an own smarthost's submission (587, and 465's implicit TLS). */
+export function tlsaPorts(role: "relay" | "smarthost"): number[] {
+  return role === "relay" ? [25] : [465, 587];
 }
 
 export function spfPoolName(operatorDomain: string): string {
@@ -85,6 +115,32 @@ export function dnsRecords(
       reason: `SPF for the HELO name ${h.fqdn}: only its own address may use it`,
     });
   }
+
+  // DANE-EE (RFC 7672): 3 1 1 pins the key, not the certificate, so ACME renewals (issued for
+  // the same managed key) keep it valid. Published only in a signed operator zone: an unsigned
+  // TLSA is ignored by every DANE sender.
+  if (model.operator.dnssec)
+    for (const h of hosts) {
+      const k = h.tlsKey;
+      if (!k) continue;
+      for (const port of tlsaPorts(h.role))
+        for (const key of [k.current, ...(k.next ? [k.next] : [])]) {
+          const id = tlsKeyId(h.fqdn, key);
+          const what = h.role === "relay" ? `relay ${h.name}'s SMTP (MX)` : `smarthost ${h.name}'s ${port === 465 ? "implicit-TLS submission" : "submission"}`;
+          add({
+            id: `tlsa:${h.name}:${port}:${key}`,
+            kind: "tlsa",
+            zone: op,
+            name: `_${port}._tcp.${h.fqdn}`,
+            type: "TLSA",
+            content: `3 1 1 ${keys[id] !== undefined ? tlsaSha256(keys[id]) : tlsaPlaceholder(id)}`,
+            reason:
+              key === k.current
+                ? `DANE for ${what}: SHA-256 of its current TLS key ${key}, which its certificates are issued for`
+                : `DANE for ${what}: its next TLS key ${key}, published before the switch so senders' cached TLSA sets still match after it`,
+          });
+        }
+    }
 
   for (const h of hosts.filter((h) => h.role === "smarthost" && !h.drain)) {
     const pool = h.lane === "spam" ? pools.spamPoolName : pools.poolName;

@@ -3,10 +3,12 @@
 // key. The plan and render write them (addressPlaceholder, dkimPlaceholder); the Pulumi program
 // reads which ones a text waits for (refsIn) and fills them (fillPlaceholders); check and
 // render recognise them (isPlaceholder, isDkimPlaceholder, placeholderFamily).
+import { createHash } from "node:crypto";
 import type { Family } from "./addresses.ts";
 
 const ADDRESS_PLACEHOLDER = /<([a-z0-9-]+)\.(ipv4|ipv6)>/g;
 const DKIM_PLACEHOLDER = /<dkim:([^>]+)>/g;
+const TLSA_PLACEHOLDER = /<tlsa:([^>]+)>/g;
 
 /** The address of `host` in `family`, before it exists: <mx1.ipv4>. */
 export function addressPlaceholder(host: string, family: Family): string {
@@ -16,6 +18,16 @@ export function addressPlaceholder(host: string, family: Family): string {
 /** A DKIM public key (the p= value), before it exists: <dkim:domain/selector>. */
 export function dkimPlaceholder(keyId: string): string {
   return `<dkim:${keyId}>`;
+}
+
+/** A TLSA 3 1 1 digest (SHA-256 of a key's SubjectPublicKeyInfo), before the key exists: <tlsa:tls:host/key>. */
+export function tlsaPlaceholder(keyId: string): string {
+  return `<tlsa:${keyId}>`;
+}
+
+/** The TLSA 3 1 1 data of a public key given as base64 DER SubjectPublicKeyInfo (the form DKIM keys travel in): SHA-256, hex. */
+export function tlsaSha256(spkiBase64: string): string {
+  return createHash("sha256").update(Buffer.from(spkiBase64, "base64")).digest("hex");
 }
 
 /** The whole value is a placeholder (an address or a key not known yet). */
@@ -50,6 +62,8 @@ export function refsIn(...texts: string[]): Refs {
   for (const t of texts) {
     for (const m of t.matchAll(ADDRESS_PLACEHOLDER)) addresses.set(`${m[1]}.${m[2]}`, { host: m[1]!, family: m[2] as Family });
     for (const m of t.matchAll(DKIM_PLACEHOLDER)) dkim.add(m[1]!);
+    // A TLSA digest waits for the same public key Output as a DKIM record does.
+    for (const m of t.matchAll(TLSA_PLACEHOLDER)) dkim.add(m[1]!);
   }
   return { addresses: [...addresses.values()], dkim: [...dkim].sort() };
 }
@@ -59,7 +73,7 @@ export function hasPlaceholder(text: string): boolean {
   return r.addresses.length > 0 || r.dkim.length > 0;
 }
 
-/** The values placeholders stand for: "host.family" -> address, "domain/selector" -> DKIM p= value. */
+/** The values placeholders stand for: "host.family" -> address, "domain/selector" (and "tls:fqdn/key") -> base64 SPKI of the public key. */
 export interface PlaceholderValues {
   addresses: Record<string, string>;
   dkim: Record<string, string>;
@@ -76,5 +90,6 @@ export function fillPlaceholders(text: string, values: PlaceholderValues, where:
   };
   return text
     .replace(ADDRESS_PLACEHOLDER, (_, host: string, family: string) => values.addresses[`${host}.${family}`] ?? missing(`${host}.${family}`))
-    .replace(DKIM_PLACEHOLDER, (_, key: string) => values.dkim[key] ?? missing(`dkim:${key}`));
+    .replace(DKIM_PLACEHOLDER, (_, key: string) => values.dkim[key] ?? missing(`dkim:${key}`))
+    .replace(TLSA_PLACEHOLDER, (_, key: string) => tlsaSha256(values.dkim[key] ?? missing(`tlsa:${key}`)));
 }

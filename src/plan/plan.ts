@@ -2,7 +2,7 @@
 // record (each with a stable id and a one-line reason), every PTR, how mail is routed, and
 // which inbound traffic each host accepts.
 // The Pulumi program, the lab and the CLI all apply or print this same structure.
-import type { Model } from "../model/model.ts";
+import type { Model, TlsKey } from "../model/model.ts";
 import { addressOf, type AddressBook, type Family } from "./addresses.ts";
 import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
 import { firewallRules, type PlannedFirewall } from "./firewall.ts";
@@ -24,6 +24,14 @@ export interface PlannedHost {
   /** Smarthosts only. */
   lane?: "clean" | "spam";
   drain?: boolean;
+  /** Own hosts with a managed TLS key (tlsKey): the key served, and the next one announced. */
+  tlsKey?: TlsKey;
+}
+
+/** A zone to sign (DNSSEC on Cloudflare): the operator zone (operator.dnssec) or a mail domain's (domains.<d>.dnssec). */
+export interface PlannedDnssec {
+  zone: string;
+  reason: string;
 }
 
 export interface Ptr {
@@ -62,6 +70,8 @@ export interface Plan {
   mtaSts?: MtaStsPolicy[];
   /** The shared daily-quota store, when policy.quotaStore names one (src/plan/quotaStore.ts). */
   quotaStore?: PlannedQuotaStore;
+  /** Zones Cloudflare signs; absent when none is. */
+  dnssec?: PlannedDnssec[];
 }
 
 export interface PlanInputs {
@@ -82,6 +92,7 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
       location: r.location,
       serverType: r.serverType,
       mxFor: model.domains.filter((d) => d.relays.includes(r.name)).map((d) => d.name),
+      ...(r.tlsKey ? { tlsKey: r.tlsKey } : {}),
     })),
     ...model.smarthosts.map((s) => ({
       name: s.name,
@@ -95,6 +106,7 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
       mxFor: [],
       lane: s.lane,
       drain: s.drain,
+      ...(s.tlsKey ? { tlsKey: s.tlsKey } : {}),
     })),
   ];
   const ptrs: Ptr[] = hosts.flatMap((h) =>
@@ -122,6 +134,14 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
   };
   const mtaSts = mtaStsPolicies(model);
   const quotaStore = planQuotaStore(model, hosts);
+  const dnssec: PlannedDnssec[] = model.domains
+    .filter((d) => d.dnssec)
+    .map((d) => ({
+      zone: d.name,
+      reason: d.operator
+        ? `the operator zone holds our hosts' names and TLSA records: signed, DANE senders verify the relays and submission against the pinned keys`
+        : `${d.name}'s MX records signed: DANE senders look up the relays' TLSA and insist on verified TLS`,
+    }));
   return {
     operatorDomain: model.operator.domain,
     hosts,
@@ -131,5 +151,6 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     firewalls: firewallRules(model, hosts, quotaStore),
     ...(quotaStore ? { quotaStore } : {}),
     ...(mtaSts.length ? { mtaSts } : {}),
+    ...(dnssec.length ? { dnssec } : {}),
   };
 }

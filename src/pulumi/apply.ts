@@ -19,6 +19,7 @@ import { fillSecrets, type HostBundle } from "../render/bundle.ts";
 import { logUserSetup } from "../trace/logUser.ts";
 import { gateCommand, gateFunctions } from "../gate/postfix.ts";
 import { daemonFacts } from "../render/daemons/index.ts";
+import { heldKeyId } from "../plan/dns.ts";
 import { quotaStorePasswordProblem } from "../render/daemons/postgresql.ts";
 
 /** First-boot user data: host name = PTR name = HELO name, packages (the bundle's), nothing else. */
@@ -68,7 +69,7 @@ export function bundleHash(bundle: HostBundle, dkimPublicKeys: Record<string, st
   h.update(
     JSON.stringify({
       files: bundle.files.map((f) => [f.path, f.mode, f.postmap ?? false, f.content]),
-      dkim: bundle.dkimKeys.map((k) => [k.path, dkimPublicKeys[`${k.domain}/${k.selector}`] ?? null]),
+      dkim: bundle.dkimKeys.map((k) => [k.path, dkimPublicKeys[heldKeyId(k)] ?? null]),
       sasl: bundle.saslUsers.map((u) => [u.login, u.passwordSecret]),
       ...(options ? { options } : {}),
     }),
@@ -190,7 +191,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
   const ownerOf = (k: HostBundle["dkimKeys"][number]) => (k.owner ? `${k.owner.owner}:${k.owner.group}` : keyOwner);
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
-    if (pem === undefined) throw new Error(`${where}: no DKIM private key for ${k.domain}/${k.selector} (${k.path})`);
+    if (pem === undefined) throw new Error(`${where}: no ${k.purpose === "tls" ? "TLS" : "DKIM"} private key for ${k.domain}/${k.selector} (${k.path})`);
     L.push(`put ${q(k.path)} 0600 ${ownerOf(k)} <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
   }
@@ -219,13 +220,31 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
       L.push(`chmod 0640 "$STAGE${db}"`, `own root:postfix "$STAGE${db}"`);
     }
   }
+  // A managed TLS key (tlsKey, purpose tls): when the live certificate is for another key (a key
+  // switch, or none yet), a bootstrap one for the staged key is staged with it, so both go live,
+  // or back, together. DANE (3 1 1) verifies the key at once; ACME re-issues for it within a
+  // minute (the timer restarts with the apply), its script seeing a self-signed certificate.
+  const managed = bundle.dkimKeys.find((k) => k.purpose === "tls");
+  if (managed) {
+    if (managed.path !== bundle.tls.key) throw new Error(`${where}: the managed TLS key ${managed.path} is not the key main.cf names (${bundle.tls.key})`);
+    const cert = bundle.tls.cert;
+    L.push(
+      "CERT_TARGETS=()",
+      `if [ ! -s "$R"${q(cert)} ] || [ "$(openssl x509 -in "$R"${q(cert)} -noout -pubkey 2>/dev/null)" != "$(openssl pkey -in "$STAGE"${q(managed.path)} -pubout)" ]; then`,
+      `  mkdir -p "$STAGE"${q(dirname(cert))}`,
+      `  openssl req -x509 -new -key "$STAGE"${q(managed.path)} -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} -out "$STAGE"${q(cert)} >/dev/null`,
+      `  chmod 0644 "$STAGE"${q(cert)}`,
+      `  CERT_TARGETS=(${q(cert)})`,
+      "fi",
+    );
+  }
   // Every path below comes from render (never from the spec): safe inside double quotes after "$R".
   const rooted = (argv: string[]) => argv.map((a) => (a.startsWith("/") ? `"$R${a}"` : a)).join(" ");
   const others = bundle.daemons.filter((d) => d.name !== "postfix");
   L.push(
     "",
     "# 2. Back up what is live, swap the staged files in (absent from the stage = removed).",
-    `TARGETS=(${targets.map(q).join(" ")})`,
+    `TARGETS=(${targets.map(q).join(" ")}${managed ? ' "${CERT_TARGETS[@]}"' : ""})`,
     'for p in "${TARGETS[@]}"; do',
     '  if [ -e "$R$p" ]; then mkdir -p "$BACKUP${p%/*}"; cp -a "$R$p" "$BACKUP$p"; fi',
     "done",
@@ -245,13 +264,17 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     ...[...new Map(bundle.dkimKeys.map((k) => [k.path.slice(0, k.path.lastIndexOf("/")), ownerOf(k)]))].map(
       ([d, owner]) => `chmod 0700 "$R"${q(d)}; own ${owner} "$R"${q(d)}`,
     ),
-    "# The TLS key pair main.cf names, made once on the host, never in state.",
-    `if [ ! -s "$R"${q(bundle.tls.key)} ]; then`,
-    `  mkdir -p "$R"${q(dirname(bundle.tls.key))} "$R"${q(dirname(bundle.tls.cert))}`,
-    `  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} \\`,
-    `    -keyout "$R"${q(bundle.tls.key)} -out "$R"${q(bundle.tls.cert)} >/dev/null`,
-    `  chmod 0600 "$R"${q(bundle.tls.key)}; chmod 0644 "$R"${q(bundle.tls.cert)}`,
-    "fi",
+    ...(managed
+      ? []
+      : [
+          "# The TLS key pair main.cf names, made once on the host, never in state.",
+          `if [ ! -s "$R"${q(bundle.tls.key)} ]; then`,
+          `  mkdir -p "$R"${q(dirname(bundle.tls.key))} "$R"${q(dirname(bundle.tls.cert))}`,
+          `  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} \\`,
+          `    -keyout "$R"${q(bundle.tls.key)} -out "$R"${q(bundle.tls.cert)} >/dev/null`,
+          `  chmod 0600 "$R"${q(bundle.tls.key)}; chmod 0644 "$R"${q(bundle.tls.cert)}`,
+          "fi",
+        ]),
     // maillog_file: created here for postfix, never by a root-run command, or postsuper (which
     // writes it directly while postlogd is down) cannot open it at the next start.
     ...postfix.logs.flatMap((l) => [

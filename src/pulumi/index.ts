@@ -27,3 +27,5 @@ export const hosts = stack.outputs.hosts;
 export const addresses = stack.outputs.addresses;
 /** Every published record (no secrets: DKIM public halves only). */
 export const dns = stack.outputs.dns;
+/** Signed zones (operator.dnssec, domains.<d>.dnssec) -> the DS record the registrar must publish. */
+export const dnssec = stack.outputs.dnssec;

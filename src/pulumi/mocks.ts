@@ -51,14 +51,16 @@ export function mockIpv6Network(name: string): string {
   return `2001:db8:${sha(name).readUInt16BE(0).toString(16)}::/64`;
 }
 
-// Real RSA keys (DKIM TXT content must look real), made once per key name per process.
+// Real keys (DKIM TXT content and TLSA digests must come from real keys), made once per key name per process.
 const keyCache = new Map<string, { privateKeyPem: string; publicKeyPem: string }>();
-function mockKey(name: string) {
+function mockKey(name: string, algorithm: unknown) {
   let k = keyCache.get(name);
   if (!k) {
-    const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    // As the tls provider makes them: RSA keys in PKCS#1, ECDSA keys in SEC1 ("EC PRIVATE KEY").
+    const ec = algorithm === "ECDSA";
+    const pair = ec ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
     k = {
-      privateKeyPem: pair.privateKey.export({ type: "pkcs1", format: "pem" }) as string,
+      privateKeyPem: pair.privateKey.export({ type: ec ? "sec1" : "pkcs1", format: "pem" }) as string,
       publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }) as string,
     };
     keyCache.set(name, k);
@@ -117,7 +119,11 @@ export function strictMocks(world: MockWorld = {}): StrictMocks {
           state = { ...inputs };
           break;
         case "tls:index/privateKey:PrivateKey":
-          state = { ...inputs, ...mockKey(name) };
+          state = { ...inputs, ...mockKey(name, p.algorithm) };
+          break;
+        case "cloudflare:index/zoneDnssec:ZoneDnssec":
+          // What Cloudflare hands out once signing is on: the DS record for the registrar.
+          state = { ...inputs, ds: `${name.replace(/^dnssec:/, "")}. 3600 IN DS 2371 13 2 ${sha(name).toString("hex").toUpperCase()}` };
           break;
         case "command:remote:Command":
           state = { ...inputs, stdout: "", stderr: "" };

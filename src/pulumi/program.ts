@@ -15,7 +15,7 @@ import type { AddressBook } from "../plan/addresses.ts";
 import { readStackConfig, type StackConfig } from "./config.ts";
 import { planStack, type StackPlan } from "./stackPlan.ts";
 import { HostComponent, Relay, Smarthost, valuesFor, type DeliverArgs } from "./hosts.ts";
-import { cloudflareContent, dkimPublicValue, fillPlaceholders } from "./records.ts";
+import { cloudflareContent, dkimPublicValue, fillPlaceholders, tlsaData } from "./records.ts";
 import { authorizedKeys, planSshKeys, publicKeyOfPrivate, type HetznerSshKey, type PlannedSshKey } from "./sshKeys.ts";
 import { conflictError, recordComment, zoneConflicts, type Conflict, type ExistingRecord } from "./zoneConflicts.ts";
 import { mtaStsGroup, type MtaStsResources } from "./mtaSts.ts";
@@ -28,12 +28,16 @@ export interface StackOutputs {
   /** {host: {ipv4, ipv6}}: what `facteur check --addresses` and `plan --addresses` read. */
   addresses: pulumi.Output<AddressBook>;
   dns: pulumi.Output<{ id: string; zone: string; name: string; type: string; content: string; priority?: number; ttl: number }[]>;
+  /** Signed zones -> the DS record to give the registrar (absent when no zone is signed). */
+  dnssec?: pulumi.Output<Record<string, string>>;
 }
 
 export interface DeployedStack {
   planned: StackPlan;
   hosts: Record<string, HostComponent>;
   records: Record<string, cloudflare.DnsRecord>;
+  /** DNSSEC of the signed zones, by zone. */
+  dnssec: Record<string, cloudflare.ZoneDnssec>;
   dkimKeys: Record<string, tls.PrivateKey>;
   firewalls: Record<string, hcloud.Firewall>;
   sshKeys: hcloud.SshKey[];
@@ -85,12 +89,17 @@ async function preflight(planned: StackPlan, config: StackConfig, stack: string)
 
 type Labels = (extra: Record<string, string>) => Record<string, string>;
 
-/** DKIM and ARC: one RSA-2048 key per (domain, selector); the public halves feed the plan, the private ones the smarthosts (DKIM) and relays (ARC). */
+/**
+ * DKIM and ARC: one RSA-2048 key per (domain, selector); host TLS keys (tlsKey): one per (host,
+ * key name). The public halves feed the plan (DKIM p= values, TLSA digests), the private ones the
+ * hosts. Rolling a TLS key adds one key and, after the switch, deletes the old: no server changes.
+ */
 function dkimKeyGroup(planned: StackPlan) {
   const keys: Record<string, tls.PrivateKey> = {};
   const publicValues: Record<string, pulumi.Output<string>> = {};
   for (const k of planned.dkimKeys) {
-    keys[k.id] = new tls.PrivateKey(`${k.purpose}-${k.domain}-${k.selector}`, { algorithm: "RSA", rsaBits: 2048 });
+    // Host TLS keys: ECDSA P-256 (what lego made before, and what every TLS client takes); DKIM and ARC: RSA-2048.
+    keys[k.id] = new tls.PrivateKey(`${k.purpose}-${k.domain}-${k.selector}`, k.purpose === "tls" ? { algorithm: "ECDSA", ecdsaCurve: "P256" } : { algorithm: "RSA", rsaBits: 2048 });
     publicValues[k.id] = keys[k.id]!.publicKeyPem.apply(dkimPublicValue);
   }
   return { keys, publicValues };
@@ -136,7 +145,8 @@ function dnsGroup(planned: StackPlan, zoneIds: Record<string, string>, values: D
         zoneId: zoneIds[r.zone]!,
         name: r.name,
         type: r.type,
-        content,
+        // Cloudflare takes a TLSA record as its fields (data), and computes content from them.
+        ...(r.type === "TLSA" ? { data: pulumi.output(content).apply(tlsaData) } : { content }),
         ttl: r.ttl,
         ...(r.type === "MX" ? { priority: r.priority! } : {}),
         ...(r.type === "A" || r.type === "AAAA" ? { proxied: false } : {}),
@@ -146,6 +156,15 @@ function dnsGroup(planned: StackPlan, zoneIds: Record<string, string>, values: D
     );
   }
   return records;
+}
+
+/**
+ * DNSSEC on the zones the plan signs (operator.dnssec, domains.<d>.dnssec): one resource per zone,
+ * named by the zone, so signing one domain creates exactly one resource. Its ds output is the
+ * record the registrar must publish before validating resolvers trust the zone.
+ */
+function dnssecGroup(planned: StackPlan, zoneIds: Record<string, string>): Record<string, cloudflare.ZoneDnssec> {
+  return Object.fromEntries((planned.plan.dnssec ?? []).map((d) => [d.zone, new cloudflare.ZoneDnssec(`dnssec:${d.zone}`, { zoneId: zoneIds[d.zone]!, status: "active" })]));
 }
 
 /** The outputs, from the same placeholder plan, every value filled in. */
@@ -250,6 +269,7 @@ export async function deployStack(spec: Spec, opts: DeployOptions = {}): Promise
   }
 
   const records = dnsGroup(planned, pre.zoneIds, values, adopted);
+  const dnssec = dnssecGroup(planned, pre.zoneIds);
   const mtaSts = mtaStsGroup(planned.plan.mtaSts ?? [], pre.zoneIds, config.cloudflareAccountId);
   const all: pulumi.Resource[] = [
     ...ssh.resources,
@@ -259,6 +279,9 @@ export async function deployStack(spec: Spec, opts: DeployOptions = {}): Promise
     ...Object.values(firewalls),
     ...Object.values(hosts).flatMap((h) => [h, ...h.children()]),
     ...Object.values(records),
+    ...Object.values(dnssec),
   ];
-  return { planned, hosts, records, dkimKeys: dkim.keys, firewalls, sshKeys: ssh.resources, mtaSts, adopted, warnings: planned.warnings, outputs: stackOutputs(planned, values), all };
+  const outputs = stackOutputs(planned, values);
+  if (Object.keys(dnssec).length) outputs.dnssec = pulumi.all(Object.fromEntries(Object.entries(dnssec).map(([zone, z]) => [zone, z.ds])));
+  return { planned, hosts, records, dnssec, dkimKeys: dkim.keys, firewalls, sshKeys: ssh.resources, mtaSts, adopted, warnings: planned.warnings, outputs, all };
 }

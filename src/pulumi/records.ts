@@ -32,3 +32,10 @@ export function dkimPublicValue(publicKeyPem: string): string {
 export function cloudflareContent(type: DnsRecord["type"], content: string): string {
   return type === "TXT" ? quoteTxt(content) : content;
 }
+
+/** A TLSA record's content ("3 1 1 <hex>") as the fields Cloudflare stores it in. */
+export function tlsaData(content: string): { usage: number; selector: number; matchingType: number; certificate: string } {
+  const m = /^(\d+) (\d+) (\d+) ([0-9a-fA-F]+)$/.exec(content.trim());
+  if (!m) throw new Error(`not TLSA content: ${content}`);
+  return { usage: Number(m[1]), selector: Number(m[2]), matchingType: Number(m[3]), certificate: m[4]!.toLowerCase() };
+}

@@ -7,7 +7,7 @@
 import type { Spec } from "../spec/schema.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan, type PlannedHost, type Ptr } from "../plan/plan.ts";
-import { dkimKeyId, plannedKeys, type DnsRecord, type PlannedKey } from "../plan/dns.ts";
+import { heldKeyId, plannedKeys, type DnsRecord, type PlannedKey } from "../plan/dns.ts";
 import type { PlannedFirewall } from "../plan/firewall.ts";
 import { serverTypeWarnings } from "../plan/serverTypes.ts";
 import { renderStack } from "../render/render.ts";
@@ -51,8 +51,8 @@ export function planStack(spec: Spec): StackPlan {
   const hosts = plan.hosts.map((host): HostPlan => {
     const bundle = bundles.get(host.name);
     if (!bundle) throw new Error(`render gave no bundle for ${host.name}`);
-    const held = bundle.dkimKeys.map((k) => ({ path: k.path, id: dkimKeyId(k.domain, k.selector) }));
-    for (const k of held) if (!declared.has(k.id)) throw new Error(`${host.name}: bundle needs DKIM key ${k.id}, which the model does not declare`);
+    const held = bundle.dkimKeys.map((k) => ({ path: k.path, id: heldKeyId(k) }));
+    for (const k of held) if (!declared.has(k.id)) throw new Error(`${host.name}: bundle needs key ${k.id}, which the model does not declare`);
     return {
       host,
       ptrs: plan.ptrs.filter((p) => p.host === host.name),
@@ -66,6 +66,11 @@ export function planStack(spec: Spec): StackPlan {
   const warnings = serverTypeWarnings(plan.hosts).map((w) => w.message);
   if (plan.hosts.length && model.operator.sshSources.length === 0)
     warnings.push("operator.sshSources is empty: SSH is closed on every host, so the configuration cannot be pushed (apply:<host> will fail to connect)");
+  if (!model.operator.dnssec)
+    for (const d of model.domains.filter((d) => d.dnssec))
+      warnings.push(
+        `domains.${d.name}.dnssec is on but operator.dnssec is off: ${d.name}'s MX records are signed, but the TLSA records of its MX hosts (in ${model.operator.domain}) are not published, so DANE senders fall back to opportunistic TLS`,
+      );
   for (const d of model.domains.filter((d) => d.mtaSts?.mode === "enforce"))
     warnings.push(
       model.acme

@@ -25,12 +25,13 @@ export interface HostBundle {
   files: BundleFile[];
   /**
    * DKIM private keys this host needs (smarthosts: OpenDKIM's signing keys; relays: rspamd's ARC
-   * key): the applier writes them, owned by `owner` (default: OpenDKIM's keyOwner), render never sees them.
+   * key; purpose tls: the host's managed TLS key, domain its fqdn, selector the key's name): the
+   * applier writes them, owned by `owner` (default: OpenDKIM's keyOwner), render never sees them.
    */
-  dkimKeys: { domain: string; selector: string; path: string; owner?: { owner: string; group: string } }[];
+  dkimKeys: { domain: string; selector: string; path: string; owner?: { owner: string; group: string }; purpose?: "tls" }[];
   /** SASL logins this host must accept (smarthosts: submission users), passwords by reference. */
   saslUsers: { login: string; passwordSecret: string }[];
-  /** The key pair smtpd offers, as main.cf names it: made on the host by the applier, never rendered. */
+  /** The key pair smtpd offers, as main.cf names it: the key managed (dkimKeys, purpose tls) or made on the host, the certificate made or fetched there; never rendered. */
   tls: { cert: string; key: string };
   /** Smarthosts: the Cyrus sasldb those logins live in, as the rendered sasl/smtpd.conf names it. */
   saslDb?: string;

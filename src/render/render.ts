@@ -97,13 +97,18 @@ function probeRecipients(model: Model, host: PlannedHost): string[] {
   return [...model.policy.pacing.domains.map((p) => `facteur-gate@${p.domain}`), "facteur-gate@gate.invalid"];
 }
 
-/** The private keys the applier writes: OpenDKIM's signing keys (smarthosts), rspamd's ARC key (relays), each owned by its daemon's user. */
-function dkimKeys(model: Model, root: string, facts: DaemonFacts[]): HostBundle["dkimKeys"] {
+/**
+ * The private keys the applier writes: OpenDKIM's signing keys (smarthosts), rspamd's ARC key
+ * (relays), each owned by its daemon's user; and the host's current managed TLS key (tlsKey),
+ * root's, where main.cf names smtpd's key (only current: the next one is published, not served).
+ */
+function dkimKeys(model: Model, host: PlannedHost, root: string, facts: DaemonFacts[]): HostBundle["dkimKeys"] {
   const signer = daemonFacts(facts, "opendkim");
   const arc = daemonFacts(facts, "rspamd")?.arcKey;
   return [
     ...(signer ? signers({ model, root }).map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : []),
     ...(arc ? [{ ...arc, owner: { owner: "_rspamd", group: "_rspamd" } }] : []),
+    ...(host.tlsKey ? [{ domain: host.fqdn, selector: host.tlsKey.current, path: tlsPair(root).key, owner: { owner: "root", group: "root" }, purpose: "tls" as const }] : []),
   ];
 }
 
@@ -136,7 +141,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     fqdn: host.fqdn,
     role: host.role,
     files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
-    dkimKeys: dkimKeys(model, root, facts),
+    dkimKeys: dkimKeys(model, host, root, facts),
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
     tls: tlsOf(root, facts),
     ...(host.role === "smarthost" ? { saslDb: saslDbPath(root) } : {}),

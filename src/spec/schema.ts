@@ -113,6 +113,19 @@ const tlsRptSpec = z
   })
   .strict();
 
+const DNSSEC = (zone: string) =>
+  `Cloudflare signs ${zone} (DNSSEC, a cloudflare.ZoneDnssec resource); the DS record it hands out (stack output dnssec) goes to the registrar. Validating senders then trust ${zone}'s records, and DANE senders (RFC 7672) use the TLSA records of our hosts`;
+
+const tlsKeySpec = z
+  .object({
+    current: hostLabel.describe("The name of the key the host serves TLS with (its certificates are issued for it). A new name makes a new key."),
+    next: hostLabel
+      .optional()
+      .describe("The key that replaces current: its TLSA is published beside current's, so senders caching the TLSA set still match after the switch. Switch (current: <next>, next removed) once the records have been out for longer than policy.ttl."),
+  })
+  .strict()
+  .refine((k) => k.next !== k.current, { message: "next must name another key than current", path: ["next"] });
+
 const mailDomain = z
   .object({
     aliases: z
@@ -144,6 +157,10 @@ const mailDomain = z
       .optional()
       .describe("MTA-STS (RFC 8461): a _mta-sts TXT record and a policy served over HTTPS at mta-sts.<domain> (a Cloudflare Worker) naming this domain's MX hosts."),
     tlsRpt: tlsRptSpec.optional().describe("TLS reporting (RFC 8460): the _smtp._tls TXT record."),
+    dnssec: z
+      .boolean()
+      .default(false)
+      .describe(`${DNSSEC("this domain's zone")}: its MX records are then signed, which DANE needs besides the TLSA records of the operator zone (operator.dnssec).`),
   })
   .strict();
 
@@ -154,8 +171,15 @@ const ownServer = z.object({
 
 const DNS_PREFERENCE = "a DNS MX preference is 16 bits";
 
+const tlsKey = tlsKeySpec
+  .optional()
+  .describe(
+    "This host's TLS key, managed like the DKIM keys (a Pulumi secret, ECDSA P-256): its TLSA 3 1 1 records pin it and its ACME certificates are requested for it. Defaults to {current: tls1} when operator.dnssec is on; without either, the host makes its own key.",
+  );
+
 const relay = ownServer
   .extend({
+    tlsKey,
     mxPriority: whole(0, 65535, DNS_PREFERENCE).default(10).describe("MX preference of this relay in every domain it receives (lower is tried first)."),
   })
   .strict();
@@ -164,6 +188,7 @@ const lane = z.enum(["clean", "spam"]).default("clean").describe("Outbound lane:
 
 const ownSmarthost = ownServer
   .extend({
+    tlsKey,
     kind: z.literal("own").describe("One of our servers: facteur creates it at Hetzner and configures it."),
     preference: whole(0, 65535, DNS_PREFERENCE).default(10).describe("Pool MX preference: equal preferences share the load, lower ones are used first."),
     drain: z.boolean().default(false).describe("Receives no new mail (dropped from the pool MX) but keeps its DNS, IPs and PTRs."),
@@ -305,6 +330,10 @@ export const specSchema = z
           .describe(
             "Selectors of the operator's ARC key: relays seal every message they forward (ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results) as the operator. Published as <selector>._domainkey.<operator domain> and rotated like a DKIM key; never one of operator.dkim's selectors.",
           ),
+        dnssec: z
+          .boolean()
+          .default(false)
+          .describe(`${DNSSEC("the operator domain")}: TLSA 3 1 1 records are published for every own host (relays' port 25, smarthosts' 587 and 465), pinning its managed TLS key (tlsKey).`),
         sshSources: z
           .array(text(cidrProblem))
           .default([])

@@ -1,6 +1,9 @@
 // ACME certificates (spec acme): every host gets its own name's certificate from lego over
 // HTTP-01, renewed by a systemd timer (templates/acme); Postfix reads it where lego writes it.
+// A host with a managed TLS key (tlsKey) has its certificates requested for that key (lego --csr
+// with a CSR made from it on the host), so the TLSA 3 1 1 records pinning it hold across renewals.
 import type { AcmeFacts, DaemonPart, HostInput } from "./types.ts";
+import { tlsPair } from "./postfix.ts";
 
 export const ACME_DIR = "/etc/facteur/acme";
 
@@ -11,7 +14,10 @@ export function runsAcme({ model }: Pick<HostInput, "model">): boolean {
 export function acme({ model, host, root }: HostInput): DaemonPart<AcmeFacts> {
   const dir = `${root}${ACME_DIR}`;
   const cert = `${dir}/certificates/${host.fqdn}.crt`;
-  const key = `${dir}/certificates/${host.fqdn}.key`;
+  const managed = host.tlsKey !== undefined;
+  const key = managed ? tlsPair(root).key : `${dir}/certificates/${host.fqdn}.key`;
+  const csr = managed ? `${dir}/${host.fqdn}.csr` : undefined;
+  const meta = `${dir}/certificates/${host.fqdn}.json`;
   const script = `${dir}/renew.sh`;
   const service = `${root}/etc/systemd/system/facteur-acme.service`;
   const timer = `${root}/etc/systemd/system/facteur-acme.timer`;
@@ -31,6 +37,8 @@ export function acme({ model, host, root }: HostInput): DaemonPart<AcmeFacts> {
       script,
       cert,
       key,
+      ...(csr ? { csr } : {}),
+      meta,
       units: [service, timer],
     },
     files: [
@@ -38,6 +46,6 @@ export function acme({ model, host, root }: HostInput): DaemonPart<AcmeFacts> {
       { template: "acme/facteur-acme.service", path: service },
       { template: "acme/facteur-acme.timer", path: timer },
     ],
-    context: { acme: { ...model.acme!, dir, cert, key, script } },
+    context: { acme: { ...model.acme!, dir, cert, key, script, meta, ...(csr ? { csr } : {}) } },
   };
 }

@@ -151,9 +151,13 @@ export interface AcmeFacts extends DaemonFactsBase {
   name: "acme";
   /** The renewal script its timer runs (the lab runs it as the timer would). */
   script: string;
-  /** Where lego writes the certificate and key Postfix reads. */
+  /** Where lego writes the certificate Postfix reads, and the key it is for (lego's own, or the managed key: tlsKey). */
   cert: string;
   key: string;
+  /** The certificate is requested for the managed key (lego --csr, a CSR made from it), never for a key lego makes. */
+  csr?: string;
+  /** lego's record of the certificate (its absence makes the next run issue anew rather than renew). */
+  meta: string;
   /** systemd units rendered for it (a change needs systemctl daemon-reload). */
   units: string[];
 }

@@ -1,0 +1,149 @@
+// DANE for mail to our relay (issue 14, part 4), proved with the real daemons in the lab: Knot
+// signs relais.tld and entreprise.tld and serves the plan's TLSA 3 1 1 records for mx1's managed
+// key (current mx2026a and next mx2026b: a rollover under way); mx1's certificate comes from
+// pebble for that key (the rendered renew.sh, lego --csr). The DANE-enforcing sender is the
+// smarthost out1 (Postfix smtp_tls_security_level = dane behind its unbound, which trusts the
+// lab's signed zones): a submission to john-doe@entreprise.tld goes out1 -> mx1 (MX) and must be
+// logged "Verified TLS connection" to mx1, before the switch, with the apply step's bootstrap
+// certificate for the next key, with pebble's certificate for it, and with the step-2 TLSA set.
+// Its own lab stack (test/scenarios/dane-inbound/stack.yaml).
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { copyFileSync, readFileSync } from "node:fs";
+import { labUp, labDown, type LabState } from "../src/lab/index.ts";
+import { labSkipReason, swaks, waitForMail, hostOf, postfixLog, queueOf, mailbox, LAB_WAIT_MS } from "./support/lab.ts";
+import { must, waitFor } from "../src/lab/proc.ts";
+import { issuerOf, labAcmeSeconds } from "../src/lab/acme.ts";
+import { setLabRecords } from "../src/lab/dnsUpdate.ts";
+import { parseSpec } from "../src/spec/load.ts";
+import { buildModel } from "../src/model/model.ts";
+import { buildPlan } from "../src/plan/plan.ts";
+import { tlsKeyId } from "../src/plan/dns.ts";
+import { tlsaSha256 } from "../src/plan/placeholders.ts";
+import { labStack } from "./support/labStacks.ts";
+
+const SPEC = fileURLToPath(new URL("./scenarios/dane-inbound/stack.yaml", import.meta.url));
+const STACK = labStack("dane");
+const skip = labSkipReason();
+if (skip) console.log(`# lab dane-inbound skipped: ${skip}`);
+
+const tag = `${process.pid}-${Date.now() % 100000}`;
+let lab: LabState;
+const ip = (h: string) => hostOf(lab, h).ipv4[0]!;
+const KEY_A = tlsKeyId("mx1.relais.tld", "mx2026a");
+const KEY_B = tlsKeyId("mx1.relais.tld", "mx2026b");
+const mx1Key = () => `${hostOf(lab, "mx1").root}/etc/facteur/tls/key.pem`;
+const mx1Cert = () => `${hostOf(lab, "mx1").root}/etc/facteur/acme/certificates/mx1.relais.tld.crt`;
+
+/** TLSA 3 1 1 data of a PEM file (a key or a certificate): SHA-256 of its SubjectPublicKeyInfo. */
+async function spkiDigest(file: string, kind: "key" | "cert"): Promise<string> {
+  const pub = kind === "cert" ? 'openssl x509 -in "$0" -noout -pubkey' : 'openssl pkey -in "$0" -pubout';
+  const r = await must("SPKI digest", ["sh", "-c", `${pub} | openssl pkey -pubin -outform DER | base64 -w0`, file]);
+  return tlsaSha256(r.stdout.trim());
+}
+
+/** The plan's TLSA records for mx1 with the lab's keys, for a spec whose mx1 tlsKey is `tlsKey`. */
+function mx1Tlsa(tlsKey: string): { name: string; type: "TLSA"; value: string }[] {
+  const text = readFileSync(SPEC, "utf8").replace(/tlsKey: \{ current: mx2026a, next: mx2026b \}/, `tlsKey: ${tlsKey}`);
+  const model = buildModel(parseSpec(text, SPEC));
+  const keys = Object.fromEntries(Object.entries(lab.tlsKeyFiles!).map(([id, f]) => [id, publicB64(f)]));
+  return buildPlan(model, { dkimKeys: keys })
+    .dns.filter((r) => r.id.startsWith("tlsa:mx1:"))
+    .map((r) => ({ name: r.name, type: "TLSA" as const, value: r.content }));
+}
+const publicCache = new Map<string, string>();
+function publicB64(file: string): string {
+  return publicCache.get(file)!;
+}
+
+/** john@entreprise.tld submits to out1 for john-doe@entreprise.tld: out1 delivers to its MX, mx1, with DANE. */
+async function submit(subject: string): Promise<void> {
+  const r = await swaks(lab, [
+    "--server", ip("out1"), "--port", "587", "--tls", "--helo", "laptop.entreprise.tld", "--auth", "PLAIN",
+    "--auth-user", "john@entreprise.tld", "--auth-password", lab.secrets.johnSubmission!,
+    "--from", "john@entreprise.tld", "--to", "john-doe@entreprise.tld", "--header", `Subject: ${subject}`,
+  ]);
+  assert.equal(r.code, 0, `submission to out1 failed:\n${r.transcript}`);
+}
+
+/** out1's "Verified TLS connection" lines to mx1, and its deliveries of john-doe@ to mx1. */
+const verifiedToMx1 = () => postfixLog(lab, "out1", /Verified TLS connection established to mx1\.relais\.tld\[/).length;
+const sentToMx1 = () => postfixLog(lab, "out1", /to=<john-doe@entreprise\.tld>.*relay=mx1\.relais\.tld\[.*status=sent/).length;
+
+/** Sends one message and asserts it crossed out1 -> mx1 over TLS verified by DANE and reached john@doe.tld. */
+async function deliversVerified(step: string): Promise<void> {
+  const [v0, s0] = [verifiedToMx1(), sentToMx1()];
+  const subject = `dane-${step}-${tag}`;
+  await submit(subject);
+  assert.equal((await waitForMail(lab, "john@doe.tld", subject)).length, 1, `${step}: delivered through mx1`);
+  assert.ok(sentToMx1() > s0, `${step}: out1 handed it to mx1`);
+  assert.ok(verifiedToMx1() > v0, `${step}: out1 verified mx1 against its TLSA (${postfixLog(lab, "out1", /mx1\.relais\.tld/).slice(-3).join("\n")})`);
+}
+
+describe("lab: DANE for mail to our relay, across a TLS key rollover", { skip }, () => {
+  before(async () => {
+    // No dnssec option: the lab signs the zones the plan signs (operator.dnssec, domains.entreprise.tld.dnssec).
+    lab = await labUp(STACK, { specFile: SPEC });
+    for (const f of Object.values(lab.tlsKeyFiles ?? {}))
+      publicCache.set(f, (await must("public key", ["sh", "-c", 'openssl pkey -in "$0" -pubout -outform DER | base64 -w0', f])).stdout.trim());
+  });
+  after(async () => {
+    if (!process.env.LAB_KEEP) await labDown(STACK);
+  });
+
+  it("publishes the plan's TLSA for mx1's current and next keys in the signed zone, and mx1 serves pebble's certificate for the current key", async () => {
+    assert.deepEqual(lab.signedZones, ["entreprise.tld", "relais.tld"]);
+    assert.deepEqual(Object.keys(lab.tlsKeyFiles ?? {}).sort(), [KEY_A, KEY_B, tlsKeyId("out1.relais.tld", "out2026a")].sort());
+    const r = await must("TLSA via out1's unbound", ["kdig", "+dnssec", "+timeout=3", "@127.0.0.1", "TLSA", "_25._tcp.mx1.relais.tld"], { ns: hostOf(lab, "out1").ns });
+    assert.match(r.stdout, /;; Flags: [^;]*\bad\b/, "validated (ad) by out1's resolver");
+    const a = await spkiDigest(lab.tlsKeyFiles![KEY_A]!, "key");
+    const b = await spkiDigest(lab.tlsKeyFiles![KEY_B]!, "key");
+    for (const d of [a, b]) assert.match(r.stdout, new RegExp(`TLSA\\s+3 1 1 ${d}`, "i"));
+    assert.equal(await spkiDigest(mx1Key(), "key"), a, "mx1 holds the current key");
+    assert.equal(await spkiDigest(mx1Cert(), "cert"), a, "its certificate is for that key");
+    assert.match(issuerOf(mx1Cert()), /Pebble/i, "issued by the ACME server for the managed key (lego --csr)");
+  });
+
+  it("before the switch: out1 delivers to mx1 over TLS verified by DANE", async () => {
+    await deliversVerified("current");
+  });
+
+  it("the switch to the next key: verified with the apply step's bootstrap certificate, then with pebble's re-issued one, then with the step-2 TLSA set", async () => {
+    const mx1 = hostOf(lab, "mx1");
+    const b = await spkiDigest(lab.tlsKeyFiles![KEY_B]!, "key");
+    // What the apply step does on step 2: the new key in place, a self-signed certificate for it
+    // (the live one is for the old key), Postfix reloaded; the ACME timer restarts with the apply.
+    copyFileSync(lab.tlsKeyFiles![KEY_B]!, mx1Key());
+    await must("bootstrap certificate for the next key", [
+      "openssl", "req", "-x509", "-new", "-key", mx1Key(), "-days", "3650", "-subj", "/CN=mx1.relais.tld", "-addext", "subjectAltName=DNS:mx1.relais.tld", "-out", mx1Cert(),
+    ]);
+    await must("postfix reload on mx1", ["postfix", "-c", mx1.postfixDir, "reload"]);
+    assert.equal(await spkiDigest(mx1Cert(), "cert"), b);
+    await deliversVerified("bootstrap");
+    // The rendered renew.sh, run by the lab's timer, sees a self-signed certificate and issues anew for the key.
+    const reissued = await waitFor(async () => /Pebble/i.test(issuerOf(mx1Cert())) && (await spkiDigest(mx1Cert(), "cert")) === b, Math.max(LAB_WAIT_MS, labAcmeSeconds() * 6000), 1000);
+    assert.ok(reissued, `no pebble certificate for mx2026b (issuer: ${issuerOf(mx1Cert())})`);
+    await deliversVerified("reissued");
+    // Step 2's records: mx2026a's TLSA withdrawn, mx2026b's kept as published in step 1.
+    const step2 = mx1Tlsa("{ current: mx2026b }");
+    assert.deepEqual(step2.map((r) => r.value), [`3 1 1 ${b}`]);
+    await setLabRecords(lab, step2);
+    await deliversVerified("step2");
+  });
+
+  it("a TLSA set without the key served defers the mail: nothing goes to mx1 unverified", async () => {
+    const a = await spkiDigest(lab.tlsKeyFiles![KEY_A]!, "key");
+    await setLabRecords(lab, [{ name: "_25._tcp.mx1.relais.tld", type: "TLSA", value: `3 1 1 ${a}` }]);
+    // out1's unbound may hold the step-2 set for its TTL (60 s in the lab): wait it out.
+    await new Promise((r) => setTimeout(r, 65_000));
+    const subject = `dane-wrong-${tag}`;
+    const s0 = sentToMx1();
+    await submit(subject);
+    const deferred = await waitFor(async () => postfixLog(lab, "out1", /to=<john-doe@entreprise\.tld>.*relay=mx1\.relais\.tld.*status=deferred/).length > 0, LAB_WAIT_MS);
+    assert.ok(deferred, `out1 defers: ${postfixLog(lab, "out1", /john-doe@entreprise/).slice(-3).join("\n")}`);
+    assert.equal(sentToMx1(), s0, "nothing was handed to mx1");
+    assert.match(await queueOf(lab, "out1"), /john-doe@entreprise\.tld/, "the message waits in out1's queue");
+    assert.equal(mailbox(lab, "john@doe.tld").filter((m) => m.text.includes(subject)).length, 0);
+  });
+});
