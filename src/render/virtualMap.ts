@@ -26,15 +26,17 @@ function body(domains: readonly VirtualDomain[]): string {
   const key = domains.map((d) => d.name).join(" ");
   const cached = known?.get(key);
   if (cached !== undefined) return cached;
-  const parts: string[] = [];
+  // Appended to one string (V8 keeps it as a rope, flattened once below): several times
+  // faster than joining an array of 100,000 lines.
+  let text = "";
   for (const d of domains) {
-    parts.push(`\n# ${d.name}\n`);
+    text += `\n# ${d.name}\n`;
     for (const a of d.aliases) {
-      if (a.role) parts.push(ROLE_NOTE);
-      parts.push(`${a.address} ${a.targets.join(", ")}\n`);
+      if (a.role) text += ROLE_NOTE;
+      text += `${a.address} ${a.targets.length === 1 ? a.targets[0] : a.targets.join(", ")}\n`;
     }
   }
-  const text = parts.join("");
+  text.charCodeAt(0); // flattens the rope now, once for every relay that shares it
   known?.set(key, text);
   return text;
 }

@@ -15,7 +15,7 @@ import { crossFieldRules } from "./rules.ts";
 import { documentData } from "./yamlData.ts";
 import { fastYamlData } from "./yamlFast.ts";
 import { yamlLib } from "./yamlLib.ts";
-import { placeholderProblems } from "./placeholders.ts";
+import { mayHavePlaceholders, placeholderProblems } from "./placeholders.ts";
 import { describeValue } from "./grammar.ts";
 
 /**
@@ -203,7 +203,8 @@ export function parseYamlWith<S extends z.ZodType>(
 }
 
 export function parseSpec(text: string, file: string, options: ReadOptions = {}): Spec {
-  return parseYamlWith(specSchema, text, file, crossFieldRules, placeholderProblems, options, safeParseSpec);
+  const preChecks = mayHavePlaceholders(text) ? placeholderProblems : () => [];
+  return parseYamlWith(specSchema, text, file, crossFieldRules, preChecks, options, safeParseSpec);
 }
 
 /** Reads a file for a loader; a missing or unreadable file is reported like any spec problem. */
