@@ -77,8 +77,8 @@ export function aliasTable(spec: Spec): ReadonlyMap<string, AliasNode> {
 }
 
 /** A node's target: another node's number, or one of these. */
-const OUTSIDE = -1; // an address that is not an alias of ours: a final destination
-const SELF = -2; // the node itself (the rules report it; the walks skip it)
+export const OUTSIDE = -1; // an address that is not an alias of ours: a final destination
+export const SELF = -2; // the node itself (the rules report it; the walks skip it)
 
 /** An alias table with every target resolved to a node number: node i's targets are edges[offsets[i]..offsets[i+1]). */
 interface Indexed {
@@ -116,6 +116,16 @@ function indexed(table: TargetTable): Indexed {
   const g = { addresses, targets, offsets, edges };
   indexedTables.set(table, g);
   return g;
+}
+
+/**
+ * Each target of each node in the table's order, resolved: edges[offsets[i] + k] is the k-th
+ * target of node i as a node number, OUTSIDE or SELF (each address looked up once, shared by
+ * the rules and the walks).
+ */
+export function aliasEdges(table: TargetTable): { offsets: Int32Array; edges: Int32Array } {
+  const { offsets, edges } = indexed(table);
+  return { offsets, edges };
 }
 
 /**
