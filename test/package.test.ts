@@ -141,3 +141,22 @@ test("package: validate and plan load no Handlebars, Pulumi, nor the check's DNS
   assert.deepEqual(render.filter((u) => /\/node_modules\/handlebars\/dist\/cjs\/handlebars\/compiler\//.test(u)), [], "render compiles no template");
   assert.deepEqual(render.filter((u) => /\/node_modules\/@pulumi\/|\/dist\/check\//.test(u)), [], "render loads no Pulumi nor check code");
 });
+
+test("package: the bundled zod has every member the sources call (scripts/bundle-vendor.mjs ZOD_MEMBERS)", async () => {
+  const { ZOD_MEMBERS } = (await import(pathToFileURL(join(ROOT, "scripts", "bundle-vendor.mjs")).href)) as { ZOD_MEMBERS: string[] };
+  // Types only, erased by tsc: never looked up at run time.
+  const TYPES = new Set(["infer", "input", "output", "core", "ZodType", "ZodSafeParseResult"]);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  const used = new Set<string>();
+  for (const file of walk(join(ROOT, "src"))) {
+    const text = readFileSync(file, "utf8");
+    if (!/^import \{[^}]*\bz\b[^}]*\} from "zod";/m.test(text)) continue;
+    for (const m of text.matchAll(/\bz\s*\.\s*([A-Za-z_$][\w$]*)/g)) if (!TYPES.has(m[1]!)) used.add(m[1]!);
+  }
+  assert.ok(used.has("object") && used.has("string"), `the scan finds the schema's calls: ${[...used].join(", ")}`);
+  assert.deepEqual([...used].filter((m) => !ZOD_MEMBERS.includes(m)), [], "members the sources call that the bundle lacks");
+  // And the build's bundle exports exactly those.
+  const bundled = (await import(pathToFileURL(join(app, "node_modules", "facteur", "dist", "vendor", "zod.js")).href)) as { z: Record<string, unknown> };
+  assert.deepEqual(Object.keys(bundled.z).sort(), [...ZOD_MEMBERS].sort());
+});
