@@ -113,7 +113,7 @@ function loadedBy(args: string[]): string[] {
 }
 
 const HEAVY: [string, RegExp][] = [
-  ["Handlebars", /\/node_modules\/handlebars\//],
+  ["Handlebars", /\/node_modules\/handlebars\/|\/dist\/vendor\/handlebars/],
   ["the renderer", /\/dist\/render\/render\.js$/],
   ["Pulumi", /\/node_modules\/@pulumi\/|\/dist\/pulumi\//],
   ["the check's DNS and SMTP code", /\/dist\/check\/|^node:dns$|\/node_modules\/mailauth\//],
@@ -125,15 +125,38 @@ test("package: validate and plan load no Handlebars, Pulumi, nor the check's DNS
   for (const command of [["validate", "--stack", "example"], ["plan", "--stack", "example"]]) {
     const loaded = loadedBy(command);
     // The log does see the command's own modules and packages (not a vacuous check).
-    assert.ok(loaded.some((u) => u.endsWith("/dist/spec/load.js")) && loaded.some((u) => /\/node_modules\/zod\//.test(u)), loaded.join("\n"));
+    assert.ok(loaded.some((u) => u.endsWith("/dist/spec/load.js")) && loaded.some((u) => u.endsWith("/dist/vendor/zod.js")), loaded.join("\n"));
+    // zod comes as the build bundled it (scripts/bundle-vendor.mjs), one module, not node_modules' 260.
+    assert.deepEqual(loaded.filter((u) => /\/node_modules\/zod\//.test(u)), [], `${command[0]} loaded zod from node_modules`);
     for (const [what, pattern] of HEAVY) assert.deepEqual(loaded.filter((u) => pattern.test(u)), [], `${command[0]} loaded ${what}`);
     // The example takes the fast parse path: the yaml library is not even loaded.
     assert.deepEqual(loaded.filter((u) => /\/node_modules\/yaml\//.test(u)), [], `${command[0]} loaded yaml`);
   }
   const render = loadedBy(["render", "--stack", "example", "--out", "out-logged"]);
-  assert.ok(render.some((u) => /\/node_modules\/handlebars\//.test(u)), "render loads Handlebars (and the log sees it)");
+  // Handlebars' runtime as the build bundled it (scripts/bundle-vendor.mjs), none of node_modules' handlebars.
+  assert.ok(render.some((u) => u.endsWith("/dist/vendor/handlebars.runtime.cjs")), "render loads Handlebars' runtime (and the log sees it)");
+  assert.deepEqual(render.filter((u) => /\/node_modules\/(handlebars|zod)\//.test(u)), [], "render loads Handlebars and zod as the build bundled them");
   // The templates come precompiled by the build: Handlebars' runtime, not its compiler.
   assert.ok(render.some((u) => u.endsWith("/dist/render/templates.precompiled.cjs")), "render uses the precompiled templates");
   assert.deepEqual(render.filter((u) => /\/node_modules\/handlebars\/dist\/cjs\/handlebars\/compiler\//.test(u)), [], "render compiles no template");
   assert.deepEqual(render.filter((u) => /\/node_modules\/@pulumi\/|\/dist\/check\//.test(u)), [], "render loads no Pulumi nor check code");
+});
+
+test("package: the bundled zod has every member the sources call (scripts/bundle-vendor.mjs ZOD_MEMBERS)", async () => {
+  const { ZOD_MEMBERS } = (await import(pathToFileURL(join(ROOT, "scripts", "bundle-vendor.mjs")).href)) as { ZOD_MEMBERS: string[] };
+  // Types only, erased by tsc: never looked up at run time.
+  const TYPES = new Set(["infer", "input", "output", "core", "ZodType", "ZodSafeParseResult"]);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  const used = new Set<string>();
+  for (const file of walk(join(ROOT, "src"))) {
+    const text = readFileSync(file, "utf8");
+    if (!/^import \{[^}]*\bz\b[^}]*\} from "zod";/m.test(text)) continue;
+    for (const m of text.matchAll(/\bz\s*\.\s*([A-Za-z_$][\w$]*)/g)) if (!TYPES.has(m[1]!)) used.add(m[1]!);
+  }
+  assert.ok(used.has("object") && used.has("string"), `the scan finds the schema's calls: ${[...used].join(", ")}`);
+  assert.deepEqual([...used].filter((m) => !ZOD_MEMBERS.includes(m)), [], "members the sources call that the bundle lacks");
+  // And the build's bundle exports exactly those.
+  const bundled = (await import(pathToFileURL(join(app, "node_modules", "facteur", "dist", "vendor", "zod.js")).href)) as { z: Record<string, unknown> };
+  assert.deepEqual(Object.keys(bundled.z).sort(), [...ZOD_MEMBERS].sort());
 });

@@ -23,12 +23,9 @@ function built(files = templateFiles()): Precompiled {
   }
 }
 
-const virtualContext = {
-  host: { fqdn: "mx1.relais.tld" },
-  domains: [
-    { name: "entreprise.tld", aliases: [{ address: "john-doe@entreprise.tld", targets: ["john@doe.tld"], role: false }] },
-    { name: "relais.tld", aliases: [{ address: "postmaster@relais.tld", targets: ["ops@gestion.tld"], role: true }] },
-  ],
+const clientsContext = {
+  host: { fqdn: "out1.relais.tld" },
+  relayClients: ["198.51.100.11", "2001:db8:5100::11"],
 };
 
 test("templates: the build's precompiled templates render what compiling the sources renders", () => {
@@ -37,16 +34,16 @@ test("templates: the build's precompiled templates render what compiling the sou
   const fromSources = templateEngine(files, {});
   assert.deepEqual([fromBuild.precompiled, fromBuild.compiled], [files.length, 0]);
   assert.deepEqual([fromSources.precompiled, fromSources.compiled], [0, files.length]);
-  const out = fromBuild.render("postfix/virtual", virtualContext);
-  assert.deepEqual(out, fromSources.render("postfix/virtual", virtualContext));
-  assert.match(out.content, /^john-doe@entreprise\.tld john@doe\.tld$/m);
+  const out = fromBuild.render("postfix/relay_clients", clientsContext);
+  assert.deepEqual(out, fromSources.render("postfix/relay_clients", clientsContext));
+  assert.match(out.content, /^2001:db8:5100::11\/128 OK$/m);
 });
 
 test("templates: a template edited after the build is compiled from its new text, the others still come from the build", () => {
   const files = templateFiles();
   const build = built(files);
-  const edited = files.map((f) => (f.file === "postfix/virtual.hbs" ? { ...f, source: `# edited after the build\n${f.source}` } : f));
+  const edited = files.map((f) => (f.file === "postfix/relay_clients.hbs" ? { ...f, source: `# edited after the build\n${f.source}` } : f));
   const engine = templateEngine(edited, build);
   assert.deepEqual([engine.precompiled, engine.compiled], [files.length - 1, 1]);
-  assert.match(engine.render("postfix/virtual", virtualContext).content, /^# edited after the build\n# mx1\.relais\.tld: /);
+  assert.match(engine.render("postfix/relay_clients", clientsContext).content, /^# edited after the build\n# out1\.relais\.tld: /);
 });

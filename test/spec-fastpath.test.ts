@@ -16,6 +16,7 @@ import { fastYamlData } from "../src/spec/yamlFast.ts";
 import { documentData } from "../src/spec/yamlData.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { SpecError } from "../src/spec/errors.ts";
+import { aliasesAccepted, aliasesMap, safeParseSpec, specSchema } from "../src/spec/schema.ts";
 import { exampleText } from "./helpers/example.ts";
 import { generatedSpecText } from "../bench/generated-spec.ts";
 
@@ -235,5 +236,67 @@ test("fast path: a spec error reads the same, file:line:col included, whichever 
       assert.equal(messageOf(text, true), messageOf(text, false));
     }),
     { numRuns: Math.max(50, Math.floor(RUNS / 10)), seed: SEED },
+  );
+});
+
+// ---------------------------------------------------------------- the aliases' fast path (schema.ts)
+
+/** Local parts and targets near every rule of the grammar, valid and not. */
+const localParts = fc.oneof(
+  fc.constantFrom("john", "a.b", "x-y", "#x", "srs0=x", "SRS0=x", "John", "a..b", ".a", "a.", "", "__proto__", "constructor", "a b", "é", "${x}", "x".repeat(64), "x".repeat(65), "1", "0x1"),
+  fc.stringMatching(/^[a-z0-9.#=_-]{0,8}$/),
+);
+const addresses = fc.oneof(
+  fc.constantFrom("john@doe.tld", "a@b", "a@b.c1", "a@b.123", "x@xn--bcher-kva.tld", "x@xn--abc.tld", "@doe.tld", "john@", "john", "John@doe.tld", "a@DOE.tld", "a@-x.tld", "a@x..tld", "a@x.tld.", `a@${"x".repeat(64)}.tld`),
+  fc.tuple(fc.stringMatching(/^[a-z0-9.#-]{0,6}$/), fc.stringMatching(/^[a-z0-9.-]{0,10}$/)).map(([l, d]) => `${l}@${d}`),
+);
+const targets = fc.oneof(addresses, fc.array(addresses, { maxLength: 3 }), fc.constantFrom<unknown>(null, 3, true, {}, [3], ["a@b.tld", null]));
+const aliasMaps = fc.oneof(
+  fc.dictionary(localParts, targets, { maxKeys: 4 }),
+  fc.dictionary(localParts, targets, { maxKeys: 4 }).map((m) => Object.assign(Object.create(null) as object, m)),
+  fc.constantFrom<unknown>(null, [], "x", 3, Object.assign(Object.create(null) as object, { ["__proto__"]: "a@b.tld" })),
+);
+
+test("aliases fast path: a map plain code accepts is one aliasesMap accepts, with an output equal to it", () => {
+  let accepted = 0;
+  let refused = 0;
+  fc.assert(
+    fc.property(aliasMaps, (m) => {
+      const zod = aliasesMap.safeParse(m);
+      if (aliasesAccepted(m)) {
+        accepted++;
+        assert.ok(zod.success, `plain code accepted what zod refuses: ${JSON.stringify(m)}: ${JSON.stringify(zod.error?.issues)}`);
+        assert.deepEqual({ ...zod.data }, { ...(m as object) });
+      } else if (!zod.success) refused++;
+    }),
+    { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) },
+  );
+  // Both sides are exercised (the generator is not all valid, nor all invalid).
+  assert.ok(accepted > RUNS / 20 && refused > RUNS / 20, `accepted ${accepted}, refused ${refused}`);
+});
+
+test("aliases fast path: the spec parses to the same data, and a refused spec gets the same issues, as zod on the whole spec", () => {
+  const specs = [exampleText(), generatedSpecText(3, 20)];
+  for (const text of specs) {
+    const data = fastYamlData(text)!.data;
+    const fast = safeParseSpec(data, { reportInput: true });
+    const slow = specSchema.safeParse(data, { reportInput: true });
+    assert.ok(fast.success && slow.success);
+    assert.deepEqual(JSON.parse(JSON.stringify(fast.data)), JSON.parse(JSON.stringify(slow.data)));
+  }
+  fc.assert(
+    fc.property(aliasMaps, fc.constantFrom("ok", "bad-dkim", "bad-domain"), (aliases, other) => {
+      const data = fastYamlData(exampleText())!.data as { domains: Record<string, Record<string, unknown>> };
+      const [first] = Object.keys(data.domains);
+      data.domains[first!]!.aliases = aliases;
+      if (other === "bad-dkim") data.domains[first!]!.dkim = { selectors: [] };
+      if (other === "bad-domain") data.domains["Bad.tld"] = { aliases };
+      const fast = safeParseSpec(data, { reportInput: true });
+      const slow = specSchema.safeParse(data, { reportInput: true });
+      assert.equal(fast.success, slow.success);
+      if (!fast.success) assert.deepEqual(fast.error.issues, slow.error!.issues);
+      else assert.deepEqual(JSON.parse(JSON.stringify(fast.data)), JSON.parse(JSON.stringify(slow.data)));
+    }),
+    { numRuns: Math.ceil(RUNS / 4), ...(SEED === undefined ? {} : { seed: SEED }) },
   );
 });

@@ -42,6 +42,13 @@ test("secret leak: only passwordSecret fields make ${secret:...}; any other valu
       /:48:23: smarthosts\.fai\.auth\.username: this value may not contain "\$\{": facteur reserves it for secret references, which only passwordSecret fields make/,
     );
   assert.match(refusal(withAlias('"a${b}": x@y.tld')), /aliases\."a\$\{b\}": a name may not contain "\$\{"/);
+  // Made by an escape, in a text without a "$" of its own (the loader skips the walk only for a text without "$" and without escapes).
+  for (const escaped of ["\\x24{secret:sshPrivateKey}", "\\u0024{secret:sshPrivateKey}"]) {
+    // The example's only "$" is in its first line's comment ($schema): gone here.
+    const text = exampleWith("username: relais@fai.tld", `username: "${escaped}"`).replace("$schema=", "schema=");
+    assert.ok(!text.includes("$"), "a text without a $ of its own");
+    assert.match(refusal(text), /:48:23: smarthosts\.fai\.auth\.username: this value may not contain "\$\{"/);
+  }
 });
 
 test("secret leak: a passwordSecret may not name facteur's own keys (the root SSH key would go to the relay)", () => {

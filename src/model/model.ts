@@ -12,7 +12,8 @@ export interface Dkim {
 
 export interface Alias {
   address: string;
-  targets: string[];
+  /** As written (the spec's own list, shared with the alias table: read only). */
+  targets: readonly string[];
   /** Final destinations after following chains: what actually receives a copy (shared between aliases: read only). */
   deliversTo: readonly string[];
   /** Added by facteur (postmaster@, abuse@, hostmaster@ to the role mailbox). */
@@ -134,7 +135,7 @@ export function buildModel(spec: Spec): Model {
   for (const [address, node] of table) {
     let list = byDomain.get(node.domain);
     if (!list) byDomain.set(node.domain, (list = []));
-    list.push({ local: node.local, alias: { address, targets: [...node.targets], deliversTo: expanded[i++]!, role: node.role } });
+    list.push({ local: node.local, alias: { address, targets: node.targets, deliversTo: expanded[i++]!, role: node.role } });
   }
   const sortedAliases = (domain: string) =>
     (byDomain.get(domain) ?? []).sort((a, b) => (a.local < b.local ? -1 : a.local > b.local ? 1 : 0)).map((x) => x.alias);

@@ -174,6 +174,8 @@ export function dnsRecords(
     reason: "every smarthost's addresses and external relays: the only places our mail leaves from",
   });
 
+  // Each domain's MTA-STS policy, made once (not once per domain: 1,000 domains made a million).
+  const stsOf = new Map(mtaStsPolicies(model).map((p) => [p.domain, p]));
   for (const d of model.domains) {
     const mx = model.relays.filter((r) => d.relays.includes(r.name));
     for (const r of mx)
@@ -224,7 +226,7 @@ export function dnsRecords(
               : `ARC key ${sel}, kept published while seals made with it may still be checked`,
         });
     }
-    const sts = mtaStsPolicies(model).find((p) => p.domain === d.name);
+    const sts = stsOf.get(d.name);
     if (sts)
       add({
         id: `mta-sts:${d.name}`,

@@ -11,6 +11,7 @@ import { secretRef, type BundleFile, type HostBundle } from "./bundle.ts";
 import { daemonFacts, daemonsOf, packagesOf, type DaemonFacts, type FileSpec } from "./daemons/index.ts";
 import { signers } from "./daemons/opendkim.ts";
 import { saslDbPath, tlsPair } from "./daemons/postfix.ts";
+import { virtualMap, type VirtualMapContext } from "./virtualMap.ts";
 import { COMPILE_OPTIONS, PRECOMPILED_FILE, TEMPLATES_DIR, templateFiles, type HandlebarsEnv, type Precompiled, type TemplateFile } from "./templates.ts";
 
 export interface RenderOptions {
@@ -63,10 +64,11 @@ export function templateEngine(files: TemplateFile[] = templateFiles(), built: P
     else templates.set(f.name, load(f));
   }
   const render = (name: string, context: object): { content: string; secretRefs: string[] } => {
-    const t = templates.get(name);
-    if (!t) throw new Error(`no template ${name}.hbs in ${TEMPLATES_DIR}`);
+    const code = Object.hasOwn(CODE_RENDERED, name) ? CODE_RENDERED[name] : undefined;
+    const t = code ? undefined : templates.get(name);
+    if (!code && !t) throw new Error(`no template ${name}.hbs in ${TEMPLATES_DIR}`);
     emitted = [];
-    let content = t(context);
+    let content = code ? code(context) : t!(context);
     // Blank runs left by block tags; a large map has none, and is not copied again for nothing.
     if (content.includes("\n\n\n")) content = content.replace(/\n{3,}/g, "\n\n");
     // A reference in the output that the helper did not make came from a value: never legitimate.
@@ -77,6 +79,14 @@ export function templateEngine(files: TemplateFile[] = templateFiles(), built: P
   };
   return { render, precompiled, compiled };
 }
+
+/**
+ * Files written by plain code instead of a template, under the name a template would have: the
+ * large maps, whose text grows with the aliases (virtualMap.ts says why).
+ */
+const CODE_RENDERED: Record<string, (context: object) => string> = {
+  "postfix/virtual": (context) => virtualMap(context as VirtualMapContext),
+};
 
 let engine: TemplateEngine | undefined;
 

@@ -37,6 +37,8 @@ class TableNode implements AliasNode {
     readonly group: boolean,
     readonly domain: string,
     readonly local: string,
+    /** Its position in the table (the order of insertion): its node number in the walks. */
+    readonly index: number,
   ) {}
 
   get path(): SpecPath {
@@ -60,11 +62,12 @@ export function aliasTable(spec: Spec): ReadonlyMap<string, AliasNode> {
     for (const local of Object.keys(aliases)) {
       const t = aliases[local]!;
       const group = Array.isArray(t);
-      table.set(`${local}@${domain}`, new TableNode(group ? [...t] : [t], false, group, domain, local));
+      // A group's list is the spec's own (read only, like the whole table); addresses are unique (a local part has no '@').
+      table.set(`${local}@${domain}`, new TableNode(group ? t : [t], false, group, domain, local, table.size));
     }
     for (const local of ROLE_LOCAL_PARTS) {
       const address = `${local}@${domain}`;
-      if (!table.has(address)) table.set(address, new TableNode(roleTargets, true, false, domain, local));
+      if (!table.has(address)) table.set(address, new TableNode(roleTargets, true, false, domain, local, table.size));
     }
   };
   for (const domain of Object.keys(spec.domains)) add(domain, spec.domains[domain]!.aliases);
@@ -74,8 +77,8 @@ export function aliasTable(spec: Spec): ReadonlyMap<string, AliasNode> {
 }
 
 /** A node's target: another node's number, or one of these. */
-const OUTSIDE = -1; // an address that is not an alias of ours: a final destination
-const SELF = -2; // the node itself (the rules report it; the walks skip it)
+export const OUTSIDE = -1; // an address that is not an alias of ours: a final destination
+export const SELF = -2; // the node itself (the rules report it; the walks skip it)
 
 /** An alias table with every target resolved to a node number: node i's targets are edges[offsets[i]..offsets[i+1]). */
 interface Indexed {
@@ -95,17 +98,34 @@ function indexed(table: TargetTable): Indexed {
   const known = indexedTables.get(table);
   if (known) return known;
   const addresses = [...table.keys()];
-  const number = new Map<string, number>();
-  addresses.forEach((a, i) => number.set(a, i));
-  const targets = [...table.values()].map((v) => (Array.isArray(v) ? (v as readonly string[]) : (v as AliasNode).targets));
+  const values = [...table.values()];
+  // An alias table (aliasTable) numbers its own nodes; any other table gets a map of numbers.
+  let numberOf: (address: string) => number | undefined;
+  if (values.every((v, i) => v instanceof TableNode && v.index === i)) numberOf = (a) => (table.get(a) as TableNode | undefined)?.index;
+  else {
+    const number = new Map<string, number>();
+    addresses.forEach((a, i) => number.set(a, i));
+    numberOf = (a) => number.get(a);
+  }
+  const targets = values.map((v) => (Array.isArray(v) ? (v as readonly string[]) : (v as AliasNode).targets));
   const offsets = new Int32Array(addresses.length + 1);
   for (let i = 0; i < addresses.length; i++) offsets[i + 1] = offsets[i]! + targets[i]!.length;
   const edges = new Int32Array(offsets[addresses.length]!);
   for (let i = 0, e = 0; i < addresses.length; i++)
-    for (const t of targets[i]!) edges[e++] = t === addresses[i] ? SELF : (number.get(t) ?? OUTSIDE);
+    for (const t of targets[i]!) edges[e++] = t === addresses[i] ? SELF : (numberOf(t) ?? OUTSIDE);
   const g = { addresses, targets, offsets, edges };
   indexedTables.set(table, g);
   return g;
+}
+
+/**
+ * Each target of each node in the table's order, resolved: edges[offsets[i] + k] is the k-th
+ * target of node i as a node number, OUTSIDE or SELF (each address looked up once, shared by
+ * the rules and the walks).
+ */
+export function aliasEdges(table: TargetTable): { offsets: Int32Array; edges: Int32Array } {
+  const { offsets, edges } = indexed(table);
+  return { offsets, edges };
 }
 
 /**

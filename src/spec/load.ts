@@ -9,13 +9,13 @@
 import { readFileSync } from "node:fs";
 import type { LineCounter, Document, Node } from "yaml";
 import type { z } from "zod";
-import { specSchema, type Spec } from "./schema.ts";
+import { safeParseSpec, specSchema, type Spec } from "./schema.ts";
 import { SpecError, type SpecPath, type SpecProblem } from "./errors.ts";
 import { crossFieldRules } from "./rules.ts";
 import { documentData } from "./yamlData.ts";
 import { fastYamlData } from "./yamlFast.ts";
 import { yamlLib } from "./yamlLib.ts";
-import { placeholderProblems } from "./placeholders.ts";
+import { mayHavePlaceholders, placeholderProblems } from "./placeholders.ts";
 import { describeValue } from "./grammar.ts";
 
 /**
@@ -168,6 +168,7 @@ export function parseYamlWith<S extends z.ZodType>(
   rules: (data: z.infer<S>) => Omit<SpecProblem, "line" | "column">[] = () => [],
   preChecks: (data: unknown) => (Omit<SpecProblem, "line" | "column"> & { atKey?: boolean })[] = () => [],
   options: ReadOptions = {},
+  safeParse: (data: unknown, params: { reportInput: boolean }) => z.ZodSafeParseResult<z.infer<S>> = (data, params) => schema.safeParse(data, params),
 ): z.infer<S> {
   try {
     const { data, located } = readYaml(text, file, options);
@@ -177,7 +178,7 @@ export function parseYamlWith<S extends z.ZodType>(
     };
     const early = preChecks(data);
     if (early.length > 0) throw new SpecError(file, early.map(({ atKey, ...p }) => withPos(p, atKey)));
-    const parsed = schema.safeParse(data, { reportInput: true });
+    const parsed = safeParse(data, { reportInput: true });
     if (!parsed.success) {
       const seen = new Set<string>();
       const problems = parsed.error.issues
@@ -202,7 +203,8 @@ export function parseYamlWith<S extends z.ZodType>(
 }
 
 export function parseSpec(text: string, file: string, options: ReadOptions = {}): Spec {
-  return parseYamlWith(specSchema, text, file, crossFieldRules, placeholderProblems, options);
+  const preChecks = mayHavePlaceholders(text) ? placeholderProblems : () => [];
+  return parseYamlWith(specSchema, text, file, crossFieldRules, preChecks, options, safeParseSpec);
 }
 
 /** Reads a file for a loader; a missing or unreadable file is reported like any spec problem. */

@@ -15,6 +15,16 @@ function pathOf(place: Place): SpecPath {
   return path.reverse();
 }
 
+/**
+ * Whether any value or name read from `text` can hold "${": every character of YAML data comes
+ * from the text itself, except what an escape (a backslash in a double-quoted scalar) makes;
+ * folding only ever adds spaces and line breaks. A text without "$" and without a backslash
+ * has none, and the walk over every value (100,000 aliases) is skipped.
+ */
+export function mayHavePlaceholders(text: string): boolean {
+  return text.includes("$") || text.includes("\\");
+}
+
 export function placeholderProblems(data: unknown): (Omit<SpecProblem, "line" | "column"> & { atKey?: boolean })[] {
   const out: (Omit<SpecProblem, "line" | "column"> & { atKey?: boolean })[] = [];
   const walk = (v: unknown, place: Place, depth: number) => {

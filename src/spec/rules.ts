@@ -4,7 +4,7 @@
 import type { Spec } from "./schema.ts";
 import type { SpecPath, SpecProblem } from "./errors.ts";
 import { countSpfLookups } from "./spf.ts";
-import { aliasCycles, aliasTable, chainStats, domainOf, localOf, type AliasNode } from "./aliasGraph.ts";
+import { OUTSIDE, SELF, aliasCycles, aliasEdges, aliasTable, chainStats, domainOf, localOf, type AliasNode } from "./aliasGraph.ts";
 import { POSTFIX, pacingTransportName } from "./limits.ts";
 
 export { ROLE_LOCAL_PARTS } from "./aliasGraph.ts";
@@ -30,15 +30,20 @@ function aliasRules(spec: Spec): Problem[] {
 
   // Where a target is written (a group's item, or the alias itself): made only for a problem.
   const targetPath = (node: AliasNode, i: number): SpecPath => (node.group ? [...node.path, i] : node.path);
+  // Every target resolved once: another alias of ours, the alias itself, or an address outside the table.
+  const { offsets, edges } = aliasEdges(table);
+  let n = 0;
   for (const [source, node] of table) {
+    const first = offsets[n++]!;
     // Most aliases have one target: a set only for groups.
     const seen = node.targets.length > 1 ? new Set<string>() : undefined;
     for (let i = 0; i < node.targets.length; i++) {
       const target = node.targets[i]!;
+      const edge = edges[first + i]!;
       if (seen?.has(target)) problems.push({ path: targetPath(node, i), message: `target ${target} is listed twice` });
       seen?.add(target);
-      if (target === source) problems.push({ path: targetPath(node, i), message: `alias ${source} points to itself` });
-      else if (!node.role && !table.has(target) && ours.has(domainOf(target)))
+      if (edge === SELF) problems.push({ path: targetPath(node, i), message: `alias ${source} points to itself` });
+      else if (!node.role && edge === OUTSIDE && ours.has(domainOf(target)))
         problems.push({
           path: targetPath(node, i),
           message:

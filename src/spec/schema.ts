@@ -69,6 +69,8 @@ const selectors = z
   });
 
 const aliasTargets = z.union([emailAddress, z.array(emailAddress).min(1, "a group alias needs at least one target")]);
+/** A domain's aliases: local part -> one address, or a non-empty list of them (a group). */
+export const aliasesMap = z.record(localPart, aliasTargets);
 
 const dkimSpec = z
   .object({
@@ -128,8 +130,7 @@ const tlsKeySpec = z
 
 const mailDomain = z
   .object({
-    aliases: z
-      .record(localPart, aliasTargets)
+    aliases: aliasesMap
       .default({})
       .describe("local part -> one address, or a list for a group alias. Targets may be other aliases (chains)."),
     dkim: dkimSpec.optional().describe("Selectors for this domain's own signing key; mail From this domain is signed with it."),
@@ -445,6 +446,70 @@ export const specSchema = z
   .strict();
 
 export type Spec = z.infer<typeof specSchema>;
+
+// ---------------------------------------------------------------- the aliases' fast path
+//
+// zod validates a value by building its output beside it, with a result object per value: at
+// 100,000 aliases that is most of the validation's time and garbage. Aliases are plain text
+// with a grammar (the same grammar.ts functions the schema calls), so plain code checks them
+// first: a map it accepts is one aliasesMap accepts, with an output equal to its input. zod
+// then validates the rest of the spec with those maps set aside, and they are put back
+// unchanged. When anything is refused, zod validates the whole spec as written, so every error
+// (its text, its path, its order) is zod's own. test/spec-fastpath.test.ts holds
+// aliasesAccepted to aliasesMap on generated and hostile maps.
+
+const isPlainMap = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === null || proto === Object.prototype;
+};
+
+/**
+ * Whether aliasesMap accepts `v` with an output equal to it. false means "let zod say": it is
+ * never wrong to answer false (a key __proto__, which zod drops, is one such case).
+ */
+export function aliasesAccepted(v: unknown): boolean {
+  if (!isPlainMap(v)) return false;
+  for (const local of Object.keys(v)) {
+    if (local === "__proto__" || localPartProblem(local) !== undefined) return false;
+    const t = v[local];
+    if (typeof t === "string") {
+      if (emailProblem(t) !== undefined) return false;
+    } else if (Array.isArray(t)) {
+      if (t.length === 0) return false;
+      for (const x of t) if (typeof x !== "string" || emailProblem(x) !== undefined) return false;
+    } else return false;
+  }
+  return true;
+}
+
+type SpecParse = ReturnType<typeof specSchema.safeParse>;
+
+/** specSchema.safeParse, with the aliases maps plain code accepts checked by it (see above). */
+export function safeParseSpec(data: unknown, params?: Parameters<typeof specSchema.safeParse>[1]): SpecParse {
+  const domains = isPlainMap(data) && isPlainMap(data.domains) ? data.domains : undefined;
+  const setAside = new Map<string, Record<string, unknown>>();
+  if (domains)
+    for (const name of Object.keys(domains)) {
+      // A domain named __proto__ (refused by zod): the whole spec goes to zod as written.
+      if (name === "__proto__") return specSchema.safeParse(data, params);
+      const d = domains[name];
+      if (isPlainMap(d) && Object.hasOwn(d, "aliases") && aliasesAccepted(d.aliases)) setAside.set(name, d.aliases as Record<string, unknown>);
+    }
+  if (setAside.size > 0) {
+    const lighter: Record<string, unknown> = {};
+    for (const name of Object.keys(domains!)) {
+      const d = domains![name];
+      lighter[name] = setAside.has(name) ? { ...(d as object), aliases: {} } : d;
+    }
+    const parsed = specSchema.safeParse({ ...(data as object), domains: lighter }, params);
+    if (parsed.success) {
+      for (const [name, aliases] of setAside) parsed.data.domains[name]!.aliases = aliases as Spec["domains"][string]["aliases"];
+      return parsed;
+    }
+  }
+  return specSchema.safeParse(data, params);
+}
 export type SpecInput = z.input<typeof specSchema>;
 export type MailDomainSpec = z.infer<typeof mailDomain>;
 export type SmarthostSpec = Spec["smarthosts"][string];

@@ -68,7 +68,8 @@ export function postfix(input: HostInput, peers: PostfixPeers): DaemonPart<Postf
   const maillog = `${root}/var/log/postfix.log`;
   const hasSasl = plan.routing.saslCredentials.length > 0;
   // The domains this host receives: those it is MX for, and the operator's (SRS, role addresses).
-  const received = model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator);
+  const mxFor = new Set(host.mxFor); // a Set: 1,000 domains against 1,000 names is a million comparisons
+  const received = model.domains.filter((d) => mxFor.has(d.name) || d.operator);
   const common = [{ template: "postfix/master.cf", path: `${pf}/master.cf` }];
   const files =
     host.role === "relay"

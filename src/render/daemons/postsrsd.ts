@@ -12,7 +12,8 @@ export function postsrsd({ root, host, model, plan }: HostInput): DaemonPart<Pos
   const user = "postsrsd";
   const separator = "=";
   // Our own domains are not rewritten: their SPF already covers the pool.
-  const exclude = model.domains.filter((d) => host.mxFor.includes(d.name) || d.operator).map((d) => d.name);
+  const mxFor = new Set(host.mxFor);
+  const exclude = model.domains.filter((d) => mxFor.has(d.name) || d.operator).map((d) => d.name);
   const srsDomain = plan.routing.srsDomain;
   return {
     facts: {
