@@ -50,6 +50,10 @@ export interface OwnSmarthost {
   preference: number;
   drain: boolean;
   lane: "clean" | "spam";
+  /** Its share of the clean pool among the members of the best preference (smarthosts.<n>.weight); absent: 1, or the warm-up's step. */
+  weight?: number;
+  /** Warm-up steps by day (YYYY-MM-DD), in date order: the plan picks the step active at its date. */
+  warmup?: { from: string; weight: number }[];
 }
 
 export interface ExternalRelay {
@@ -68,7 +72,7 @@ export interface ExternalRelay {
 
 export interface Model {
   /** arc: the key relays seal forwarded mail with (operator.arc), absent when ARC is off. */
-  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[] };
+  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[]; monitoringSources: string[] };
   domains: MailDomain[];
   relays: RelayHost[];
   backupMx: { host: string; priority: number }[];
@@ -148,13 +152,26 @@ export function buildModel(spec: Spec): Model {
       dkim: dkimOf(spec.operator.dkim),
       ...(spec.operator.arc ? { arc: dkimOf(spec.operator.arc) } : {}),
       sshSources: [...spec.operator.sshSources],
+      monitoringSources: [...spec.operator.monitoringSources],
     },
     domains,
     relays: sortedEntries(spec.relays).map(([name, r]) => ({ name, fqdn: fqdn(name), location: r.location, serverType: r.serverType, mxPriority: r.mxPriority })),
     backupMx: [...spec.backupMx].sort((a, b) => a.priority - b.priority || (a.host < b.host ? -1 : 1)),
     smarthosts: sortedEntries(spec.smarthosts).flatMap(([name, s]) =>
       s.kind === "own"
-        ? [{ name, fqdn: fqdn(name), location: s.location, serverType: s.serverType, preference: s.preference, drain: s.drain, lane: s.lane }]
+        ? [
+            {
+              name,
+              fqdn: fqdn(name),
+              location: s.location,
+              serverType: s.serverType,
+              preference: s.preference,
+              drain: s.drain,
+              lane: s.lane,
+              ...(s.weight !== undefined ? { weight: s.weight } : {}),
+              ...(s.warmup ? { warmup: s.warmup.map((w) => ({ ...w })) } : {}),
+            },
+          ]
         : [],
     ),
     externalRelays: sortedEntries(spec.smarthosts)
