@@ -107,7 +107,7 @@ export function parseTraceArgs(argv: string[], nowMs = Date.now()): TraceArgs {
 /** Production targets: the plan's relays and smarthosts, by address (--addresses) or by name. */
 export function sshTargets(model: Model, addressesFile?: string): SshTarget[] {
   const book = addressesFile ? loadAddressBook(addressesFile, model) : {};
-  const plan = buildPlan(model, { addresses: book });
+  const plan = buildPlan(model, { addresses: book, at: new Date().toISOString().slice(0, 10) });
   return plan.hosts.map((h) => {
     const known = [book[h.name]?.ipv4, book[h.name]?.ipv6].filter((a): a is string => !!a);
     return {

@@ -48,6 +48,8 @@ export interface LabOptions {
    * `lab up` does; tests that probe a daemon's own refusals from anywhere leave it off.
    */
   firewall?: boolean;
+  /** The day (YYYY-MM-DD) smarthost warm-up schedules are read at; default today (UTC). */
+  at?: string;
 }
 
 export interface LabHostInfo {
@@ -229,7 +231,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const keys = await Promise.all(wanted.map((k) => generateDkimKey(keyDir, k.domain, k.selector)));
   const dkimPrivate = new Map(keys.map((k) => [`${k.domain}/${k.selector}`, k.pem]));
   const dkimPublic = Object.fromEntries(keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]));
-  const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic });
+  // Warm-up schedules are read at the applier's day: today, unless the caller gives one.
+  const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic, at: opts.at ?? new Date().toISOString().slice(0, 10) });
   lap("DKIM keys and plan");
 
   // Network.

@@ -220,6 +220,13 @@ function formatBits(bits: bigint, family: 4 | 6): string {
   return new URL(`http://[${groups}]/`).hostname.slice(1, -1);
 }
 
+/** A calendar day, YYYY-MM-DD (UTC): warm-up steps and the day a plan reads them at. */
+export function dayProblem(s: string): string | undefined {
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(s) ? new Date(`${s}T00:00:00Z`) : undefined;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s) return `expected a calendar day YYYY-MM-DD (UTC), got ${shown(s)}`;
+  return undefined;
+}
+
 /** An IPv4 or IPv6 network in CIDR notation with its host bits zero, never the whole Internet. */
 export function cidrProblem(s: string, reaches = "SSH"): string | undefined {
   const t = textProblem(s);

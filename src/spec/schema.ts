@@ -5,6 +5,7 @@ import {
   cidrProblem,
   describeValue,
   dmarcReportAddressProblem,
+  dayProblem,
   dnsNameProblem,
   domainProblem,
   emailProblem,
@@ -166,15 +167,7 @@ const lane = z.enum(["clean", "spam"]).default("clean").describe("Outbound lane:
 const WEIGHT_MAX = 100;
 const weight = whole(1, WEIGHT_MAX, "a share among pool members: 1:100 is already 1% against 99%");
 /** A calendar day, YYYY-MM-DD (UTC). */
-const isoDate = z
-  .string()
-  .meta({ pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })
-  .superRefine((s, ctx) => {
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-    const d = m ? new Date(`${s}T00:00:00Z`) : undefined;
-    if (!m || !d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s)
-      ctx.addIssue({ code: "custom", message: `expected a calendar date YYYY-MM-DD (UTC), got ${describeValue(s)}` });
-  });
+const isoDate = text(dayProblem, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
 const warmupStep = z
   .object({
     from: isoDate.describe("The first day (UTC, YYYY-MM-DD) this step's weight applies; it holds until the next step's day."),
