@@ -1,20 +1,25 @@
 // Issue #15, parts 3 and 4, with real mail in the lab, on one stack (its own: weights 1:4 and
 // metrics). Part 4: the relay mx1 picks each message's smarthost at random in proportion to the
 // weights (Postfix randmap): 500 messages split within 5 points of 20/80. Losing a member loses
-// nothing: with out2 stopped, every message still arrives, through the pool MX fallback. Part 3:
+// nothing: with out2 stopped, every message still arrives, through the pool MX fallback. Drain
+// still works: mx1's configuration rendered with out2 drained picks out1 only. Part 3:
 // every host runs prometheus-postfix-exporter; the plan's firewall lets the monitoring source
 // (the lab's `sender` host, standing in for Prometheus) scrape it and drops anyone else (the
 // `spammer` host); the delivered and deferred counters go up as mail flows, then is deferred.
 // Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, hostOf, inHost, postfixLog, postfixCtl, sendBatch, mailbox, header, type StoredMail } from "./support/lab.ts";
 import { run as runCmd, waitFor } from "../src/lab/proc.ts";
 import { daemonFacts } from "../src/render/daemons/index.ts";
 import { labStackRoot } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
+import { parseSpec } from "../src/spec/load.ts";
+import { buildModel } from "../src/model/model.ts";
+import { buildPlan } from "../src/plan/plan.ts";
+import { renderHost } from "../src/render/render.ts";
 
 const STACK = labStack("weighted");
 const skip = labSkipReason() ?? (existsSync("/usr/bin/prometheus-postfix-exporter") ? undefined : "missing prometheus-postfix-exporter: run scripts/setup-system.sh");
@@ -46,6 +51,9 @@ relays:
 smarthosts:
   out1: { kind: own, location: fsn1, serverType: cx23, weight: 1 }
   out2: { kind: own, location: hel1, serverType: cx23, weight: 4 }
+policy:
+  # No pause between deliveries to doe.tld: the split is the point, not the pacing (1s by default).
+  pacing: { default: { rateDelay: 0s, concurrency: 10 } }
 `;
 
 let lab: LabState;
@@ -139,6 +147,39 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
       assert.match(await (await runCmd(["postqueue", "-c", hostOf(lab, "mx1").postfixDir, "-p"])).stdout, /Mail queue is empty/);
     } finally {
       await postfixCtl(lab, "out2", "start");
+    }
+  });
+
+  it("drain still works: mx1 rendered with out2 drained (only its pool lines change) sends everything to out1, though out2 answers", async () => {
+    const mx1 = hostOf(lab, "mx1");
+    const main = `${mx1.postfixDir}/main.cf`;
+    const live = readFileSync(main, "utf8");
+    const drained = SPEC.replace("weight: 4 }", "weight: 4, drain: true }");
+    assert.notEqual(drained, SPEC);
+    const model = buildModel(parseSpec(drained, "drained.yaml"));
+    const addresses = Object.fromEntries(["mx1", "out1", "out2"].map((h) => [h, { ipv4: hostOf(lab, h).ipv4[0]!, ipv6: hostOf(lab, h).ipv6[0]! }]));
+    const plan = buildPlan(model, { addresses, at: new Date().toISOString().slice(0, 10) });
+    const file = renderHost(model, plan, plan.hosts.find((h) => h.name === "mx1")!, { root: mx1.root }).files.find((f) => f.path === main);
+    assert.ok(file, `the render has no ${main}`);
+    const changed = (a: string, b: string) => a.split("\n").filter((l) => !b.split("\n").includes(l));
+    assert.deepEqual(changed(live, file.content).map((l) => l.split(" = ")[0]!.slice(0, 40)), ["# weight (out1 20%, out2 80%).", "sender_dependent_relayhost_maps"], "only the pool lines differ from the live file");
+    assert.match(file.content, /^sender_dependent_relayhost_maps = randmap:\{\[out1\.relais\.tld\]:25\}$/m);
+    const refusedBefore = postfixLog(lab, "mx1", /connect to out2\.relais\.tld/).length;
+    const before = sentBy();
+    writeFileSync(main, file.content);
+    const reload = () => runCmd(["postfix", "-c", mx1.postfixDir, "reload"], { ns: mx1.ns, resolv: lab.resolv });
+    try {
+      assert.equal((await reload()).code, 0);
+      const r = await sendBatch(lab, { server: ip("mx1"), rcpt: rcpts, prefix: token("drain"), n: 40, sessions: 2 });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal((await arrived(token("drain"), 40)).length, 40);
+      const after = sentBy();
+      assert.equal((after.out2 ?? 0) - (before.out2 ?? 0), 0, "nothing went to the drained out2");
+      assert.equal((after.out1 ?? 0) - (before.out1 ?? 0), 40);
+      assert.equal(postfixLog(lab, "mx1", /connect to out2\.relais\.tld/).length, refusedBefore, "out2 was never even tried");
+    } finally {
+      writeFileSync(main, live);
+      await reload();
     }
   });
 
