@@ -41,6 +41,8 @@ export function postfixExporter({ plan, root }: HostInput, postfix: { queueDirec
       ],
       // Its arguments are read at start only (no reload).
       restartOnChange: [config],
+      // A restart loses the events logged meanwhile (it tails the log from its end) and resets its counters.
+      noReload: true,
       port: metrics.port,
       path: metrics.path,
       logfile: postfix.maillog,

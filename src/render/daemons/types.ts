@@ -88,6 +88,8 @@ export interface DaemonFactsBase {
   readiness: Readiness[];
   /** Rendered files a reload does not take (listen address, port): a change to one restarts the service instead. */
   restartOnChange?: string[];
+  /** It has no reload (systemctl reload-or-restart would restart it at every apply): restarted only when a restartOnChange file changed, else started if down. */
+  noReload?: boolean;
   /** Run once the service is (re)loaded, every time (idempotent): argv, fed `stdin` (a rendered file) on its standard input. */
   setup?: { argv: string[]; stdin: string };
 }
