@@ -111,6 +111,9 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
       const x = await scrape("sender", h);
       assert.ok(x, `${h}: the monitoring source gets no answer`);
       assert.match(x, /^postfix_up\{path="[^"]*showq"\} 1$/m, `${h}: the exporter reads Postfix's queue`);
+      // What the README's alerts read: the queue's ages, delivered and deferred counters.
+      for (const m of ["postfix_showq_message_age_seconds_count", "postfix_qmgr_messages_removed_total", "postfix_smtp_status_deferred", "postfix_smtpd_connects_total"])
+        assert.match(x, new RegExp(`^${m}(\\{[^}]*\\})? \\d`, "m"), `${h}: ${m} is not exposed`);
       assert.equal(await scrape("spammer", h), undefined, `${h}: a scrape from outside monitoringSources must be refused`);
     }
   });

@@ -71,6 +71,12 @@ const CHANGES: Change[] = [
     updated: {},
   },
   {
+    name: "a later day within the same warm-up step: nothing at all (the day itself is in no rendered file)",
+    before: () => runAt("2026-03-10", edited(warmup("{ from: 2026-03-02, weight: 1 }", "{ from: 2026-03-16, weight: 4 }"))),
+    after: () => runAt("2026-03-15", edited(warmup("{ from: 2026-03-02, weight: 1 }", "{ from: 2026-03-16, weight: 4 }"))),
+    updated: {},
+  },
+  {
     name: "the warm-up's next step comes (a later day): the relays' configuration only",
     before: () => runAt("2026-03-10", edited(warmup("{ from: 2026-03-02, weight: 1 }", "{ from: 2026-03-16, weight: 4 }"))),
     after: () => runAt("2026-03-16", edited(warmup("{ from: 2026-03-02, weight: 1 }", "{ from: 2026-03-16, weight: 4 }"))),
