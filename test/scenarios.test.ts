@@ -118,6 +118,8 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.match(main, /^relayhost = pool\.relais\.tld$/m);
     assert.match(main, /^smtp_fallback_relay = pool\.relais\.tld \[smtp\.fai\.tld\]:587$/m, "the pool MX, then the external relay");
     assert.deepEqual(records(s, (r) => r.name === "pool.relais.tld").length, 3, "the pool MX still lists every active member");
+    assert.match(get(s, "hosts.txt"), /^out2 .* clean lane, 57\.1% of clean mail \(weight 4\)$/m, "facteur plan shows the shares");
+    assert.match(get(s, "hosts.txt"), /^out4 .* DRAINING, no weighted share$/m);
   },
   metrics: (s) => {
     for (const role of ["relay", "smarthost"] as const) {
