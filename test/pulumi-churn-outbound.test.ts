@@ -8,6 +8,7 @@ import { parseSpec } from "../src/spec/load.ts";
 import { plain, runProgram, type ProgramRun, type RunOptions } from "../src/pulumi/mocks.ts";
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { churn } from "./support/churn.ts";
+import { planStack } from "../src/pulumi/stackPlan.ts";
 import { exampleText } from "./helpers/example.ts";
 
 const pair = generateKeyPairSync("ed25519");
@@ -120,4 +121,13 @@ test("the relays' firewall lets the smarthosts' own addresses reach the store, t
   assert.ok(store, "a rule for port 5432");
   const smarthostIps = ["out1", "out2", "spam1"].flatMap((h) => [`${r.outputs.addresses[h]!.ipv4}/32`, `${r.outputs.addresses[h]!.ipv6}/128`]);
   assert.deepEqual([...store.sourceIps].sort(), [...smarthostIps].sort());
+});
+
+test("facteur:at must be a calendar day; without it, a warm-up is read at today", async () => {
+  const text = edited(warmup("{ from: 2026-03-02, weight: 1 }"));
+  await assert.rejects(runAt("2026-02-30", text), /facteur:at: expected a calendar day YYYY-MM-DD/);
+  // Today is past 2026-03-02: out2 has its share; a day before it, none.
+  const mainCf = (at?: string) => planStack(parseSpec(text, "x.yaml"), ...(at ? [at] : [])).hosts.find((h) => h.host.name === "mx1")!.bundle.files.find((f) => f.path === "/etc/postfix/main.cf")!.content;
+  assert.match(mainCf(), /^sender_dependent_relayhost_maps = randmap:\{[^}]*out2\.relais\.tld/m);
+  assert.match(mainCf("2026-03-01"), /^sender_dependent_relayhost_maps = randmap:\{\[out1\.relais\.tld\]:25\}$/m);
 });
