@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(
   postfix opendkim opendkim-tools postsrsd knot knot-dnsutils
   policyd-rate-limit rspamd
-  postgresql python3-psycopg2 postfix-mta-sts-resolver unbound pebble lego
+  postgresql python3-psycopg2 postfix-mta-sts-resolver unbound pebble lego prometheus-postfix-exporter
   sasl2-bin libsasl2-modules
   swaks libnet-ssleay-perl libauthen-sasl-perl python3-dkim python3-spf python3-dnspython
   iproute2 nftables procps psmisc openssl ca-certificates
@@ -23,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian starts packaged daemons on install where it can; the lab runs its own instances only.
-for svc in postfix opendkim postsrsd knot saslauthd policyd-rate-limit rspamd redis-server ssh postgresql postfix-mta-sts-resolver unbound; do
+for svc in postfix opendkim postsrsd knot saslauthd policyd-rate-limit rspamd redis-server ssh postgresql postfix-mta-sts-resolver unbound prometheus-postfix-exporter; do
   (service "$svc" stop >/dev/null 2>&1 || true)
 done
 echo "system packages ready: ${PACKAGES[*]}"

@@ -111,6 +111,28 @@ test("apply: a package the role needs and the host lacks is installed, non-inter
   }
 });
 
+test("apply with metrics (operator.monitoringSources): the exporter is installed, its arguments written, enabled and restarted, then only when they change", () => {
+  const s = sandbox();
+  try {
+    const { model, plan } = examplePlan(exampleWith("  sshSources: [203.0.113.250/32]\n", "  sshSources: [203.0.113.250/32]\n  monitoringSources: [192.0.2.0/28]\n"));
+    const b = renderStack(model, plan, { root: "" }).find((x) => x.host === "mx1")!;
+    const installed = bundle("mx1").packages.join(" ");
+    const r = s.apply(applyScript(b, SECRETS, {}, OPTIONS(b)), { INSTALLED: installed });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(s.read("/etc/default/prometheus-postfix-exporter"), /^ARGS="--web\.listen-address=:9154 .*--postfix\.logfile_path=\/var\/log\/postfix\.log /m);
+    let log = s.takeLog();
+    assert.match(log, /^apt-get install -y -qq --no-install-recommends prometheus-postfix-exporter$/m);
+    assert.match(log, /^systemctl enable --quiet prometheus-postfix-exporter$/m);
+    assert.match(log, /^systemctl restart prometheus-postfix-exporter$/m, "new arguments: restarted (it has no reload)");
+    assert.equal(s.apply(applyScript(b, SECRETS, {}, OPTIONS(b)), { INSTALLED: `${installed} prometheus-postfix-exporter` }).status, 0);
+    log = s.takeLog();
+    assert.doesNotMatch(log, /restart prometheus-postfix-exporter/, "same arguments: not restarted (reload-or-restart would restart it too: it has no reload)");
+    assert.match(log, /^systemctl start prometheus-postfix-exporter$/m, "started, should it be down");
+  } finally {
+    s.done();
+  }
+});
+
 /**
  * Applies a host's bundle, then a changed one (main.cf + `extra`) under `env`: what the second
  * apply did, and the live tree just before it. `between` runs after the first apply.

@@ -8,7 +8,7 @@
 // accepts a golden change by mistake still gets a failing test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel, type Model } from "../src/model/model.ts";
@@ -46,7 +46,10 @@ function scenario(name: string): Scenario {
   const dkimKeys = Object.fromEntries(
     plannedKeys(model).map((k) => [k.id, k.purpose === "tls" ? Buffer.from(`PUBLIC-KEY-OF-${k.domain}-${k.selector}`).toString("base64") : `PUBLIC-KEY-OF-${k.domain}-${k.selector}`]),
   );
-  const plan = buildPlan(model, { addresses: addressesFor(model), dkimKeys });
+  // The day warm-up schedules are read at, when the scenario has one (its `at` file): an applier gives today.
+  const atFile = `${DIR}${name}/at`;
+  const at = existsSync(atFile) ? readFileSync(atFile, "utf8").trim() : undefined;
+  const plan = buildPlan(model, { addresses: addressesFor(model), dkimKeys, ...(at ? { at } : {}) });
   const tree: Record<string, string> = {
     "plan.json": `${JSON.stringify(plan, null, 2)}\n`,
     "dns.txt": `${formatDnsTable(plan)}\n`,
@@ -103,6 +106,35 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.ok(!("hosts/mx2/etc/facteur/quota-store/pg_hba.conf" in s.tree), "only mx1 runs the store");
     const rule = s.plan.firewalls.find((f) => f.role === "relay")!.rules.find((r) => r.id === "fw:relay:quota-store")!;
     assert.deepEqual([rule.port, rule.sources], [5432, ["203.0.113.21/32", "2001:db8:113::21/128", "203.0.113.22/32", "2001:db8:113::22/128"]]);
+  },
+  "weighted-pool": (s) => {
+    const pool = s.plan.routing.weightedPool!;
+    assert.equal(pool.at, "2026-03-10");
+    assert.deepEqual(
+      pool.members.map((m) => [m.host, m.weight, m.entries, m.percent]),
+      [["out1", 1, 1, 14.3], ["out2", 4, 4, 57.1], ["out3", 2, 2, 28.6]],
+      "1:4, and out3 at its second warm-up step (weight 2) on 2026-03-10",
+    );
+    assert.deepEqual(pool.excluded.map((x) => x.host), ["out4"], "the drained member takes no share");
+    const main = get(s, "hosts/mx1/etc/postfix/main.cf");
+    assert.match(main, /^sender_dependent_relayhost_maps = randmap:\{\[out1\.relais\.tld\]:25, (\[out2\.relais\.tld\]:25, ){4}(\[out3\.relais\.tld\]:25, )\[out3\.relais\.tld\]:25\}$/m);
+    assert.doesNotMatch(main, /out4\.relais\.tld/);
+    assert.match(main, /^relayhost = pool\.relais\.tld$/m);
+    assert.match(main, /^smtp_fallback_relay = pool\.relais\.tld \[smtp\.fai\.tld\]:587$/m, "the pool MX, then the external relay");
+    assert.deepEqual(records(s, (r) => r.name === "pool.relais.tld").length, 3, "the pool MX still lists every active member");
+    assert.match(get(s, "hosts.txt"), /^out2 .* clean lane, 57\.1% of clean mail \(weight 4\)$/m, "facteur plan shows the shares");
+    assert.match(get(s, "hosts.txt"), /^out4 .* DRAINING, no weighted share$/m);
+  },
+  metrics: (s) => {
+    for (const role of ["relay", "smarthost"] as const) {
+      const rule = s.plan.firewalls.find((f) => f.role === role)!.rules.find((r) => r.id === `fw:${role}:metrics`)!;
+      assert.deepEqual([rule.port, rule.sources], [9154, ["192.0.2.0/28", "2001:db8:feed::/48"]]);
+    }
+    for (const h of ["mx1", "out1"]) {
+      const args = get(s, `hosts/${h}/etc/default/prometheus-postfix-exporter`);
+      assert.match(args, /^ARGS="--web\.listen-address=:9154 --web\.telemetry-path=\/metrics --postfix\.logfile_path=\/var\/log\/postfix\.log --postfix\.showq_path=\/var\/spool\/postfix\/public\/showq"$/m);
+      assert.match(get(s, `bundles/${h}.json`), /prometheus-postfix-exporter/);
+    }
   },
   preferences: (s) => {
     assert.deepEqual(records(s, (r) => r.name === "pool.relais.tld"), ["pool-mx:out1 10 out1.relais.tld", "pool-mx:out2 10 out2.relais.tld", "pool-mx:out3 20 out3.relais.tld"]);

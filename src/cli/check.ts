@@ -128,7 +128,7 @@ export async function runCheckCommand(argv: string[]): Promise<CheckRun> {
     } else {
       ({ book: addresses, failed } = await resolveAddresses([...model.relays, ...model.smarthosts], lookups));
     }
-    const plan = buildPlan(model, { addresses });
+    const plan = buildPlan(model, { addresses, at: new Date().toISOString().slice(0, 10) });
     results = await runChecks(plan, {
       lookups,
       dnsbls: [...model.policy.dnsbl, ...extraLists],

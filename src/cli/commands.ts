@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { writeFileSync, existsSync } from "node:fs";
 import { loadSpecFile } from "../spec/load.ts";
+import { dayProblem } from "../spec/grammar.ts";
 import { STACKS_DIR, stackSpecPath } from "../paths.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
@@ -17,6 +18,7 @@ const stackOptions = {
   file: { type: "string" },
   stacks: { type: "string", default: STACKS_DIR },
   addresses: { type: "string" },
+  at: { type: "string" },
 } as const;
 
 function specFile(values: { stack?: string | undefined; file?: string | undefined; stacks?: string | undefined }): string {
@@ -28,7 +30,15 @@ function specFile(values: { stack?: string | undefined; file?: string | undefine
   return file;
 }
 
-export function loadStack(values: { stack?: string | undefined; file?: string | undefined; stacks?: string | undefined; addresses?: string | undefined }): {
+/** The day warm-up schedules are read at: --at YYYY-MM-DD, else today (UTC). */
+export function planDay(at: string | undefined): string {
+  if (at === undefined) return new Date().toISOString().slice(0, 10);
+  const problem = dayProblem(at);
+  if (problem) throw new UsageError(`--at: ${problem}`);
+  return at;
+}
+
+export function loadStack(values: { stack?: string | undefined; file?: string | undefined; stacks?: string | undefined; addresses?: string | undefined; at?: string | undefined }): {
   file: string;
   model: Model;
   plan: Plan;
@@ -36,7 +46,7 @@ export function loadStack(values: { stack?: string | undefined; file?: string | 
   const file = specFile(values);
   const model = buildModel(loadSpecFile(file));
   const addresses = values.addresses ? loadAddressBook(values.addresses, model) : {};
-  const plan = buildPlan(model, { addresses });
+  const plan = buildPlan(model, { addresses, at: planDay(values.at) });
   // A warning, not an error: the spec may describe servers that exist and keep running.
   for (const w of serverTypeWarnings(plan.hosts)) process.stderr.write(`${file}: warning: ${w.message}\n`);
   return { file, model, plan };

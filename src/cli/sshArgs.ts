@@ -60,7 +60,8 @@ export function sshOptions(f: SshFlags): SshOptions {
 /** Production targets: the plan's relays and smarthosts, by address (--addresses) or by name. */
 export function sshTargets(model: Model, addressesFile?: string): SshTarget[] {
   const book = addressesFile ? loadAddressBook(addressesFile, model) : {};
-  const plan = buildPlan(model, { addresses: book });
+  // Which hosts exist does not depend on the day; warm-up schedules need one to be read at all.
+  const plan = buildPlan(model, { addresses: book, at: new Date().toISOString().slice(0, 10) });
   return plan.hosts.map((h) => {
     const known = [book[h.name]?.ipv4, book[h.name]?.ipv6].filter((a): a is string => !!a);
     return {

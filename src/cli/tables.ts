@@ -13,6 +13,15 @@ export function table(header: string[], rawRows: string[][]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
+/** A smarthost's place in the relays' weighted choice (smarthost weights), when there is one. */
+function poolShare(plan: Plan, host: string): string {
+  const pool = plan.routing.weightedPool;
+  if (!pool) return "";
+  const m = pool.members.find((x) => x.host === host);
+  if (m) return `, ${m.percent}% of clean mail (weight ${m.weight})`;
+  return pool.excluded.some((x) => x.host === host) ? ", no weighted share" : "";
+}
+
 export function formatHostsTable(plan: Plan): string {
   return table(
     ["HOST", "ROLE", "FQDN / HELO", "IPV4", "IPV6", "LOCATION", "TYPE", "NOTES"],
@@ -24,7 +33,7 @@ export function formatHostsTable(plan: Plan): string {
       h.ipv6,
       h.location,
       h.serverType,
-      h.role === "relay" ? `MX for ${h.mxFor.join(", ")}` : `${h.lane} lane${h.drain ? ", DRAINING" : ""}`,
+      h.role === "relay" ? `MX for ${h.mxFor.join(", ")}` : `${h.lane} lane${h.drain ? ", DRAINING" : ""}${poolShare(plan, h.name)}`,
     ]),
   );
 }

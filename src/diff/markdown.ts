@@ -1,7 +1,7 @@
 // What a change does, as markdown for a pull-request comment: DNS records and PTRs added,
 // removed or changed (by record id, with reasons), hosts, firewall rules (by rule id, with
 // reasons), and a unified diff per config file.
-import type { Rendered, RecordView, HostView, FirewallRuleView } from "./render-ref.ts";
+import type { Rendered, RecordView, HostView, FirewallRuleView, PoolShareView } from "./render-ref.ts";
 import { unifiedDiff } from "./unified.ts";
 
 export interface Changes {
@@ -10,6 +10,8 @@ export interface Changes {
   hosts: { added: HostView[]; removed: HostView[]; changed: { before: HostView; after: HostView; fields: string[] }[] };
   firewall: { added: FirewallRuleView[]; removed: FirewallRuleView[]; changed: { before: FirewallRuleView; after: FirewallRuleView }[] };
   files: { added: string[]; removed: string[]; changed: string[] };
+  /** Pool members whose share of the relays' weighted choice changed (percent; undefined: no share on that side). */
+  pool: { host: string; before?: number; after?: number; reason?: string }[];
 }
 
 function byId<T>(list: T[], key: (t: T) => string): Map<string, T> {
@@ -28,6 +30,15 @@ function compare<T>(a: T[], b: T[], key: (t: T) => string, same: (x: T, y: T) =>
 
 const json = (x: unknown) => JSON.stringify(x);
 
+function poolChanges(base: PoolShareView[], head: PoolShareView[]): Changes["pool"] {
+  const hosts = [...new Set([...base, ...head].map((m) => m.host))].sort();
+  return hosts.flatMap((host) => {
+    const b = base.find((m) => m.host === host);
+    const a = head.find((m) => m.host === host);
+    return b?.percent === a?.percent ? [] : [{ host, ...(b ? { before: b.percent } : {}), ...(a ? { after: a.percent, reason: a.reason } : {}) }];
+  });
+}
+
 export function changes(base: Rendered, head: Rendered): Changes {
   const recordData = (r: RecordView) => json([r.name, r.type, r.content, r.priority, r.ttl]);
   const ptrs = compare(base.ptrs, head.ptrs, (p) => p.id, (x, y) => x.address === y.address && x.name === y.name);
@@ -45,6 +56,7 @@ export function changes(base: Rendered, head: Rendered): Changes {
       changed: hosts.changed.map((c) => ({ ...c, fields: Object.keys(hostFields(c.before)).filter((f) => json(hostFields(c.before)[f as "role"]) !== json(hostFields(c.after)[f as "role"])) })),
     },
     files: { added: files.added, removed: files.removed, changed: files.changed.map((c) => c.after) },
+    pool: poolChanges(base.pool ?? [], head.pool ?? []),
   };
 }
 
@@ -76,7 +88,7 @@ export function markdown(stack: string, baseLabel: string, headLabel: string, ba
   if (!base.exists) out.push(`New stack: \`stacks/${stack}.facteur.yaml\` does not exist at ${baseLabel}.`, "");
   if (!head.exists) out.push(`Stack removed: \`stacks/${stack}.facteur.yaml\` does not exist at ${headLabel}.`, "");
   const n = (x: { added: unknown[]; removed: unknown[]; changed: unknown[] }) => x.added.length + x.removed.length + x.changed.length;
-  const total = n(c.records) + n(c.ptrs) + n(c.hosts) + n(c.firewall) + n(c.files);
+  const total = n(c.records) + n(c.ptrs) + n(c.hosts) + n(c.firewall) + n(c.files) + c.pool.length;
   if (total === 0) return [...out, "No change to DNS records, PTRs, hosts, firewall rules or rendered configuration.", ""].join("\n");
   out.push(
     `**${n(c.records)}** DNS record change(s) (+${c.records.added.length} −${c.records.removed.length} ~${c.records.changed.length}), **${n(c.ptrs)}** PTR, **${n(c.hosts)}** host, **${n(c.firewall)}** firewall rule, **${n(c.files)}** config file change(s).`,
@@ -112,6 +124,13 @@ export function markdown(stack: string, baseLabel: string, headLabel: string, ba
     for (const r of c.firewall.added) out.push(`| ➕ added | ${code(r.id)} | ${code(cell(rule(r)))} | ${cell(r.reason)} |`);
     for (const r of c.firewall.removed) out.push(`| ➖ removed | ${code(r.id)} | ${code(cell(rule(r)))} | ${cell(r.reason)} |`);
     for (const { before, after } of c.firewall.changed) out.push(`| ✏️ changed | ${code(after.id)} | ${code(cell(rule(before)))} → ${code(cell(rule(after)))} | ${cell(after.reason)} |`);
+    out.push("");
+  }
+  if (c.pool.length) {
+    // The shares a reviewer reads, beside the randmap line of the relays' main.cf.
+    const share = (p: number | undefined, side: Rendered) => (p !== undefined ? `${p}%` : side.pool?.length ? "none" : "pool MX (no weights)");
+    out.push("### Smarthost pool shares (relays' weighted choice)", "", "| member | before | after | why |", "|---|---|---|---|");
+    for (const p of c.pool) out.push(`| **${p.host}** | ${share(p.before, base)} | ${share(p.after, head)} | ${cell(p.reason ?? "no share: drained, before its warm-up, or weights removed")} |`);
     out.push("");
   }
   if (n(c.files)) {

@@ -15,6 +15,13 @@ import type { FirewallRule, PlannedFirewall } from "../plan/firewall.ts";
 // its kind is not either: older revisions have none, and a record's identity is its id).
 export type RecordView = Omit<DnsRecord, "zone" | "kind">;
 export type HostView = PlannedHost;
+/** One member's share of the weighted pool (src/plan/weights.ts). */
+export interface PoolShareView {
+  host: string;
+  weight: number;
+  percent: number;
+  reason: string;
+}
 /** One inbound rule, with the firewall (role) it belongs to. */
 export type FirewallRuleView = FirewallRule & { firewall: string };
 export interface Rendered {
@@ -25,6 +32,8 @@ export interface Rendered {
   hosts: HostView[];
   /** Inbound rules; revisions from before firewalls were plan data have none. */
   firewall: FirewallRuleView[];
+  /** The relays' weighted choice among the clean pool (smarthost weights): each member's share; empty when the pool MX shares (no weights, or an older revision). */
+  pool?: PoolShareView[];
   /** "host:/etc/postfix/main.cf" -> content */
   files: Map<string, { content: string; mode: string }>;
 }
@@ -64,9 +73,9 @@ async function importSource(url: string): Promise<Record<string, (...a: unknown[
 }
 
 /** Renders `stack` from the tree at `dir` (a worktree or the working tree), importing that tree's modules. */
-export async function renderTree(dir: string, stack: string, label = "the working tree"): Promise<Rendered> {
+export async function renderTree(dir: string, stack: string, label = "the working tree", at?: string): Promise<Rendered> {
   try {
-    return await renderTreeUnguarded(dir, stack);
+    return await renderTreeUnguarded(dir, stack, at);
   } catch (e) {
     if (e instanceof RevisionError) throw e;
     const err = e as Error;
@@ -75,9 +84,9 @@ export async function renderTree(dir: string, stack: string, label = "the workin
   }
 }
 
-async function renderTreeUnguarded(dir: string, stack: string): Promise<Rendered> {
+async function renderTreeUnguarded(dir: string, stack: string, at: string | undefined): Promise<Rendered> {
   const specFile = join(dir, "stacks", `${stack}.facteur.yaml`);
-  if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], firewall: [], files: new Map() };
+  if (!existsSync(specFile)) return { exists: false, records: [], ptrs: [], hosts: [], firewall: [], pool: [], files: new Map() };
   const mod = async (p: string) => {
     const f = join(dir, "src", p);
     if (!existsSync(f)) return undefined;
@@ -88,7 +97,14 @@ async function renderTreeUnguarded(dir: string, stack: string): Promise<Rendered
   const plan = await mod("plan/plan.ts");
   if (!load?.loadSpecFile || !model?.buildModel || !plan?.buildPlan) throw new RevisionError(`${dir}: this revision has no spec/model/plan modules facteur diff can use`);
   const m = model.buildModel(load.loadSpecFile(specFile));
-  const p = plan.buildPlan(m, {}) as { dns: RecordView[]; ptrs: RecordView[] & { address: string }[]; hosts: HostView[]; firewalls?: PlannedFirewall[] };
+  // Both sides read warm-up schedules at the same day (--at, else today): the diff shows the change, not the calendar.
+  const p = plan.buildPlan(m, at ? { at } : {}) as {
+    dns: RecordView[];
+    ptrs: RecordView[] & { address: string }[];
+    hosts: HostView[];
+    firewalls?: PlannedFirewall[];
+    routing?: { weightedPool?: { members: PoolShareView[] } };
+  };
   const render = await mod("render/render.ts");
   const files = new Map<string, { content: string; mode: string }>();
   if (render?.renderStack) {
@@ -103,19 +119,20 @@ async function renderTreeUnguarded(dir: string, stack: string): Promise<Rendered
     ptrs: (p.ptrs as unknown as { id: string; address: string; name: string }[]).map((x) => ({ id: x.id, address: x.address, name: x.name })),
     hosts: p.hosts,
     firewall: (p.firewalls ?? []).flatMap((f) => f.rules.map((r) => ({ ...r, firewall: f.id }))),
+    pool: (p.routing?.weightedPool?.members ?? []).map((x) => ({ host: x.host, weight: x.weight, percent: x.percent, reason: x.reason })),
     files,
   };
 }
 
 /** Checks out `ref` into a temporary worktree, renders it, removes the worktree. */
-export async function renderRef(repo: string, ref: string, stack: string): Promise<Rendered & { commit: string }> {
+export async function renderRef(repo: string, ref: string, stack: string, at?: string): Promise<Rendered & { commit: string }> {
   const commit = git(repo, ["rev-parse", "--verify", `${ref}^{commit}`]);
   const dir = mkdtempSync(join(tmpdir(), "facteur-diff-"));
   rmSync(dir, { recursive: true });
   git(repo, ["worktree", "add", "--detach", "--quiet", dir, commit]);
   try {
     if (!existsSync(join(dir, "node_modules"))) symlinkSync(existsSync(join(repo, "node_modules")) ? join(repo, "node_modules") : ownNodeModules(), join(dir, "node_modules"));
-    return { ...(await renderTree(dir, stack, `${ref} (${commit.slice(0, 10)})`)), commit };
+    return { ...(await renderTree(dir, stack, `${ref} (${commit.slice(0, 10)})`, at)), commit };
   } finally {
     spawnSync("git", ["-C", repo, "worktree", "remove", "--force", dir]);
     rmSync(dir, { recursive: true, force: true });

@@ -435,7 +435,7 @@ export async function startOwnHost(
   let storeReady: Promise<void> = Promise.resolve();
   for (const d of daemons) {
     // Postfix comes last; the outbound TLS daemons are up already; the ACME timer runs once Postfix is.
-    if (d.name === "postfix" || d.name === "unbound" || d.name === "mta-sts-resolver" || d.name === "acme") continue;
+    if (d.name === "postfix" || d.name === "unbound" || d.name === "mta-sts-resolver" || d.name === "acme" || d.name === "postfix-exporter") continue;
     for (const dir of d.dirs) makeDir(dir);
     for (const l of d.logs) makeLog(l);
     const out = `${h.logDir}/${d.name}.out`;
@@ -488,10 +488,19 @@ export async function startOwnHost(
     spawn();
     report.checks.push(`${who}: ${d.label} started (${d.config})`);
   }
-  step(`${daemons.filter((d) => !["postfix", "rspamd", "postgresql", "unbound", "mta-sts-resolver", "acme"].includes(d.name)).map((d) => d.label).join(", ")} started`);
+  step(`${daemons.filter((d) => !["postfix", "rspamd", "postgresql", "unbound", "mta-sts-resolver", "acme", "postfix-exporter"].includes(d.name)).map((d) => d.label).join(", ")} started`);
   // 6. Postfix, while the others get ready (milters and lookup tables are only asked per message).
   const postfixRefusals = await startPostfix(h, postfix, who, report);
   step("postfix check and start");
+  // Metrics (operator.monitoringSources): the exporter tails Postfix's log, which Postfix's start made.
+  const exporter = daemonFacts(daemons, "postfix-exporter");
+  if (exporter) {
+    const out = `${h.logDir}/${exporter.name}.out`;
+    report.logs.push(out);
+    for (const r of exporter.readiness) probe(report, h, exporter.label, r.what, r.check, [out]);
+    spawnDaemon(h, exporter);
+    report.checks.push(`${who}: ${exporter.label} started (${exporter.config})`);
+  }
   // 7. Up means every daemon answers.
   const background = new Set(daemons.filter((d) => d.name === "rspamd" || d.name === "postgresql").map((d) => d.label));
   const rspamdProbes = new Set(report.probes.filter((p) => p.daemon === "rspamd"));

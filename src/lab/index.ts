@@ -49,6 +49,8 @@ export interface LabOptions {
    * `lab up` does; tests that probe a daemon's own refusals from anywhere leave it off.
    */
   firewall?: boolean;
+  /** The day (YYYY-MM-DD) smarthost warm-up schedules are read at; default today (UTC). */
+  at?: string;
 }
 
 export interface LabHostInfo {
@@ -236,7 +238,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const dkimPrivate = new Map([...keys.map((k): [string, string] => [`${k.domain}/${k.selector}`, k.pem]), ...tls.map((k): [string, string] => [k.id, k.pem])]);
   const dkimPublic = Object.fromEntries([...keys.map((k) => [`${k.domain}/${k.selector}`, k.publicB64]), ...tls.map((k) => [k.id, k.publicB64])]);
   const tlsKeyFiles = Object.fromEntries(tls.map((k) => [k.id, k.file]));
-  const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic });
+  // Warm-up schedules are read at the applier's day: today, unless the caller gives one.
+  const plan: Plan = buildPlan(model, { addresses: topo.addresses, dkimKeys: dkimPublic, at: opts.at ?? new Date().toISOString().slice(0, 10) });
   lap("DKIM keys and plan");
 
   // Network.

@@ -182,6 +182,23 @@ def https(c):
     finally:
         s.close()
 
+def metrics(c):
+    s = socket.create_connection((c['address'], c['port']), timeout=each)
+    try:
+        s.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (c['path'], c['address'])).encode())
+        b = b''
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            b += d
+        head, _, body = b.decode('utf-8', 'replace').partition('\r\n\r\n')
+        status = head.split('\r\n')[0]
+        has = any(l.startswith(c['metric']) for l in body.split('\n'))
+        return status.split(' ')[1:2] == ['200'] and has, '%s, %s %s' % (status, c['metric'], 'exposed' if has else 'missing')
+    finally:
+        s.close()
+
 def socketmap(c):
     s = socket.create_connection((c['address'], c['port']), timeout=each)
     try:
@@ -207,7 +224,7 @@ def resolver(c):
     finally:
         s.close()
 
-kinds = {'postgres': postgres, 'resolver': resolver, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog, 'https': https, 'socketmap': socketmap}
+kinds = {'postgres': postgres, 'resolver': resolver, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog, 'https': https, 'socketmap': socketmap, 'metrics': metrics}
 res = [None] * len(checks)
 end = time.time() + wait
 while True:

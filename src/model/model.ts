@@ -61,6 +61,10 @@ export interface OwnSmarthost {
   drain: boolean;
   lane: "clean" | "spam";
   tlsKey?: TlsKey;
+  /** Its share of the clean pool among the members of the best preference (smarthosts.<n>.weight); absent: 1, or the warm-up's step. */
+  weight?: number;
+  /** Warm-up steps by day (YYYY-MM-DD), in date order: the plan picks the step active at its date. */
+  warmup?: { from: string; weight: number }[];
 }
 
 export interface ExternalRelay {
@@ -80,7 +84,7 @@ export interface ExternalRelay {
 export interface Model {
   /** arc: the key relays seal forwarded mail with (operator.arc), absent when ARC is off. */
   /** dnssec: the operator zone is signed, so every own host's TLSA records are published there. */
-  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[]; dnssec: boolean };
+  operator: { domain: string; roleMailbox: string; dkim: Dkim; arc?: Dkim; sshSources: string[]; monitoringSources: string[]; dnssec: boolean };
   domains: MailDomain[];
   relays: RelayHost[];
   backupMx: { host: string; priority: number }[];
@@ -167,13 +171,27 @@ export function buildModel(spec: Spec): Model {
       ...(spec.operator.arc ? { arc: dkimOf(spec.operator.arc) } : {}),
       sshSources: [...spec.operator.sshSources],
       dnssec: spec.operator.dnssec,
+      monitoringSources: [...spec.operator.monitoringSources],
     },
     domains,
     relays: sortedEntries(spec.relays).map(([name, r]) => ({ name, fqdn: fqdn(name), location: r.location, serverType: r.serverType, mxPriority: r.mxPriority, ...tlsKeyOf(r.tlsKey) })),
     backupMx: [...spec.backupMx].sort((a, b) => a.priority - b.priority || (a.host < b.host ? -1 : 1)),
     smarthosts: sortedEntries(spec.smarthosts).flatMap(([name, s]) =>
       s.kind === "own"
-        ? [{ name, fqdn: fqdn(name), location: s.location, serverType: s.serverType, preference: s.preference, drain: s.drain, lane: s.lane, ...tlsKeyOf(s.tlsKey) }]
+        ? [
+            {
+              name,
+              fqdn: fqdn(name),
+              location: s.location,
+              serverType: s.serverType,
+              preference: s.preference,
+              drain: s.drain,
+              lane: s.lane,
+              ...tlsKeyOf(s.tlsKey),
+              ...(s.weight !== undefined ? { weight: s.weight } : {}),
+              ...(s.warmup ? { warmup: s.warmup.map((w) => ({ ...w })) } : {}),
+            },
+          ]
         : [],
     ),
     externalRelays: sortedEntries(spec.smarthosts)

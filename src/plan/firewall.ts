@@ -6,6 +6,7 @@ import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
 import { hostCidr } from "./addresses.ts";
 import { quotaStoreRules, type PlannedQuotaStore } from "./quotaStore.ts";
+import { metricsRules, type PlannedMetrics } from "./metrics.ts";
 
 export const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
@@ -26,7 +27,7 @@ export interface PlannedFirewall {
   rules: FirewallRule[];
 }
 
-export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: PlannedQuotaStore): PlannedFirewall[] {
+export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: PlannedQuotaStore, metrics?: PlannedMetrics): PlannedFirewall[] {
   const storeRole = quotaStore && hosts.find((h) => h.name === quotaStore.host)?.role;
   const ssh = (role: string): FirewallRule[] =>
     model.operator.sshSources.length
@@ -42,7 +43,7 @@ export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: P
     out.push({
       id: "fw:relay",
       role: "relay",
-      rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...acme("relay"), ...quotaStoreRules(quotaStore, "relay", storeRole)],
+      rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...acme("relay"), ...quotaStoreRules(quotaStore, "relay", storeRole), ...metricsRules(metrics, "relay")],
     });
   if (hosts.some((h) => h.role === "smarthost"))
     out.push({
@@ -62,6 +63,7 @@ export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: P
         ...ssh("smarthost"),
         ...acme("smarthost"),
         ...quotaStoreRules(quotaStore, "smarthost", storeRole),
+        ...metricsRules(metrics, "smarthost"),
       ],
     });
   return out;

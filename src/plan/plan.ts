@@ -8,6 +8,8 @@ import { dnsRecords, type DnsRecord, type DkimPublicKeys } from "./dns.ts";
 import { firewallRules, type PlannedFirewall } from "./firewall.ts";
 import { mtaStsPolicies, type MtaStsPolicy } from "./mtaSts.ts";
 import { planQuotaStore, type PlannedQuotaStore } from "./quotaStore.ts";
+import { planMetrics, type PlannedMetrics } from "./metrics.ts";
+import { planWeightedPool, type WeightedPool } from "./weights.ts";
 
 export interface PlannedHost {
   name: string;
@@ -56,6 +58,8 @@ export interface Routing {
   relayClients: string[];
   poolName: string;
   spamPoolName: string;
+  /** Smarthost weights (smarthosts.<n>.weight / warmup): the relays' proportional choice, the pool MX as fallback (src/plan/weights.ts). */
+  weightedPool?: WeightedPool;
 }
 
 export interface Plan {
@@ -72,11 +76,15 @@ export interface Plan {
   quotaStore?: PlannedQuotaStore;
   /** Zones Cloudflare signs; absent when none is. */
   dnssec?: PlannedDnssec[];
+  /** Postfix metrics for the operator's Prometheus (operator.monitoringSources; src/plan/metrics.ts). */
+  metrics?: PlannedMetrics;
 }
 
 export interface PlanInputs {
   addresses?: AddressBook;
   dkimKeys?: DkimPublicKeys;
+  /** The day (YYYY-MM-DD, UTC) warm-up schedules are read at: the applier's today, or the operator's --at. Needed only when a smarthost has one. */
+  at?: string;
 }
 
 export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
@@ -120,6 +128,7 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
   };
   const relayhost = lanePool("clean", poolName)!;
   const spamRelayhost = lanePool("spam", spamPoolName);
+  const weightedPool = planWeightedPool(model, inputs.at);
   const routing: Routing = {
     relayhost,
     fallbackRelays: model.externalRelays.filter((e) => e.lane === "clean" && !e.drain && e.nexthop !== relayhost).map((e) => e.nexthop),
@@ -131,6 +140,7 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
     relayClients: hosts.filter((h) => h.role === "relay").flatMap((h) => [h.ipv4, h.ipv6]),
     poolName,
     spamPoolName,
+    ...(weightedPool ? { weightedPool } : {}),
   };
   const mtaSts = mtaStsPolicies(model);
   const quotaStore = planQuotaStore(model, hosts);
@@ -142,14 +152,16 @@ export function buildPlan(model: Model, inputs: PlanInputs = {}): Plan {
         ? `the operator zone holds our hosts' names and TLSA records: signed, DANE senders verify the relays and submission against the pinned keys`
         : `${d.name}'s MX records signed: DANE senders look up the relays' TLSA and insist on verified TLS`,
     }));
+  const metrics = planMetrics(model);
   return {
     operatorDomain: model.operator.domain,
     hosts,
     dns: dnsRecords(model, hosts, { poolName, spamPoolName }, inputs.dkimKeys ?? {}),
     ptrs,
     routing,
-    firewalls: firewallRules(model, hosts, quotaStore),
+    firewalls: firewallRules(model, hosts, quotaStore, metrics),
     ...(quotaStore ? { quotaStore } : {}),
+    ...(metrics ? { metrics } : {}),
     ...(mtaSts.length ? { mtaSts } : {}),
     ...(dnssec.length ? { dnssec } : {}),
   };

@@ -310,9 +310,10 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
   for (const d of others) {
     // A change to a file the daemon only reads at start (its facts' restartOnChange) restarts it.
     const changed = (d.restartOnChange ?? []).map((f) => `! cmp -s "$BACKUP"${q(f)} "$R"${q(f)}`);
+    const otherwise = d.noReload ? "start" : "reload-or-restart";
     L.push(
       changed.length
-        ? `  systemctl enable --quiet ${d.service} && if ${changed.join(" || ")}; then systemctl restart ${d.service}; else systemctl reload-or-restart ${d.service}; fi`
+        ? `  systemctl enable --quiet ${d.service} && if ${changed.join(" || ")}; then systemctl restart ${d.service}; else systemctl ${otherwise} ${d.service}; fi`
         : `  systemctl enable --quiet ${d.service} && systemctl reload-or-restart ${d.service}`,
     );
     // Then its set-up (idempotent), a rendered file on its standard input (it may hold a secret: never in argv).

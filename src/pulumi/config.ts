@@ -2,6 +2,7 @@
 // are read lazily: a secret is required only by the hosts that use it, and the error of a
 // missing one names its config key.
 import * as pulumi from "@pulumi/pulumi";
+import { dayProblem } from "../spec/grammar.ts";
 
 export const CONFIG_NAMESPACE = "facteur";
 
@@ -25,10 +26,20 @@ export interface StackConfig {
   logReaders: Record<string, string>;
   /** facteur:cloudflareAccountId: the account whose Workers serve MTA-STS policies (src/pulumi/mtaSts.ts). */
   cloudflareAccountId?: string;
+  /** facteur:at: the day (YYYY-MM-DD) smarthost warm-up schedules are read at; absent: today (UTC). */
+  at?: string;
   /** facteur:sshPrivateKey (secret): how the apply commands log in as root. */
   sshPrivateKey: () => pulumi.Output<string>;
   /** A secret named by the spec (passwordSecret), e.g. facteur:faiRelayPassword. */
   secret: (name: string) => pulumi.Output<string>;
+}
+
+function atOf(cfg: pulumi.Config): { at?: string } {
+  const at = cfg.get("at");
+  if (at === undefined) return {};
+  const problem = dayProblem(at);
+  if (problem) throw new Error(`facteur:at: ${problem}`);
+  return { at };
 }
 
 function objectOf(cfg: pulumi.Config, key: string): Record<string, string> {
@@ -51,6 +62,7 @@ export function readStackConfig(): StackConfig {
     zoneIds: objectOf(cfg, "zoneIds"),
     logReaders: objectOf(cfg, "logReaders"),
     adoptRecords: cfg.getBoolean("adoptRecords") ?? false,
+    ...atOf(cfg),
     ...(cfg.get("cloudflareAccountId") ? { cloudflareAccountId: cfg.get("cloudflareAccountId")! } : {}),
     smtpProbeHosts: (probe as string[] | undefined) ?? DEFAULT_SMTP_PROBE_HOSTS,
     sshPrivateKey: () => (key ??= cfg.requireSecret("sshPrivateKey")),

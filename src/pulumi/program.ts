@@ -207,7 +207,7 @@ async function lockoutGuard(privateKey: pulumi.Output<string>, keys: PlannedSshK
 export async function deployStack(spec: Spec, opts: DeployOptions = {}): Promise<DeployedStack> {
   const config = opts.config ?? readStackConfig();
   const stack = pulumi.getStack();
-  const planned = planStack(spec);
+  const planned = config.at ? planStack(spec, config.at) : planStack(spec);
   const labels: Labels = (extra) => ({ "managed-by": "facteur", "facteur-stack": stack, ...extra });
   for (const w of planned.warnings) pulumi.log.warn(w);
 

@@ -42,9 +42,10 @@ export interface StackPlan {
   warnings: string[];
 }
 
-export function planStack(spec: Spec): StackPlan {
+/** `at`: the day warm-up schedules are read at (facteur:at, else today, UTC): the applier's clock, never the core's. */
+export function planStack(spec: Spec, at: string = new Date().toISOString().slice(0, 10)): StackPlan {
   const model = buildModel(spec);
-  const plan = buildPlan(model);
+  const plan = buildPlan(model, { at });
   const bundles = new Map(renderStack(model, plan, { root: "" }).map((b) => [b.host, b]));
   const dkimKeys = plannedKeys(model);
   const declared = new Set(dkimKeys.map((k) => k.id));

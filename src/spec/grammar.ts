@@ -220,8 +220,15 @@ function formatBits(bits: bigint, family: 4 | 6): string {
   return new URL(`http://[${groups}]/`).hostname.slice(1, -1);
 }
 
+/** A calendar day, YYYY-MM-DD (UTC): warm-up steps and the day a plan reads them at. */
+export function dayProblem(s: string): string | undefined {
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(s) ? new Date(`${s}T00:00:00Z`) : undefined;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s) return `expected a calendar day YYYY-MM-DD (UTC), got ${shown(s)}`;
+  return undefined;
+}
+
 /** An IPv4 or IPv6 network in CIDR notation with its host bits zero, never the whole Internet. */
-export function cidrProblem(s: string): string | undefined {
+export function cidrProblem(s: string, reaches = "SSH"): string | undefined {
   const t = textProblem(s);
   if (t) return t;
   const m = /^([^/]+)\/(\d{1,3})$/.exec(s);
@@ -234,7 +241,7 @@ export function cidrProblem(s: string): string | undefined {
   const len = Number(lenText);
   const max = family === 4 ? 32 : 128;
   if (lenText !== String(len) || len > max) return `a prefix length is 0 to ${max} for IPv${family}`;
-  if (len === 0) return `${s} is the whole Internet: list the networks that may reach SSH`;
+  if (len === 0) return `${s} is the whole Internet: list the networks that may reach ${reaches}`;
   const bits = family === 4 ? ipv4Bits(addr) : ipv6Bits(addr);
   const hostMask = (1n << BigInt(max - len)) - 1n;
   if ((bits & hostMask) !== 0n) return `${s} has host bits set: write the network ${formatBits(bits & ~hostMask, family)}/${len}, or ${addr}/${max} for this one address`;

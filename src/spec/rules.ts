@@ -200,6 +200,7 @@ function hostRules(spec: Spec): Problem[] {
   const active = Object.values(spec.smarthosts).filter((s) => !s.drain && s.lane === "clean");
   if (active.length === 0)
     problems.push({ path: ["smarthosts"], message: "every clean-lane smarthost is drained: outbound mail would have nowhere to go" });
+  problems.push(...weightRules(spec));
   if (spec.policy.spam.rejectScore <= spec.policy.spam.tagScore)
     problems.push({ path: ["policy", "spam", "rejectScore"], message: `the reject score must be above the tag score (${spec.policy.spam.tagScore}), or tagged mail would never be delivered` });
   const store = spec.policy.quotaStore;
@@ -217,6 +218,27 @@ function hostRules(spec: Spec): Problem[] {
       path: ["policy", "inbound", "dnsblThreshold"],
       message: `${inbound.dnsblThreshold} lists must agree, but policy.dnsbl has ${lists}: postscreen would never block anyone`,
     });
+  return problems;
+}
+
+/** Weights and warm-up schedules (src/plan/weights.ts): the clean pool's members of the best preference only. */
+function weightRules(spec: Spec): Problem[] {
+  const problems: Problem[] = [];
+  const own = Object.entries(spec.smarthosts).flatMap(([name, s]) => (s.kind === "own" ? [[name, s] as const] : []));
+  const best = Math.min(...own.filter(([, s]) => s.lane === "clean" && !s.drain).map(([, s]) => s.preference));
+  for (const [name, s] of own) {
+    const field = s.warmup ? "warmup" : "weight";
+    if (s.weight === undefined && !s.warmup) continue;
+    if (s.weight !== undefined && s.warmup)
+      problems.push({ path: ["smarthosts", name, "warmup"], message: "give weight or warmup, not both: during a warm-up the schedule's step is the weight" });
+    else if (s.lane !== "clean")
+      problems.push({ path: ["smarthosts", name, field], message: `${name} is in the spam lane: weights share the clean pool only (spam-tagged mail goes to the spam pool MX)` });
+    else if (!s.drain && s.preference !== best)
+      problems.push({
+        path: ["smarthosts", name, field],
+        message: `${name} has preference ${s.preference}, but weights share mail among the members of the best preference (${best}); ${name} is only a fallback: give it preference ${best} or drop its ${field}`,
+      });
+  }
   return problems;
 }
 

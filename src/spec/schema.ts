@@ -5,6 +5,7 @@ import {
   cidrProblem,
   describeValue,
   dmarcReportAddressProblem,
+  dayProblem,
   dnsNameProblem,
   domainProblem,
   emailProblem,
@@ -187,6 +188,18 @@ const relay = ownServer
 
 const lane = z.enum(["clean", "spam"]).default("clean").describe("Outbound lane: spam-tagged mail leaves only through the spam lane.");
 
+/** Pool weights: shares among a handful of smarthosts; the rendered table is bounded (src/plan/weights.ts). */
+const WEIGHT_MAX = 100;
+const weight = whole(1, WEIGHT_MAX, "a share among pool members: 1:100 is already 1% against 99%");
+/** A calendar day, YYYY-MM-DD (UTC). */
+const isoDate = text(dayProblem, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
+const warmupStep = z
+  .object({
+    from: isoDate.describe("The first day (UTC, YYYY-MM-DD) this step's weight applies; it holds until the next step's day."),
+    weight: weight.describe("The member's weight from that day."),
+  })
+  .strict();
+
 const ownSmarthost = ownServer
   .extend({
     tlsKey,
@@ -194,6 +207,23 @@ const ownSmarthost = ownServer
     preference: whole(0, 65535, DNS_PREFERENCE).default(10).describe("Pool MX preference: equal preferences share the load, lower ones are used first."),
     drain: z.boolean().default(false).describe("Receives no new mail (dropped from the pool MX) but keeps its DNS, IPs and PTRs."),
     lane,
+    weight: weight
+      .optional()
+      .describe(
+        "Share of the relays' outbound mail among the clean pool's members of the best preference, in proportion to the others' weights (1 for a member without one). Setting it on any member makes the relays pick each message's smarthost at random in proportion (Postfix randmap); the pool MX stays the fallback.",
+      ),
+    warmup: z
+      .array(warmupStep)
+      .min(1, "a warm-up schedule needs at least one step")
+      .superRefine((steps, ctx) => {
+        steps.forEach((st, i) => {
+          if (i > 0 && st.from <= steps[i - 1]!.from) ctx.addIssue({ code: "custom", path: [i, "from"], message: `${st.from} is not after the previous step's ${steps[i - 1]!.from}: list the steps in date order, one per day at most` });
+        });
+      })
+      .optional()
+      .describe(
+        "A reputation warm-up: weight steps by date, e.g. [{from: 2026-03-02, weight: 1}, {from: 2026-03-09, weight: 3}]. The step active on the day the plan is made applies (the applier gives the day: today, or `--at`); before the first step the member takes no share (still in the pool MX as a fallback). Instead of weight.",
+      ),
   })
   .strict();
 
@@ -344,9 +374,20 @@ export const specSchema = z
             });
           })
           .describe("CIDRs allowed to reach SSH on every host (never 0.0.0.0/0)."),
+        monitoringSources: z
+          .array(text((c) => cidrProblem(c, "the metrics")))
+          .default([])
+          .superRefine((list, ctx) => {
+            list.forEach((c, i) => {
+              if (list.indexOf(c) !== i) ctx.addIssue({ code: "custom", path: [i], message: `${c} is listed twice` });
+            });
+          })
+          .describe(
+            "CIDRs of the Prometheus servers that scrape every host's Postfix metrics (prometheus-postfix-exporter, TCP 9154; never 0.0.0.0/0). Empty: no exporter runs.",
+          ),
       })
       .strict()
-      .describe("Who runs the fleet: the domain its hosts are named in, the role mailbox, the signing key of forwarded mail, SSH sources."),
+      .describe("Who runs the fleet: the domain its hosts are named in, the role mailbox, the signing key of forwarded mail, SSH and monitoring sources."),
     domains: z
       .record(domainName, mailDomain)
       .refine((d) => Object.keys(d).length > 0, "at least one mail domain is needed")
@@ -519,3 +560,4 @@ export type DkimSpec = z.infer<typeof dkimSpec>;
 export type MtaStsSpec = z.infer<typeof mtaStsSpec>;
 export type PacingSpec = z.infer<typeof pacing>;
 export type QuotaStoreSpec = z.infer<typeof quotaStore>;
+export type WarmupStepSpec = z.infer<typeof warmupStep>;

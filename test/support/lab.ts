@@ -275,6 +275,7 @@ const BATCH_PY = `
 import smtplib, sys, threading
 server, sender, rcpt, prefix, n, sessions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
 helo = sys.argv[7]
+rcpts = rcpt.split(',')
 todo = list(range(n)); lock = threading.Lock(); errors = []
 def worker():
     s = None
@@ -283,12 +284,13 @@ def worker():
             if not todo: break
             i = todo.pop(0)
         tok = '%s-%05d' % (prefix, i)
-        msg = 'From: <%s>\\r\\nTo: <%s>\\r\\nSubject: %s\\r\\nMessage-ID: <%s@expediteur.tld>\\r\\n\\r\\nbatch message %s\\r\\n' % (sender, rcpt, tok, tok, tok)
+        to = rcpts[i % len(rcpts)]
+        msg = 'From: <%s>\\r\\nTo: <%s>\\r\\nSubject: %s\\r\\nMessage-ID: <%s@expediteur.tld>\\r\\n\\r\\nbatch message %s\\r\\n' % (sender, to, tok, tok, tok)
         for attempt in range(3):
             try:
                 if s is None:
                     s = smtplib.SMTP(server, 25, helo, timeout=60)
-                s.sendmail(sender, [rcpt], msg)
+                s.sendmail(sender, [to], msg)
                 break
             except Exception as e:
                 try: s.close()
@@ -305,7 +307,7 @@ for e in errors[:10]: print(e)
 sys.exit(1 if errors else 0)
 `;
 
-/** n messages, each with its own Subject token `<prefix>-NNNNN`, over `sessions` parallel SMTP sessions from `from`. */
+/** n messages, each with its own Subject token `<prefix>-NNNNN`, over `sessions` parallel SMTP sessions from `from`; `rcpt` may list several addresses (comma-separated), taken in turn. */
 export async function sendBatch(
   state: LabState,
   o: { server: string; rcpt: string; prefix: string; n: number; sessions?: number; from?: string; sender?: string; helo?: string },

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** Slowest first, as measured (a file missing here just runs after these). */
-const SLOW_FIRST = ["lab-policy", "lab-dane-inbound", "lab-e2e", "lab-check", "lab-outbound", "lab-acme", "lab-transport", "lab-firewall", "cli", "typecheck", "pulumi-apply", "pulumi-program", "diff-smarthost", "render-determinism", "lab-isolation"];
+const SLOW_FIRST = ["lab-policy", "lab-dane-inbound", "lab-e2e", "lab-check", "lab-outbound", "lab-weighted", "lab-acme", "lab-transport", "lab-firewall", "cli", "typecheck", "pulumi-apply", "pulumi-program", "diff-smarthost", "render-determinism", "lab-isolation"];
 
 const given = process.argv.slice(2);
 const all = readdirSync(TEST_DIR)

@@ -11,6 +11,7 @@ import { postgresql, runsQuotaStore } from "./postgresql.ts";
 import { runsUnbound, unbound } from "./unbound.ts";
 import { mtaStsResolver, runsMtaStsResolver } from "./mtaStsResolver.ts";
 import { acme, runsAcme } from "./acme.ts";
+import { postfixExporter, runsPostfixExporter } from "./postfixExporter.ts";
 
 export type * from "./types.ts";
 
@@ -30,11 +31,14 @@ export function daemonsOf(input: HostInput): DaemonPart[] {
   const store = runsQuotaStore(input) ? [postgresql(input)] : [];
   // ACME (every host, spec acme): its timer renews the certificate Postfix offers, after Postfix is up.
   const certs = runsAcme(input) ? acme(input) : undefined;
-  const after = certs ? [certs] : [];
+  // Metrics (operator.monitoringSources): the exporter reads Postfix's log and showq, as Postfix's facts name them.
+  const exporter = (mta: DaemonPart) => (runsPostfixExporter(input) ? [postfixExporter(input, daemonFacts([mta.facts], "postfix")!)] : []);
+  const after = (mta: DaemonPart) => [...(certs ? [certs] : []), ...exporter(mta)];
   if (input.host.role === "relay") {
     const srs = postsrsd(input);
     const scanner = rspamd(input);
-    return [...store, srs, scanner, postfix(input, { postsrsd: srs.facts, rspamd: scanner.facts, acme: certs?.facts }), ...after];
+    const mta = postfix(input, { postsrsd: srs.facts, rspamd: scanner.facts, acme: certs?.facts });
+    return [...store, srs, scanner, mta, ...after(mta)];
   }
   // Outbound TLS (policy.outboundTls): the validating resolver first, every daemon then resolves through it.
   const resolver = runsUnbound(input) ? unbound(input) : undefined;
@@ -42,7 +46,8 @@ export function daemonsOf(input: HostInput): DaemonPart[] {
   const signer = opendkim(input);
   const quota = policyd(input);
   const peers = { opendkim: signer.facts, policyd: quota.facts, unbound: resolver?.facts, mtaSts: sts?.facts, acme: certs?.facts };
-  return [...(resolver ? [resolver] : []), ...store, ...(sts ? [sts] : []), signer, quota, postfix(input, peers), ...after];
+  const mta = postfix(input, peers);
+  return [...(resolver ? [resolver] : []), ...store, ...(sts ? [sts] : []), signer, quota, mta, ...after(mta)];
 }
 
 /** The Debian packages a host needs for its daemons, each once. */

@@ -140,6 +140,9 @@ export function postfix(input: HostInput, peers: PostfixPeers): DaemonPart<Postf
       domains: received,
       virtualDomains: received.map((d) => d.name),
       routing: plan.routing,
+      // Weighted pool (src/plan/weights.ts): the pool MX first among the fallbacks, then the external relays.
+      ...(plan.routing.weightedPool ? { weightedPool: plan.routing.weightedPool } : {}),
+      fallbackRelays: plan.routing.weightedPool ? [plan.routing.relayhost, ...plan.routing.fallbackRelays] : plan.routing.fallbackRelays,
       relayClients: plan.routing.relayClients,
       externalRelays: model.externalRelays.filter((e) => e.auth),
       submissionUsers: model.submissionUsers,

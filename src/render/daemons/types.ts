@@ -6,7 +6,7 @@ import type { Model } from "../../model/model.ts";
 import type { Plan, PlannedHost } from "../../plan/plan.ts";
 import type { BundleFile } from "../bundle.ts";
 
-export type DaemonName = "postfix" | "opendkim" | "postsrsd" | "rspamd" | "policyd-rate-limit" | "postgresql" | "unbound" | "mta-sts-resolver" | "acme";
+export type DaemonName = "postfix" | "opendkim" | "postsrsd" | "rspamd" | "policyd-rate-limit" | "postgresql" | "unbound" | "mta-sts-resolver" | "acme" | "postfix-exporter";
 
 /** What a host's render starts from: the whole model and plan, the host, the path prefix ("" on hosts). */
 export interface HostInput {
@@ -42,7 +42,9 @@ export type ReadinessCheck =
   /** A Postfix socketmap server (postfix-mta-sts-resolver) answering a lookup in map `name`. */
   | { kind: "socketmap"; address: string; port: number; name: string }
   /** A recursive resolver (unbound) answering NOERROR with an answer for the SOA of `zone`. */
-  | { kind: "resolver"; address: string; zone: string };
+  | { kind: "resolver"; address: string; zone: string }
+  /** An HTTP server answering 200 at `path` with a Prometheus exposition that has `metric` (the Postfix exporter). */
+  | { kind: "metrics"; address: string; port: number; path: string; metric: string };
 
 export interface Readiness {
   /** What is asked, as an operator reads it, e.g. "milter on inet:127.0.0.1:11332". */
@@ -86,6 +88,8 @@ export interface DaemonFactsBase {
   readiness: Readiness[];
   /** Rendered files a reload does not take (listen address, port): a change to one restarts the service instead. */
   restartOnChange?: string[];
+  /** It has no reload (systemctl reload-or-restart would restart it at every apply): restarted only when a restartOnChange file changed, else started if down. */
+  noReload?: boolean;
   /** Run once the service is (re)loaded, every time (idempotent): argv, fed `stdin` (a rendered file) on its standard input. */
   setup?: { argv: string[]; stdin: string };
 }
@@ -192,7 +196,17 @@ export interface PostgresqlFacts extends DaemonFactsBase {
   passwordSecret: string;
 }
 
-export type DaemonFacts = PostfixFacts | OpendkimFacts | PostsrsdFacts | RspamdFacts | PolicydFacts | PostgresqlFacts | UnboundFacts | MtaStsResolverFacts | AcmeFacts;
+export interface PostfixExporterFacts extends DaemonFactsBase {
+  name: "postfix-exporter";
+  /** Where Prometheus scrapes it (every address; the firewall admits operator.monitoringSources only). */
+  port: number;
+  path: string;
+  /** The Postfix log it counts from, and the showq socket it reads the queue through. */
+  logfile: string;
+  showq: string;
+}
+
+export type DaemonFacts = PostfixExporterFacts | PostfixFacts | OpendkimFacts | PostsrsdFacts | RspamdFacts | PolicydFacts | PostgresqlFacts | UnboundFacts | MtaStsResolverFacts | AcmeFacts;
 
 /** What a daemon module returns for one host. */
 export interface DaemonPart<F extends DaemonFacts = DaemonFacts> {
