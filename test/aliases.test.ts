@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { expandAliases } from "../src/model/aliases.ts";
-import { examplePlan, exampleWith } from "./helpers/example.ts";
+import { examplePlan, exampleWith } from "./support/example.ts";
 
 const aliasOf = (model: ReturnType<typeof examplePlan>["model"], address: string) =>
   model.domains.flatMap((d) => d.aliases).find((a) => a.address === address);

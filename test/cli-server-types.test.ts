@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { exampleText } from "./helpers/example.ts";
+import { exampleText } from "./support/example.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 

@@ -7,7 +7,7 @@ import { buildModel } from "../src/model/model.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { classifyPushback } from "../src/check/delivery/pushback.ts";
 import { deliveryHealth, parseQueueJson, type QueuedMessage } from "../src/check/delivery/health.ts";
-import { exampleText, exampleWith } from "./helpers/example.ts";
+import { exampleText, exampleWith } from "./support/example.ts";
 
 test("provider push-back replies are recognised by their codes, each with its action naming smarthost and destination", () => {
   const cases: [string, string, RegExp][] = [

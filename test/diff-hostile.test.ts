@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { diffCommand, runDiff } from "../src/cli/diff.ts";
 import { markdown } from "../src/diff/markdown.ts";
 import { RevisionError, type Rendered } from "../src/diff/render-ref.ts";
-import { cloneRepo, type Clone } from "./helpers/clone.ts";
+import { cloneRepo, type Clone } from "./support/clone.ts";
 
 let dir = "";
 let clone: Clone | undefined;

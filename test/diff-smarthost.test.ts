@@ -8,7 +8,7 @@ import { runDiff } from "../src/cli/diff.ts";
 import { unifiedDiff } from "../src/diff/unified.ts";
 import { secretLeak } from "../src/diff/markdown.ts";
 import { renderTree } from "../src/diff/render-ref.ts";
-import { ROOT, cloneRepo, type Clone } from "./helpers/clone.ts";
+import { ROOT, cloneRepo, type Clone } from "./support/clone.ts";
 
 let dir = "";
 let clone: Clone | undefined;

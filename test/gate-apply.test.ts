@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
 import { applyScript } from "../src/pulumi/apply.ts";
-import { examplePlan } from "./helpers/example.ts";
+import { examplePlan } from "./support/example.ts";
 
 const canRun = process.getuid?.() === 0 && spawnSync("unshare", ["-m", "-n", "true"]).status === 0 && spawnSync("postconf", ["-d", "mail_version"]).status === 0;
 const skip = !canRun && "needs root, unshare and Postfix";

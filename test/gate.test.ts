@@ -12,8 +12,8 @@ import { renderStack } from "../src/render/render.ts";
 import { daemonFailures, gateCommand } from "../src/gate/postfix.ts";
 import { runPostfixGate } from "../src/gate/run.ts";
 import { applyScript } from "../src/pulumi/apply.ts";
-import { examplePlan } from "./helpers/example.ts";
-import { stageBundle } from "./helpers/stage.ts";
+import { examplePlan } from "./support/example.ts";
+import { stageBundle } from "./support/stage.ts";
 
 const canRun = process.getuid?.() === 0 && spawnSync("unshare", ["-n", "true"]).status === 0;
 const skip = !canRun && "needs root and unshare -n (the gate runs a throwaway Postfix in a private network namespace)";

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, inHost, hostOf, swaks, waitForMail } from "./support/lab.ts";
 import { nftRuleset } from "../src/lab/firewall.ts";
-import { examplePlan } from "./helpers/example.ts";
+import { examplePlan } from "./support/example.ts";
 import { labStack } from "./support/labStacks.ts";
 
 const SPEC = fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url));

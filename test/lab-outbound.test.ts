@@ -23,6 +23,7 @@ import { daemonFacts } from "../src/render/daemons/index.ts";
 import { POSTGRES_VERSION } from "../src/render/daemons/postgresql.ts";
 import { labStackRoot } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
+import { exampleText, rewrite } from "./support/example.ts";
 import { startLabSshd } from "./support/labSshd.ts";
 
 const STACK = labStack("outbound");
@@ -30,22 +31,17 @@ const skip = labSkipReason() ?? (existsSync(`/usr/lib/postgresql/${POSTGRES_VERS
 if (skip) console.log(`# lab outbound skipped: ${skip}`);
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const EXAMPLE = readFileSync(`${ROOT}stacks/example.facteur.yaml`, "utf8");
 const run = `${process.pid}-${Date.now() % 100000}`;
 const token = (what: string) => `${what}-${run}`;
 
-function replace(text: string, re: RegExp, by: string): string {
-  if (!re.test(text)) throw new Error(`stacks/example.facteur.yaml: ${re} not found (the derived lab spec needs it)`);
-  return text.replace(re, by);
-}
 
 function quotaSpec(): string {
-  let s = EXAMPLE;
-  s = replace(s, /dailyQuota: 300/, "dailyQuota: 5\n  quotaStore: { host: mx1, passwordSecret: quotaStorePassword }\n  deliveryHealth: { pushback: { warning: 1, critical: 3 } }");
-  s = replace(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
+  let s = exampleText();
+  s = rewrite(s, /dailyQuota: 300/, "dailyQuota: 5\n  quotaStore: { host: mx1, passwordSecret: quotaStorePassword }\n  deliveryHealth: { pushback: { warning: 1, critical: 3 } }");
+  s = rewrite(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
   // The operator's laptop is the outside sender here (203.0.113.10, src/lab/topology.ts): the
   // plan's firewall lets it reach port 22, for check --delivery over SSH.
-  s = replace(s, /sshSources: \[203\.0\.113\.250\/32\]/, "sshSources: [203.0.113.250/32, 203.0.113.10/32]");
+  s = rewrite(s, /sshSources: \[203\.0\.113\.250\/32\]/, "sshSources: [203.0.113.250/32, 203.0.113.10/32]");
   return `# Written by test/lab-outbound.test.ts from the example: quota 5 counted across the pool in PostgreSQL on mx1.\n${s}`;
 }
 

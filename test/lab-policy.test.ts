@@ -10,7 +10,6 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { dnsblListing } from "../src/lab/zones.ts";
 import {
@@ -20,6 +19,7 @@ import {
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
 import { LAB_ROOT } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
+import { exampleText, rewrite } from "./support/example.ts";
 
 const POLICY = labStack("policy");
 const POLICY_FAI = labStack("policy-fai");
@@ -27,32 +27,27 @@ const POLICY_FAI = labStack("policy-fai");
 const skip = labSkipReason();
 if (skip) console.log(`# lab policy skipped: ${skip}`);
 
-const EXAMPLE = readFileSync(fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url)), "utf8");
 const SPAMMER = "203.0.113.66";
 const PACE = 3; // seconds between deliveries to smit.tld in the policy stack
 const run = `${process.pid}-${Date.now() % 100000}`;
 const token = (what: string) => `${what}-${run}`;
 
-function replace(text: string, re: RegExp, by: string): string {
-  if (!re.test(text)) throw new Error(`stacks/example.facteur.yaml: ${re} not found (the derived lab spec needs it)`);
-  return text.replace(re, by);
-}
 
 function policySpec(): string {
-  let s = EXAMPLE;
-  s = replace(s, /dailyQuota: 300/, "dailyQuota: 5");
-  s = replace(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
-  s = replace(s, /default: \{ rateDelay: 1s, concurrency: 2 \}/, "default: { rateDelay: 0s, concurrency: 4 }");
-  s = replace(s, /(grosfai\.tld: \{ rateDelay: 5s, concurrency: 1 \})/, `$1\n      smit.tld: { rateDelay: ${PACE}s, concurrency: 1 }`);
-  s = replace(s, /(  out2: \{ kind: own[^\n]*\})/, "$1\n  out3: { kind: own, location: hel1, serverType: cx23, drain: true }");
-  s = replace(s, /(  dnsbl: \[bl\.lab\.tld\])/, "$1\n  inbound: { softErrorLimit: 2, hardErrorLimit: 5 }");
+  let s = exampleText();
+  s = rewrite(s, /dailyQuota: 300/, "dailyQuota: 5");
+  s = rewrite(s, /(john@entreprise\.tld: \{ passwordSecret: johnSubmission \})/, "$1\n    marie@entreprise.tld: { passwordSecret: marieSubmission, dailyQuota: 100 }");
+  s = rewrite(s, /default: \{ rateDelay: 1s, concurrency: 2 \}/, "default: { rateDelay: 0s, concurrency: 4 }");
+  s = rewrite(s, /(grosfai\.tld: \{ rateDelay: 5s, concurrency: 1 \})/, `$1\n      smit.tld: { rateDelay: ${PACE}s, concurrency: 1 }`);
+  s = rewrite(s, /(  out2: \{ kind: own[^\n]*\})/, "$1\n  out3: { kind: own, location: hel1, serverType: cx23, drain: true }");
+  s = rewrite(s, /(  dnsbl: \[bl\.lab\.tld\])/, "$1\n  inbound: { softErrorLimit: 2, hardErrorLimit: 5 }");
   return `# Written by test/lab-policy.test.ts from the example.\n${s}`;
 }
 
 function faiSpec(): string {
-  let s = EXAMPLE;
-  s = replace(s, /(  out1: \{ kind: own[^}]*)\}/, "$1, drain: true }");
-  s = replace(s, /(  out2: \{ kind: own[^}]*)\}/, "$1, drain: true }");
+  let s = exampleText();
+  s = rewrite(s, /(  out1: \{ kind: own[^}]*)\}/, "$1, drain: true }");
+  s = rewrite(s, /(  out2: \{ kind: own[^}]*)\}/, "$1, drain: true }");
   return `# Written by test/lab-policy.test.ts from the example: every own clean smarthost drained.\n${s}`;
 }
 

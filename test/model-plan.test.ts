@@ -12,7 +12,7 @@ import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 import { canonicalIp, expandIpv6, isPlaceholder, ptrName, reversedLabels, reverseName } from "../src/plan/addresses.ts";
 import { loadAddressBook, parseAddressBook } from "../src/plan/addressBookFile.ts";
-import { examplePlan, exampleWith, EXAMPLE_ADDRESSES } from "./helpers/example.ts";
+import { examplePlan, exampleWith, EXAMPLE_ADDRESSES } from "./support/example.ts";
 
 const MINIMAL = `version: 1
 operator:

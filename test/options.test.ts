@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { renderStack } from "../src/render/render.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { SpecError } from "../src/spec/errors.ts";
-import { examplePlan, exampleWith } from "./helpers/example.ts";
+import { examplePlan, exampleWith } from "./support/example.ts";
 
 const fileOf = (p: ReturnType<typeof examplePlan>, host: string, path: string) => {
   const f = renderStack(p.model, p.plan, { root: "" }).find((b) => b.host === host)?.files.find((x) => x.path === path);

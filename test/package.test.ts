@@ -13,14 +13,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { EXAMPLE_FILE, exampleWith } from "./helpers/example.ts";
+import { EXAMPLE_FILE, exampleWith } from "./support/example.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 import { renderStack } from "../src/render/render.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const MODULE_LOG = fileURLToPath(new URL("./helpers/module-log.mjs", import.meta.url));
+const MODULE_LOG = fileURLToPath(new URL("./support/module-log.mjs", import.meta.url));
 
 let work: string;
 let app: string;

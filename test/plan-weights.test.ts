@@ -14,7 +14,7 @@ import { MAX_POOL_ENTRIES } from "../src/plan/weights.ts";
 import { renderTree } from "../src/diff/render-ref.ts";
 import { markdown } from "../src/diff/markdown.ts";
 import { planDay } from "../src/cli/commands.ts";
-import { exampleText, specRefusal } from "./helpers/example.ts";
+import { exampleText, specRefusal } from "./support/example.ts";
 
 const OUT1 = "  out1: { kind: own, location: fsn1, serverType: cx23 }\n";
 const OUT2 = "  out2: { kind: own, location: hel1, serverType: cx23 }\n";

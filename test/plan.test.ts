@@ -2,7 +2,7 @@
 // A/AAAA and HELO (story 5), and routing that never lets a relay send directly (story 1).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { examplePlan, exampleWith } from "./helpers/example.ts";
+import { examplePlan, exampleWith } from "./support/example.ts";
 import { reverseName, expandIpv6 } from "../src/plan/addresses.ts";
 import { quoteTxt, txtStrings } from "../src/plan/dns.ts";
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
 import { applyCommand, applyScript, bundleHash, cloudInit, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
-import { examplePlan, exampleWith } from "./helpers/example.ts";
+import { examplePlan, exampleWith } from "./support/example.ts";
 import { applySandbox } from "./support/applySandbox.ts";
 import { X509Certificate, createPublicKey, generateKeyPairSync } from "node:crypto";
 

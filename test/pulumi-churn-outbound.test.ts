@@ -9,7 +9,7 @@ import { plain, runProgram, type ProgramRun, type RunOptions } from "../src/pulu
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { churn } from "./support/churn.ts";
 import { planStack } from "../src/pulumi/stackPlan.ts";
-import { exampleText } from "./helpers/example.ts";
+import { exampleText } from "./support/example.ts";
 
 const pair = generateKeyPairSync("ed25519");
 const privateKey = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;

@@ -8,7 +8,7 @@ import { parseSpec } from "../src/spec/load.ts";
 import { isSecretValue, plain, runProgram, type ProgramRun, type RunOptions } from "../src/pulumi/mocks.ts";
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { churn } from "./support/churn.ts";
-import { exampleText, exampleWith } from "./helpers/example.ts";
+import { exampleText, exampleWith } from "./support/example.ts";
 
 const pair = generateKeyPairSync("ed25519");
 const privateKey = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;

@@ -15,7 +15,7 @@ import { md5Fingerprint, parsePublicKey, planSshKeys, publicKeyOfPrivate } from 
 import { zoneConflicts, type ExistingRecord } from "../src/pulumi/zoneConflicts.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
-import { exampleText } from "./helpers/example.ts";
+import { exampleText } from "./support/example.ts";
 
 const pair = generateKeyPairSync("ed25519");
 const PRIVATE = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;

@@ -18,7 +18,7 @@ import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { SSH_DIAL } from "../src/pulumi/hosts.ts";
 import { DEFAULT_SMTP_PROBE_HOSTS } from "../src/pulumi/config.ts";
 import { churn, urnOf, aliasUrnsOf, REPLACE_TRIGGERS } from "./support/churn.ts";
-import { exampleText, exampleWith } from "./helpers/example.ts";
+import { exampleText, exampleWith } from "./support/example.ts";
 
 /** A real key pair, as `ssh-keygen -t ed25519` would give (PKCS#8 PEM private half). */
 function sshKeyPair(comment: string) {

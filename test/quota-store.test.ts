@@ -12,7 +12,7 @@ import { applyScript } from "../src/pulumi/apply.ts";
 import { planStack } from "../src/pulumi/stackPlan.ts";
 import { quotaStorePasswordProblem } from "../src/render/daemons/postgresql.ts";
 import { daemonFacts } from "../src/render/daemons/index.ts";
-import { examplePlan, exampleWith } from "./helpers/example.ts";
+import { examplePlan, exampleWith } from "./support/example.ts";
 
 const withStore = (store: string) => exampleWith("  dailyQuota: 300\n", `  dailyQuota: 300\n  quotaStore: ${store}\n`);
 const bundles = (text: string) => {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderStack } from "../src/render/render.ts";
 import { fillSecrets, secretRef, secretRefsIn } from "../src/render/bundle.ts";
-import { examplePlan } from "./helpers/example.ts";
+import { examplePlan } from "./support/example.ts";
 
 test("under a root, every path moves inside it: files, config contents, DKIM keys, TLS pair, sasldb", () => {
   const { model, plan } = examplePlan();

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { renderStack } from "../src/render/render.ts";
 import { daemonFacts, daemonsOf, packagesOf } from "../src/render/daemons/index.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
-import { examplePlan, exampleWith } from "./helpers/example.ts";
+import { examplePlan, exampleWith } from "./support/example.ts";
 
 const { model, plan } = examplePlan();
 const ROOT = "/lab/hosts/x";

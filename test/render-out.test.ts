@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RENDER_MARKER, outputDirProblem, writeRenderTree } from "../src/cli/renderOut.ts";
 import { UsageError } from "../src/cli/usage.ts";
-import { exampleText } from "./helpers/example.ts";
+import { exampleText } from "./support/example.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = join(ROOT, "node_modules/.bin/tsx");

@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
-import { examplePlan } from "./helpers/example.ts";
+import { examplePlan } from "./support/example.ts";
 
 const { model, plan } = examplePlan();
 

@@ -6,9 +6,9 @@ import { fileURLToPath } from "node:url";
 import { renderStack } from "../src/render/render.ts";
 import { fillSecrets } from "../src/render/bundle.ts";
 import { labRspamdOverlay } from "../src/lab/hosts.ts";
-import { EXAMPLE_ADDRESSES, examplePlan, exampleWith } from "./helpers/example.ts";
-import { matchTree } from "./helpers/snapshot.ts";
-import { bundleManifest } from "./helpers/bundles.ts";
+import { EXAMPLE_ADDRESSES, examplePlan, exampleWith } from "./support/example.ts";
+import { matchTree } from "./support/snapshot.ts";
+import { bundleManifest } from "./support/bundles.ts";
 
 const { model, plan } = examplePlan();
 const bundles = renderStack(model, plan, { root: "" });

@@ -19,8 +19,8 @@ import { plannedKeys } from "../src/plan/dns.ts";
 import { createHash } from "node:crypto";
 import { mtaStsWorker } from "../src/render/mtaSts.ts";
 import { formatDnsTable, formatHostsTable, formatPtrTable } from "../src/cli/tables.ts";
-import { bundleManifest } from "./helpers/bundles.ts";
-import { matchTree } from "./helpers/snapshot.ts";
+import { bundleManifest } from "./support/bundles.ts";
+import { matchTree } from "./support/snapshot.ts";
 
 const DIR = fileURLToPath(new URL("./scenarios/", import.meta.url));
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { filesUnder, matchTree } from "./helpers/snapshot.ts";
+import { filesUnder, matchTree } from "./support/snapshot.ts";
 
 function withUpdate<T>(value: string | undefined, f: () => T): T {
   const saved = process.env.UPDATE_SNAPSHOTS;

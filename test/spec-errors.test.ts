@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseSpec } from "../src/spec/load.ts";
 import { SpecError } from "../src/spec/errors.ts";
-import { exampleText, exampleWith } from "./helpers/example.ts";
+import { exampleText, exampleWith } from "./support/example.ts";
 
 const FILE = "stacks/example.facteur.yaml";
 

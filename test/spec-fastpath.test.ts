@@ -17,7 +17,7 @@ import { documentData } from "../src/spec/yamlData.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { SpecError } from "../src/spec/errors.ts";
 import { aliasesAccepted, aliasesMap, safeParseSpec, specSchema } from "../src/spec/schema.ts";
-import { exampleText } from "./helpers/example.ts";
+import { exampleText } from "./support/example.ts";
 import { generatedSpecText } from "../bench/generated-spec.ts";
 
 const RUNS = Number(process.env.FACTEUR_FASTPATH_RUNS ?? 2000);

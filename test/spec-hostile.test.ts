@@ -10,7 +10,7 @@ import { renderStack } from "../src/render/render.ts";
 import { fillSecrets } from "../src/render/bundle.ts";
 import { txtStrings } from "../src/plan/dns.ts";
 import { MAX_TRANSPORT_NAME, pacingTransportName } from "../src/spec/limits.ts";
-import { exampleText, exampleWith, specRefusal } from "./helpers/example.ts";
+import { exampleText, exampleWith, specRefusal } from "./support/example.ts";
 
 const FILE = "stacks/example.facteur.yaml";
 

@@ -25,8 +25,8 @@ import { secretRefsIn, type HostBundle } from "../src/render/bundle.ts";
 import { formatDnsTable, formatHostsTable } from "../src/cli/tables.ts";
 import { MAX_TRANSPORT_NAME } from "../src/spec/limits.ts";
 import { runPostfixGate } from "../src/gate/run.ts";
-import { exampleText } from "./helpers/example.ts";
-import { stageBundle } from "./helpers/stage.ts";
+import { exampleText } from "./support/example.ts";
+import { stageBundle } from "./support/stage.ts";
 
 const RUNS = Number(process.env.FACTEUR_PROPERTY_RUNS ?? 150);
 const DAEMON_SPECS = Number(process.env.FACTEUR_PROPERTY_DAEMON_SPECS ?? 1);

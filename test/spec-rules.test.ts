@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { loadSpecFile, parseSpec, stackSpecPath } from "../src/spec/load.ts";
 import { SpecError, formatPath } from "../src/spec/errors.ts";
 import { countSpfLookups } from "../src/spec/spf.ts";
-import { exampleText, exampleWith, specRefusal } from "./helpers/example.ts";
+import { exampleText, exampleWith, specRefusal } from "./support/example.ts";
 
 const refusal = (text: string): string => specRefusal(text);
 

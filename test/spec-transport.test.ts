@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
-import { exampleWith, specRefusal } from "./helpers/example.ts";
+import { exampleWith, specRefusal } from "./support/example.ts";
 import { planStack } from "../src/pulumi/stackPlan.ts";
 
 const refusal = (text: string): string => specRefusal(text);

@@ -16,7 +16,7 @@ import { applyScript } from "../src/pulumi/apply.ts";
 import { applySandbox } from "./support/applySandbox.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { Trace } from "../src/trace/types.ts";
-import { examplePlan } from "./helpers/example.ts";
+import { examplePlan } from "./support/example.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("./fixtures/trace/", import.meta.url));

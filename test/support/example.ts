@@ -18,6 +18,12 @@ export function exampleWith(from: string, to: string): string {
   return text.replace(from, to);
 }
 
+/** Replaces a pattern in a spec text derived from the example (lab stacks); fails loudly if it is not there. */
+export function rewrite(text: string, re: RegExp, by: string): string {
+  if (!re.test(text)) throw new Error(`stacks/example.facteur.yaml: ${re} not found (the derived lab spec needs it)`);
+  return text.replace(re, by);
+}
+
 /** Documentation-range addresses, as the lab gives them. */
 export const EXAMPLE_ADDRESSES: AddressBook = {
   mx1: { ipv4: "198.51.100.11", ipv6: "2001:db8:100::11" },
