@@ -14,6 +14,7 @@ import { READER_PATH, LOG_USER_HOME, authorizedKeyLines, checkLogReaderKey, logU
 import { parseAnswer } from "../src/trace/protocol.ts";
 import { applyScript } from "../src/pulumi/apply.ts";
 import { applySandbox } from "./support/applySandbox.ts";
+import { sshdConfig } from "./support/labSshd.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { Trace } from "../src/trace/types.ts";
 import { examplePlan } from "./support/example.ts";
@@ -182,21 +183,8 @@ test("behind a real sshd: the key gets the logs whatever it asks, no shell, no p
     mkdirSync(join(dir, "stacks"));
     writeFileSync(join(dir, "stacks/two.facteur.yaml"), spec);
     writeFileSync(join(dir, "addresses.json"), JSON.stringify({ mx1: { ipv4: hosts.mx1, ipv6: "2001:db8::11" }, out1: { ipv4: hosts.out1, ipv6: "2001:db8::13" } }));
-    const sshdConfig = (h: string, ip: string) =>
-      [
-        `ListenAddress ${ip}:22`,
-        `HostKey ${dir}/hostkey`,
-        `PidFile ${dir}/sshd-${h}.pid`,
-        `AuthorizedKeysFile ${dir}/${h}${LOG_USER_HOME}/.ssh/authorized_keys`,
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM no",
-        "PermitRootLogin no",
-        "StrictModes yes",
-        "LogLevel VERBOSE",
-        "",
-      ].join("\n");
-    for (const [h, ip] of Object.entries(hosts)) writeFileSync(join(dir, `sshd-${h}.conf`), sshdConfig(h, ip));
+    const conf = (h: string, ip: string) => sshdConfig({ listen: [ip], hostKey: `${dir}/hostkey`, pidFile: `${dir}/sshd-${h}.pid`, authorizedKeysFile: `${dir}/${h}${LOG_USER_HOME}/.ssh/authorized_keys` });
+    for (const [h, ip] of Object.entries(hosts)) writeFileSync(join(dir, `sshd-${h}.conf`), conf(h, ip));
     const ssh = `ssh -i ${priv} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=${dir}/known_hosts -o LogLevel=ERROR facteur-logs@${hosts.mx1}`;
     const script = `
 set -u

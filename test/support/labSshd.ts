@@ -12,6 +12,23 @@ import { spawnDetached, waitFor, run } from "../../src/lab/proc.ts";
 import type { LabState } from "../../src/lab/index.ts";
 import { hostOf } from "./lab.ts";
 
+/** An sshd_config for the log user's host as the tests run it: keys only, no PAM, StrictModes, verbose log. */
+export function sshdConfig(o: { listen: string[]; hostKey: string; pidFile: string; authorizedKeysFile: string }): string {
+  return [
+    ...o.listen.map((a) => `ListenAddress ${a.includes(":") ? `[${a}]` : a}:22`),
+    `HostKey ${o.hostKey}`,
+    `PidFile ${o.pidFile}`,
+    `AuthorizedKeysFile ${o.authorizedKeysFile}`,
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "UsePAM no",
+    "PermitRootLogin no",
+    "StrictModes yes",
+    "LogLevel VERBOSE",
+    "",
+  ].join("\n");
+}
+
 export interface LabSshd {
   /** The private key of the log reader (ops), and ssh options for the client. */
   identity: string;
@@ -38,19 +55,7 @@ export async function startLabSshd(lab: LabState, hosts: string[]): Promise<LabS
     writeFileSync(join(dir, `setup-${h}.sh`), `${setup}\n`);
     writeFileSync(
       join(dir, `sshd-${h}.conf`),
-      [
-        ...[...host.ipv4, ...host.ipv6].map((a) => `ListenAddress ${a.includes(":") ? `[${a}]` : a}:22`),
-        `HostKey ${dir}/hostkey`,
-        `PidFile ${dir}/sshd-${h}.pid`,
-        `AuthorizedKeysFile ${root}${LOG_USER_HOME}/.ssh/authorized_keys`,
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM no",
-        "PermitRootLogin no",
-        "StrictModes yes",
-        "LogLevel VERBOSE",
-        "",
-      ].join("\n"),
+      sshdConfig({ listen: [...host.ipv4, ...host.ipv6], hostKey: `${dir}/hostkey`, pidFile: `${dir}/sshd-${h}.pid`, authorizedKeysFile: `${root}${LOG_USER_HOME}/.ssh/authorized_keys` }),
     );
     const script = [
       "set -eu",
