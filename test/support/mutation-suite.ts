@@ -12,4 +12,5 @@ import "../schema.test.ts";
 import "../check-compare.test.ts";
 import "../spec-rules.test.ts";
 import "../model-plan.test.ts";
+import "../model-order.test.ts";
 import "../render-bundle.test.ts";
