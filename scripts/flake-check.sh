@@ -34,6 +34,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "flake-check: needs root (the lab creates network namespaces)" >&2; exit 2; }
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "flake-check: --runs needs a positive number" >&2; exit 2; }
+# The tests refuse any other tag at load (test/support/labStacks.ts): say so before an hour of void runs.
+[[ -z "$tag" || "$tag" =~ ^[a-z0-9]{1,4}$ ]] || { echo "flake-check: FACTEUR_LAB_TAG must be 1-4 of [a-z0-9], got \"$tag\"" >&2; exit 2; }
 
 logs="${FLAKE_LOGS:-/tmp/facteur-flake-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$logs"
