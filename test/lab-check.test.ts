@@ -5,6 +5,9 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, inHost } from "./support/lab.ts";
 import { buildTopology } from "../src/lab/topology.ts";
@@ -14,9 +17,10 @@ import { reverseName } from "../src/plan/addresses.ts";
 import { labStack } from "./support/labStacks.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const STACKS = `${ROOT}stacks`;
-const SPEC = `${STACKS}/example.facteur.yaml`;
+const SPEC = `${ROOT}stacks/example.facteur.yaml`;
 const STACK = labStack("check"); // its own namespaces and root: can run beside the example lab
+/** A stacks directory holding the example under this test's own stack name, for `facteur check --stack`: never the user's `example`. */
+let STACKS: string;
 const skip = labSkipReason();
 
 let lab: LabState;
@@ -30,12 +34,14 @@ interface Result {
 }
 
 async function facteurCheck(args: string[]): Promise<{ code: number; report: { state: string; results: Result[] }; stdout: string }> {
-  const r = await inHost(lab, "sender", [`${ROOT}node_modules/.bin/tsx`, `${ROOT}src/cli/bin.ts`, "check", "--stack", "example", "--stacks", STACKS, ...args], undefined, 120_000);
+  const r = await inHost(lab, "sender", [`${ROOT}node_modules/.bin/tsx`, `${ROOT}src/cli/bin.ts`, "check", "--stack", STACK, "--stacks", STACKS, ...args], undefined, 120_000);
   return { code: r.code, report: args.includes("--json") ? JSON.parse(r.stdout) : { state: "", results: [] }, stdout: r.stdout };
 }
 
 describe("facteur check against the lab", { skip }, () => {
   before(async () => {
+    STACKS = mkdtempSync(join(tmpdir(), "facteur-lab-check-"));
+    copyFileSync(SPEC, join(STACKS, `${STACK}.facteur.yaml`));
     // The lab's addresses are decided by its topology, before anything runs.
     const { addresses } = buildTopology(buildModel(loadSpecFile(SPEC)), STACK);
     const out1 = addresses.out1!.ipv4!;
@@ -53,6 +59,7 @@ describe("facteur check against the lab", { skip }, () => {
   after(async () => {
     // Also after a failed bring-up: a half-started stack must not outlive the test.
     if (!process.env.LAB_KEEP) await labDown(STACK);
+    if (STACKS) rmSync(STACKS, { recursive: true, force: true });
   });
 
   it("is CRITICAL for exactly the listed smarthost and the wrong PTR, naming the list, and OK for the rest", async () => {

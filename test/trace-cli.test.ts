@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,7 +59,10 @@ test("trace over SSH: hosts that cannot be reached are named with ssh's reason, 
   try {
     const book = Object.fromEntries(["mx1", "mx2", "out1", "out2", "spam1"].map((h) => [h, { ipv4: "127.0.0.1", ipv6: "::1" }]));
     writeFileSync(join(dir, "addresses.json"), JSON.stringify(book));
-    const r = facteur(["trace", "--stack", "example", "--source", "ssh", "--to", "john@doe.tld", "--addresses", join(dir, "addresses.json"), "--ssh-port", "1"]);
+    // The example under a stack name of this test's own (trace looks for a lab of that name).
+    mkdirSync(join(dir, "stacks"));
+    copyFileSync(join(ROOT, "stacks/example.facteur.yaml"), join(dir, "stacks/unreached.facteur.yaml"));
+    const r = facteur(["trace", "--stack", "unreached", "--stacks", join(dir, "stacks"), "--source", "ssh", "--to", "john@doe.tld", "--addresses", join(dir, "addresses.json"), "--ssh-port", "1"]);
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, /5 hosts could not be read; the trace is incomplete/);
     for (const h of ["mx1", "mx2", "out1", "out2", "spam1"]) assert.match(r.err, new RegExp(`  ${h}: ssh facteur-logs@127\\.0\\.0\\.1 failed \\(exit 255\\): .*Connection refused`));
