@@ -8,6 +8,8 @@
 // pieces below the appliers); nothing but the CLI imports the CLI; nothing in src imports test/.
 const CORE = "^src/(spec|model|plan|render)/";
 const layer = (name, path, forbidden, comment) => ({ name, severity: "error", comment, from: { path }, to: { path: forbidden } });
+/** A named exception to a layer rule: modules under `path` may take only `allowed` from under `other`. */
+const onlyFrom = (name, path, other, allowed, comment) => ({ name, severity: "error", comment, from: { path }, to: { path: other, pathNot: allowed } });
 
 module.exports = {
   forbidden: [
@@ -18,22 +20,10 @@ module.exports = {
     layer("render-above-plan", "^src/render/", "^src/(pulumi|lab|gate|check|diff|trace|cli)/", "render (and its daemons) import the core below them only"),
     layer("gate-is-host-side", "^src/gate/", "^src/(pulumi|lab|check|diff|trace|cli)/", "the deploy gate is embedded by appliers: it reads bundles only"),
     layer("pulumi-is-an-applier", "^src/pulumi/", "^src/(lab|check|diff|cli)/", "the Pulumi program imports no other applier or front"),
-    {
-      name: "pulumi-takes-only-the-log-user-from-trace",
-      severity: "error",
-      comment: "the apply script embeds the log user's setup (host-side); the rest of trace is a front",
-      from: { path: "^src/pulumi/" },
-      to: { path: "^src/trace/", pathNot: "^src/trace/(logUser|protocol)\\.ts$" },
-    },
+    onlyFrom("pulumi-takes-only-the-log-user-from-trace", "^src/pulumi/", "^src/trace/", "^src/trace/(logUser|protocol)\\.ts$", "the apply script embeds the log user's setup (host-side); the rest of trace is a front"),
     layer("lab-is-an-applier", "^src/lab/", "^src/(pulumi|check|diff|trace|cli)/", "the lab imports no other applier or front"),
     layer("check-is-a-front-engine", "^src/check/", "^src/(pulumi|lab|diff|cli)/", "check reads the plan, the live DNS and what the CLI hands it (queues, logs)"),
-    {
-      name: "check-takes-only-the-log-parser-from-trace",
-      severity: "error",
-      comment: "check --delivery reads Postfix's log lines with the trace's parser and clock; the rest of trace is a front",
-      from: { path: "^src/check/" },
-      to: { path: "^src/trace/", pathNot: "^src/trace/(postfix|clock|types)\\.ts$" },
-    },
+    onlyFrom("check-takes-only-the-log-parser-from-trace", "^src/check/", "^src/trace/", "^src/trace/(postfix|clock|types)\\.ts$", "check --delivery reads Postfix's log lines with the trace's parser and clock; the rest of trace is a front"),
     layer("diff-is-a-front-engine", "^src/diff/", "^src/(pulumi|lab|check|trace|cli)/", "diff renders two revisions with the core"),
     layer("trace-is-a-front-engine", "^src/trace/", "^src/(pulumi|check|diff|cli)/", "trace reads logs (the lab's through its state)"),
     {

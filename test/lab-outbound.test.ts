@@ -34,7 +34,6 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const run = `${process.pid}-${Date.now() % 100000}`;
 const token = (what: string) => `${what}-${run}`;
 
-
 function quotaSpec(): string {
   let s = exampleText();
   s = rewrite(s, /dailyQuota: 300/, "dailyQuota: 5\n  quotaStore: { host: mx1, passwordSecret: quotaStorePassword }\n  deliveryHealth: { pushback: { warning: 1, critical: 3 } }");

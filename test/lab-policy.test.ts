@@ -32,7 +32,6 @@ const PACE = 3; // seconds between deliveries to smit.tld in the policy stack
 const run = `${process.pid}-${Date.now() % 100000}`;
 const token = (what: string) => `${what}-${run}`;
 
-
 function policySpec(): string {
   let s = exampleText();
   s = rewrite(s, /dailyQuota: 300/, "dailyQuota: 5");

@@ -17,7 +17,7 @@ import type { CheckResult } from "../check/checks.ts";
 import { deliveryHealth, parseQueueJson, type DeliveryReport, type HostDelivery } from "../check/delivery/health.ts";
 import { sshAsk } from "../trace/ssh.ts";
 import { UsageError } from "./usage.ts";
-import { SSH_FLAGS, sshFlags, sshOptions, sshTargets } from "./sshArgs.ts";
+import { SSH_FLAGS, sshFlags, sshOptions, sshTargets, type SshFlags } from "./sshArgs.ts";
 
 /** The last `max` bytes of a file, from its first whole line. */
 function tailText(path: string, max = 8 * 1024 * 1024): string {
@@ -44,6 +44,9 @@ function since(text: string, sinceMs: number): string {
     .join("\n");
 }
 
+/** A host whose queue could not be read: UNKNOWN, saying why. */
+const unreadQueue = (host: string, note: string): CheckResult => ({ id: `queue:${host}`, state: "UNKNOWN", what: `${host}'s queue`, note });
+
 /** Each plan host's queue and log window, read from a running lab stack. */
 export async function labDelivery(state: LabState, model: Model, sinceMs: number): Promise<{ hosts: HostDelivery[]; unread: CheckResult[] }> {
   const ours = new Map<string, "relay" | "smarthost">([...model.relays.map((r) => [r.name, "relay"] as const), ...model.smarthosts.map((s) => [s.name, "smarthost"] as const)]);
@@ -54,7 +57,7 @@ export async function labDelivery(state: LabState, model: Model, sinceMs: number
     if (!role) continue;
     const q = await run(["postqueue", "-c", h.postfixDir, "-j"], { timeoutMs: 30_000 });
     if (q.code !== 0) {
-      unread.push({ id: `queue:${h.name}`, state: "UNKNOWN", what: `${h.name}'s queue`, note: `postqueue -j failed (exit ${q.code}): ${(q.stderr || q.stdout).trim().split("\n")[0]}` });
+      unread.push(unreadQueue(h.name, `postqueue -j failed (exit ${q.code}): ${(q.stderr || q.stdout).trim().split("\n")[0]}`));
       continue;
     }
     const log = h.maillog;
@@ -64,19 +67,19 @@ export async function labDelivery(state: LabState, model: Model, sinceMs: number
 }
 
 /** Each plan host's queue and log window, asked over SSH; a host that cannot be read is UNKNOWN. */
-export async function sshDelivery(model: Model, sinceMs: number, args: ReturnType<typeof sshFlags>): Promise<{ hosts: HostDelivery[]; unread: CheckResult[] }> {
+export async function sshDelivery(model: Model, sinceMs: number, args: SshFlags): Promise<{ hosts: HostDelivery[]; unread: CheckResult[] }> {
   const targets = sshTargets(model, args.addresses).filter((t) => t.role === "relay" || t.role === "smarthost");
   const { answers, failures } = await sshAsk(targets, sinceMs, "delivery", sshOptions(args));
-  const unread: CheckResult[] = failures.map((f) => ({ id: `queue:${f.host}`, state: "UNKNOWN", what: `${f.host}'s queue`, note: f.why }));
+  const unread: CheckResult[] = failures.map((f) => unreadQueue(f.host, f.why));
   const hosts: HostDelivery[] = [];
   for (const { target: t, answer: a } of answers) {
     if (!a.complete) {
-      unread.push({ id: `queue:${t.host}`, state: "UNKNOWN", what: `${t.host}'s queue`, note: "the host's answer was cut short" });
+      unread.push(unreadQueue(t.host, "the host's answer was cut short"));
       continue;
     }
     if (a.queueStatus !== 0) {
       const said = a.queue.toString("utf8").trim().split("\n")[0] ?? "";
-      unread.push({ id: `queue:${t.host}`, state: "UNKNOWN", what: `${t.host}'s queue`, note: a.queueStatus === undefined ? "the host's reader does not answer delivery requests (re-apply the host)" : `postqueue -j failed (exit ${a.queueStatus}): ${said}` });
+      unread.push(unreadQueue(t.host, a.queueStatus === undefined ? "the host's reader does not answer delivery requests (re-apply the host)" : `postqueue -j failed (exit ${a.queueStatus}): ${said}`));
       continue;
     }
     hosts.push({ host: t.host, role: t.role as "relay" | "smarthost", queue: parseQueueJson(a.queue.toString("utf8")), log: a.postfix.toString("utf8"), clock: { offsetMinutes: a.offsetMinutes, nowMs: a.nowMs } });
@@ -110,7 +113,7 @@ export async function runDeliveryCheck(argv: string[]): Promise<DeliveryRun> {
   const ssh = sshFlags(values, values.source);
   const window = parseDuration(values.since);
   if (window === undefined) throw new UsageError(`--since: expected a duration such as 30m, 2h or 1d, got ${values.since}`);
-  const state = /^[a-z0-9][a-z0-9-]{0,15}$/.test(values.stack) ? readLabState(values.stack) : undefined;
+  const state = readLabState(values.stack);
   const source = values.source ?? (state ? "lab" : "ssh");
   let model: Model;
   let read: { hosts: HostDelivery[]; unread: CheckResult[] };

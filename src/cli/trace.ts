@@ -91,7 +91,7 @@ export async function traceCommand(argv: string[]): Promise<number> {
   }
   const args = parseTraceArgs(argv);
   const { readLabState } = await import("../lab/index.ts");
-  const labRunning = /^[a-z0-9][a-z0-9-]{0,15}$/.test(args.stack) ? readLabState(args.stack) : undefined;
+  const labRunning = readLabState(args.stack);
   const source = args.source ?? (labRunning ? "lab" : "ssh");
   let logs: HostLog[];
   let warnings: string[];

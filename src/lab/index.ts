@@ -128,7 +128,9 @@ function buildTopologyRoot(stack: string): string {
   return labStackRoot(stack);
 }
 
+/** The running lab stack of that name; undefined when none runs, or the name cannot be a lab stack's (a production stack's, say). */
 export function readLabState(stack: string): LabState | undefined {
+  if (labStackNameProblem(stack)) return undefined;
   const p = statePath(buildTopologyRoot(stack));
   return existsSync(p) ? (JSON.parse(readFileSync(p, "utf8")) as LabState) : undefined;
 }
