@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Mutation testing of the pure core (src/spec, src/model, src/plan, src/render) with StrykerJS
 # and its command runner: every mutant is run against the fast in-process tests listed in
-# test/support/mutation-suite.ts. Not part of npm test: it is CPU-heavy (about 1,400 mutants).
+# test/support/mutation-suite.ts, bundled once per run into one module (scripts/stryker/bundle-suite.mjs).
+# Not part of npm test: it is CPU-heavy (about 5,500 mutants, 3,300 of them in src/spec).
 # Runs at low priority; MUTATION_CONCURRENCY (default 1) test processes at a time.
 # The score is printed at the end and kept in reports/mutation/ (mutation.json, mutation.html);
 # Stryker exits non-zero below the break threshold of stryker.config.json (85%).

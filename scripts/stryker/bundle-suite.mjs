@@ -1,0 +1,35 @@
+// Stryker's build step (buildCommand, run once in its sandbox after the mutants are placed):
+// bundles the mutation suite (test/support/mutation-suite.ts and everything it imports from the
+// repository) into one ES module, so each mutant's test run is a plain `node` start that loads
+// one file, not tsx compiling and resolving some eighty modules. npm packages stay external.
+// Every module keeps its own import.meta.url/dirname/filename (the core finds templates/ and the
+// tests their fixtures relative to themselves), so each is replaced by its original file's value.
+import { build } from "esbuild";
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const ownImportMeta = {
+  name: "own-import-meta",
+  setup(b) {
+    b.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
+      const source = (await readFile(path, "utf8"))
+        .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(path).href))
+        .replaceAll("import.meta.dirname", JSON.stringify(dirname(path)))
+        .replaceAll("import.meta.filename", JSON.stringify(path));
+      return { contents: source, loader: "ts" };
+    });
+  },
+};
+
+await build({
+  entryPoints: ["test/support/mutation-suite.ts"],
+  outfile: "test/support/mutation-suite.bundle.mjs",
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  plugins: [ownImportMeta],
+  logLevel: "warning",
+});
