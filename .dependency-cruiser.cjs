@@ -1,6 +1,6 @@
 // The layering of facteur, enforced by test/architecture.test.ts (npm test):
 //
-//   paths (leaf) <- spec <- model <- plan <- render (+ render/daemons)
+//   paths, order (leaves) <- spec <- model <- plan <- render (+ render/daemons)
 //     <- appliers and fronts: pulumi | lab | gate | check | diff | trace, and cli over them all.
 //
 // No module imports a higher layer; the core has no Pulumi; appliers do not import each other
@@ -14,6 +14,7 @@ const onlyFrom = (name, path, other, allowed, comment) => ({ name, severity: "er
 module.exports = {
   forbidden: [
     layer("paths-is-a-leaf", "^src/paths\\.ts$", "^src/", "src/paths.ts is imported by every layer: it imports none"),
+    layer("order-is-a-leaf", "^src/order\\.ts$", "^src/", "src/order.ts (the one text order of every sort) is imported by every layer: it imports none"),
     layer("spec-is-the-bottom", "^src/spec/", "^src/(model|plan|render|pulumi|lab|gate|check|diff|trace|cli)/", "spec imports no higher layer"),
     layer("model-above-spec-only", "^src/model/", "^src/(plan|render|pulumi|lab|gate|check|diff|trace|cli)/", "model imports spec only"),
     layer("plan-above-model", "^src/plan/", "^src/(render|pulumi|lab|gate|check|diff|trace|cli)/", "plan imports model and spec only"),

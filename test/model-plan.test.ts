@@ -71,6 +71,14 @@ test("defaults: what an operator gets for every option left out", () => {
   assert.ok(p.dns.every((r) => r.ttl === 3600));
 });
 
+test("a signed operator zone gives every own host a managed TLS key, tls1 unless the host names its own", () => {
+  const signed = MINIMAL.replace("  dkim: { selectors: [f2026a, f2026b] }\n", "  dkim: { selectors: [f2026a, f2026b] }\n  dnssec: true\n").replace("mx2: { location: nbg1, serverType: cx23 }", "mx2: { location: nbg1, serverType: cx23, tlsKey: { current: k1, next: k2 } }");
+  const m = buildModel(parseSpec(signed, "m.yaml"));
+  assert.deepEqual([...m.relays, ...m.smarthosts].map((h) => [h.name, h.tlsKey]), [["mx1", { current: "tls1" }], ["mx2", { current: "k1", next: "k2" }], ["out1", { current: "tls1" }]]);
+  const unsigned = buildModel(parseSpec(MINIMAL, "m.yaml"));
+  assert.deepEqual([...unsigned.relays, ...unsigned.smarthosts].map((h) => h.tlsKey), [undefined, undefined, undefined], "no signed zone: no managed key unless asked");
+});
+
 test("policy.ttl, DMARC policy none and a domain's own SPF terms reach the records", () => {
   const { plan } = examplePlan(
     exampleWith("  dnsbl: [bl.lab.tld]", "  dnsbl: [bl.lab.tld]\n  ttl: 300\n  dmarc: { policy: none }").replace("    dkim:\n      selectors: [m2026a]", "    dkim:\n      selectors: [m2026a]\n    spf:\n      extra: [include:_spf.shop.tld, ip4:192.0.2.7]"),

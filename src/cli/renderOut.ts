@@ -6,6 +6,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { UsageError } from "./usage.ts";
+import { byText } from "../order.ts";
 
 export const RENDER_MARKER = ".facteur-render";
 const MARKER_HEADER = "# facteur render output. `facteur render --out` replaces exactly these files; keep nothing else here.";
@@ -19,7 +20,7 @@ export class OutputError extends Error {
 function listTree(dir: string, prefix = ""): string[] {
   const out: string[] = [];
   // The entries' types as the directory gives them (no lstat per entry); lstat only where it does not say.
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = readdirSync(dir, { withFileTypes: true }).sort(byText((e) => e.name));
   for (const entry of entries) {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
     const known = entry.isDirectory() || entry.isFile() || entry.isSymbolicLink() || entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice();

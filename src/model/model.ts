@@ -4,6 +4,7 @@ import type { Spec, PacingSpec } from "../spec/schema.ts";
 import { aliasTable } from "../spec/aliasGraph.ts";
 import { pacingTransportName, postfixSeconds } from "../spec/limits.ts";
 import { aliasExpansions } from "./aliases.ts";
+import { byText, compareText } from "../order.ts";
 
 export interface Dkim {
   selectors: string[];
@@ -109,8 +110,8 @@ export interface Model {
   };
 }
 
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-const sortedEntries = <V>(r: Record<string, V>): [string, V][] => Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const byName = byText((x: { name: string }) => x.name);
+const sortedEntries = <V>(r: Record<string, V>): [string, V][] => Object.entries(r).sort(byText(([key]) => key));
 
 function dkimOf(d: { selectors: string[]; active?: string | undefined }): Dkim {
   return { selectors: [...d.selectors], active: d.active ?? d.selectors[d.selectors.length - 1]! };
@@ -129,7 +130,7 @@ export function buildModel(spec: Spec): Model {
     return key ? { tlsKey: { current: key.current, ...(key.next ? { next: key.next } : {}) } } : {};
   };
   const fqdn = (name: string) => `${name}.${spec.operator.domain}`;
-  const allRelays = Object.keys(spec.relays).sort();
+  const allRelays = Object.keys(spec.relays);
   // One alias table, role addresses included, shared with the spec rules (aliasGraph.ts).
   const table = aliasTable(spec);
   // Each alias expanded once (chains share what they lead to), in the table's order.
@@ -142,7 +143,8 @@ export function buildModel(spec: Spec): Model {
     list.push({ local: node.local, alias: { address, targets: node.targets, deliversTo: expanded[i++]!, role: node.role } });
   }
   const sortedAliases = (domain: string) =>
-    (byDomain.get(domain) ?? []).sort((a, b) => (a.local < b.local ? -1 : a.local > b.local ? 1 : 0)).map((x) => x.alias);
+    // Every domain has aliases: its role addresses at least (aliasTable).
+    byDomain.get(domain)!.sort(byText((x) => x.local)).map((x) => x.alias);
   const specDomains = new Map(Object.entries(spec.domains));
 
   const domains: MailDomain[] = [...[...specDomains.keys()].map((name) => ({ name, operator: false })), { name: spec.operator.domain, operator: true }]
@@ -175,7 +177,7 @@ export function buildModel(spec: Spec): Model {
     },
     domains,
     relays: sortedEntries(spec.relays).map(([name, r]) => ({ name, fqdn: fqdn(name), location: r.location, serverType: r.serverType, mxPriority: r.mxPriority, ...tlsKeyOf(r.tlsKey) })),
-    backupMx: [...spec.backupMx].sort((a, b) => a.priority - b.priority || (a.host < b.host ? -1 : 1)),
+    backupMx: [...spec.backupMx].sort((a, b) => a.priority - b.priority || compareText(a.host, b.host)),
     smarthosts: sortedEntries(spec.smarthosts).flatMap(([name, s]) =>
       s.kind === "own"
         ? [

@@ -4,6 +4,7 @@ import type { Model } from "../model/model.ts";
 import type { PlannedHost } from "./plan.ts";
 import { mtaStsPolicies, tlsRptRecord } from "./mtaSts.ts";
 import { dkimPlaceholder, tlsaPlaceholder, tlsaSha256 } from "./placeholders.ts";
+import { byText } from "../order.ts";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT" | "TLSA";
 
@@ -258,7 +259,7 @@ export function dnsRecords(
       reason: `DMARC policy for ${d.name}: receivers ${dm.policy === "none" ? "only report" : dm.policy} mail that fails SPF and DKIM alignment`,
     });
   }
-  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return out.sort(byText((r) => r.id));
 }
 
 /**

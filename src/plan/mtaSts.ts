@@ -2,6 +2,7 @@
 // HTTPS from mta-sts.<domain>, its id, and the two TXT records. Pure data, from the model.
 import { createHash } from "node:crypto";
 import type { Model, MailDomain } from "../model/model.ts";
+import { compareText } from "../order.ts";
 
 export interface MtaStsPolicy {
   domain: string;
@@ -35,7 +36,7 @@ export function policyText(p: { mode: string; maxAge: number; mx: string[] }): s
 
 /** The MX host names a domain publishes, in preference order, as dnsRecords lists them. */
 export function mxHostsOf(model: Model, d: MailDomain): string[] {
-  const ours = model.relays.filter((r) => d.relays.includes(r.name)).sort((a, b) => a.mxPriority - b.mxPriority || (a.name < b.name ? -1 : 1));
+  const ours = model.relays.filter((r) => d.relays.includes(r.name)).sort((a, b) => a.mxPriority - b.mxPriority || compareText(a.name, b.name));
   return [...new Set([...ours.map((r) => r.fqdn), ...model.backupMx.map((b) => b.host)])];
 }
 

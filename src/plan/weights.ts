@@ -5,6 +5,7 @@
 // that does not answer costs one refused connection, never a message. A warm-up schedule's step
 // is picked at the plan's date, which the applier gives (today, or `--at`): never read here.
 import type { Model, OwnSmarthost } from "../model/model.ts";
+import { byText } from "../order.ts";
 
 /** Entries of the rendered table at most: weights are scaled down past it (each member keeps one). */
 export const MAX_POOL_ENTRIES = 100;
@@ -85,7 +86,7 @@ export function planWeightedPool(model: Model, at: string | undefined): Weighted
     ...(clean.some((s) => s.warmup) ? { at: at! } : {}),
     members,
     table: members.flatMap((m) => Array<string>(m.entries).fill(m.nexthop)),
-    excluded: excluded.sort((a, b) => (a.host < b.host ? -1 : 1)),
+    excluded: excluded.sort(byText((e) => e.host)),
     reason: `smarthost weights: the relays pick each message's smarthost at random in proportion (${members.map((m) => `${m.host} ${m.percent}%`).join(", ")}); the pool MX is the fallback when the one picked does not answer`,
   };
 }

@@ -7,6 +7,7 @@
 // planned record of the same name and kind and updated to the plan; facteur never deletes a
 // record it did not create, so one without a planned counterpart still stops the deployment.
 import type { DnsRecord } from "../plan/dns.ts";
+import { byText, compareText } from "../order.ts";
 
 /** A record as Cloudflare lists it (cloudflare.getDnsRecords results). */
 export interface ExistingRecord {
@@ -72,7 +73,7 @@ export function zoneConflicts(zone: string, planned: DnsRecord[], existing: Exis
   const mine = planned.filter((r) => r.zone === zone);
   const plannedNames = new Set(mine.map((r) => norm(r.name)));
   const foreign = existing.filter((e) => !e.comment?.startsWith("facteur "));
-  const byPriority = <T extends { priority?: number }>(key: (t: T) => string) => (a: T, b: T) => (a.priority ?? 0) - (b.priority ?? 0) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+  const byPriority = <T extends { priority?: number }>(key: (t: T) => string) => (a: T, b: T) => (a.priority ?? 0) - (b.priority ?? 0) || compareText(key(a), key(b));
   const groups = new Map<string, ExistingRecord[]>();
   for (const e of foreign) {
     const kind = existingKind(e);
@@ -87,7 +88,7 @@ export function zoneConflicts(zone: string, planned: DnsRecord[], existing: Exis
     if (kind !== "cname" && candidates.length === 0) continue; // e.g. an MX where facteur plans none: not ours to judge
     records.sort(byPriority((e) => `${e.content} ${e.id}`)).forEach((e, i) => out.push({ zone, existing: e, ...(candidates[i] ? { planned: candidates[i] } : {}) }));
   }
-  return out.sort((a, b) => (describeExisting(a.existing) < describeExisting(b.existing) ? -1 : 1));
+  return out.sort(byText((c) => describeExisting(c.existing)));
 }
 
 /** The error that stops a deployment, listing every conflict and both ways out. */

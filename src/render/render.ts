@@ -13,6 +13,7 @@ import { signers } from "./daemons/opendkim.ts";
 import { saslDbPath, tlsPair } from "./daemons/postfix.ts";
 import { virtualMap, type VirtualMapContext } from "./virtualMap.ts";
 import { COMPILE_OPTIONS, PRECOMPILED_FILE, TEMPLATES_DIR, templateFiles, type HandlebarsEnv, type Precompiled, type TemplateFile } from "./templates.ts";
+import { byText } from "../order.ts";
 
 export interface RenderOptions {
   /** Prefix for every absolute path, in file locations and inside configs: "" on a real host, a per-host directory in the lab. */
@@ -150,7 +151,7 @@ export function renderHost(model: Model, plan: Plan, host: PlannedHost, options:
     host: host.name,
     fqdn: host.fqdn,
     role: host.role,
-    files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),
+    files: files.sort(byText((f) => f.path)),
     dkimKeys: dkimKeys(model, host, root, facts),
     saslUsers: host.role === "smarthost" ? model.submissionUsers.map((u) => ({ login: u.login, passwordSecret: u.passwordSecret })) : [],
     tls: tlsOf(root, facts),

@@ -14,3 +14,4 @@ import "../spec-rules.test.ts";
 import "../model-plan.test.ts";
 import "../model-order.test.ts";
 import "../render-bundle.test.ts";
+import "../order.test.ts";

@@ -10,6 +10,7 @@ import { parseDelivery, parsePostfixLine } from "../../trace/postfix.ts";
 import { SyslogTimes } from "../../trace/clock.ts";
 import type { Clock } from "../../trace/types.ts";
 import { classifyPushback, type Pushback } from "./pushback.ts";
+import { byText, compareText } from "../../order.ts";
 
 /** One entry of `postqueue -j` (Postfix 3.1+: one JSON object per line). */
 export interface QueuedMessage {
@@ -109,7 +110,7 @@ export function deliveryHealth(model: Model, hosts: HostDelivery[], nowMs = Date
         }
         groups.set(key, g);
       }
-    const hostDeferred = [...groups.values()].sort((a, b) => b.recipients - a.recipients || (a.destination < b.destination ? -1 : 1));
+    const hostDeferred = [...groups.values()].sort((a, b) => b.recipients - a.recipients || compareText(a.destination, b.destination));
     deferred.push(...hostDeferred);
     const deferredCount = h.queue.filter((m) => m.queue_name === "deferred").length;
     queues.push({ host: h.host, size, deferred: deferredCount, oldestSeconds: oldest });
@@ -132,7 +133,7 @@ export function deliveryHealth(model: Model, hosts: HostDelivery[], nowMs = Date
     const seen = pushbacksInLog(h);
     const pushed = new Map<string, DeferredGroup[]>();
     for (const g of hostDeferred.filter((g) => g.pushback)) pushed.set(g.destination, [...(pushed.get(g.destination) ?? []), g]);
-    for (const [destination, gs] of [...pushed].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [destination, gs] of [...pushed].sort(byText(([destination]) => destination))) {
       const n = gs.reduce((s, g) => s + g.recipients, 0);
       const p = gs[0]!.pushback!;
       results.push({

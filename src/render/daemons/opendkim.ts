@@ -2,13 +2,14 @@
 // key, everything else (forwarded mail) with the operator's. A milter on a unix socket that
 // Postfix (group postfix) may reach.
 import type { DaemonPart, HostInput, OpendkimFacts } from "./types.ts";
+import { compareText } from "../../order.ts";
 
 /** The keys it signs with, in KeyTable/SigningTable order: our domains first, the operator's catch-all last. */
 export function signers({ model, root }: Pick<HostInput, "model" | "root">) {
   const keyDir = `${root}/etc/opendkim/keys`;
   return model.domains
     .filter((d) => d.dkim)
-    .sort((a, b) => Number(a.operator) - Number(b.operator) || (a.name < b.name ? -1 : 1))
+    .sort((a, b) => Number(a.operator) - Number(b.operator) || compareText(a.name, b.name))
     .map((d) => ({
       domain: d.name,
       selector: d.dkim!.active,
