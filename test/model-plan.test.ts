@@ -164,6 +164,11 @@ test("address books: a YAML book, a whole `pulumi stack output --json`, and thei
   assert.throws(() => parseAddressBook("addresses: { ipv4: 198.51.100.11 }\n", "a.yaml", model), /addresses: unknown host addresses/);
   assert.throws(() => parseAddressBook("addresses: { ipv6: '2001:db8::1' }\n", "a.yaml", model), /addresses: unknown host addresses/);
   assert.throws(() => parseAddressBook("addresses: none\n", "a.yaml", model), (e: unknown) => e instanceof SpecError && /^a\.yaml:1:12: addresses: expected a map, got the text "none"$/.test(e.message));
+  assert.throws(() => parseAddressBook("addresses: ~\n", "a.yaml", model), (e: unknown) => e instanceof SpecError && /^a\.yaml:1:\d+: addresses: /.test(e.message), "an empty entry is an error at its line, not a crash");
+  assert.throws(() => parseAddressBook("mx1: { ipv6: 'fe80::1%eth0' }\n", "a.yaml", model), (e: unknown) => e instanceof SpecError && e.message.includes("mx1.ipv6: fe80::1%eth0 carries an interface zone (%...): an address book holds the hosts' public addresses"));
+  // The known hosts are listed in name order, whatever their roles.
+  const zModel = buildModel(parseSpec(MINIMAL.replace("mx2: { location: nbg1", "zz: { location: nbg1"), "m.yaml"));
+  assert.throws(() => parseAddressBook("nope: { ipv4: 198.51.100.11 }\n", "a.yaml", zModel), /the stack's hosts are mx1, out1, zz$/);
   const dir = mkdtempSync(join(tmpdir(), "facteur-book-"));
   try {
     writeFileSync(join(dir, "b.yaml"), "mx2: { ipv4: 198.51.100.12 }\n");

@@ -24,7 +24,7 @@ export function hostCidr(address: string): string {
 /** One canonical text form per address, so 2001:DB8::1 and 2001:db8:0::1 compare equal. */
 export function canonicalIp(address: string): string {
   const kind = isIP(address);
-  if (kind === 4) return address.split(".").map((o) => String(Number(o))).join(".");
+  // An IPv4 text node accepts is canonical already: isIP refuses leading zeros (198.051.100.1).
   // A zone id (fe80::1%eth0) is valid for isIP but not in a URL; such an address stays as written.
   if (kind === 6 && !address.includes("%")) return new URL(`http://[${address}]/`).hostname.slice(1, -1);
   return address;
@@ -50,10 +50,9 @@ export function reverseName(address: string): string | undefined {
 
 /** Full 32-nibble form of an IPv6 address, groups separated by colons. */
 export function expandIpv6(address: string): string {
-  const [head, tail] = address.includes("::") ? address.split("::") : [address, undefined];
-  const h = head ? head.split(":") : [];
-  const t = tail !== undefined && tail !== "" ? tail.split(":") : [];
-  const missing = 8 - h.length - t.length;
-  const groups = tail === undefined ? h : [...h, ...Array(missing).fill("0"), ...t];
-  return groups.map((g) => g.padStart(4, "0")).join(":");
+  // Around "::", an empty side is one empty group ("" pads to 0000) and the gap fills the rest.
+  const [head, tail] = address.split("::");
+  const h = head!.split(":");
+  const t = tail === undefined ? [] : tail.split(":");
+  return [...h, ...Array(8 - h.length - t.length).fill("0"), ...t].map((g) => g.padStart(4, "0")).join(":");
 }

@@ -15,3 +15,4 @@ import "../model-plan.test.ts";
 import "../model-order.test.ts";
 import "../render-bundle.test.ts";
 import "../order.test.ts";
+import "../plan-keys.test.ts";
