@@ -57,3 +57,15 @@ test("TLSA: a placeholder naming the key until it exists; none at all while the 
   assert.ok(unsigned.relays[0]!.tlsKey, "the hosts keep their named keys");
   assert.deepEqual(buildPlan(unsigned).dns.filter((r) => r.type === "TLSA"), [], "an unsigned TLSA is ignored by every DANE sender: none is published");
 });
+
+test("ARC: every operator ARC selector is published, a placeholder until its key exists; the last one seals", () => {
+  const arc = scenarioModel("transport-security", (t) => t.replace("arc: { selectors: [arc2026a] }", "arc: { selectors: [arc2026a, arc2026b] }"));
+  const records = buildPlan(arc).dns.filter((r) => r.id.startsWith("arc:"));
+  assert.deepEqual(
+    records.map((r) => [r.id, r.name, r.content, r.reason]),
+    [
+      ["arc:relais.tld:arc2026a", "arc2026a._domainkey.relais.tld", "v=DKIM1; k=rsa; p=<dkim:relais.tld/arc2026a>", "ARC key arc2026a, kept published while seals made with it may still be checked"],
+      ["arc:relais.tld:arc2026b", "arc2026b._domainkey.relais.tld", "v=DKIM1; k=rsa; p=<dkim:relais.tld/arc2026b>", "ARC key the relays seal forwarded mail with (ARC-Seal and ARC-Message-Signature d=relais.tld)"],
+    ],
+  );
+});

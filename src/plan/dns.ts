@@ -220,7 +220,7 @@ export function dnsRecords(
           zone: d.name,
           name: `${sel}._domainkey.${d.name}`,
           type: "TXT",
-          content: `v=DKIM1; k=rsa; p=${keys[dkimKeyId(d.name, sel)] ?? `<dkim:${dkimKeyId(d.name, sel)}>`}`,
+          content: `v=DKIM1; k=rsa; p=${keys[dkimKeyId(d.name, sel)] ?? dkimPlaceholder(dkimKeyId(d.name, sel))}`,
           reason:
             sel === arc.active
               ? "ARC key the relays seal forwarded mail with (ARC-Seal and ARC-Message-Signature d=" + d.name + ")"
