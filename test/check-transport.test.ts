@@ -12,7 +12,6 @@ import { liveRecordsOf, lookupTable, loopbackAddresses, dkimKeysFor } from "./su
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
-import { mxMatches, parsePolicy } from "../src/plan/mtaSts.ts";
 
 const SPEC = fileURLToPath(new URL("./scenarios/transport-security/stack.yaml", import.meta.url));
 const model = buildModel(parseSpec(readFileSync(SPEC, "utf8"), SPEC));
@@ -77,15 +76,6 @@ for (const [name, mutate, answer, id, note] of drifts)
 test("a certificate close to expiry is a WARNING (renewal is failing), an expired one CRITICAL", async () => {
   assert.equal(byId((await check(() => {}, served({ validTo: Date.now() + 5 * DAY }))).results, "mta-sts-cert:entreprise.tld").state, "WARNING");
   assert.equal(byId((await check(() => {}, served({ validTo: Date.now() - DAY }))).results, "mta-sts-cert:entreprise.tld").state, "CRITICAL");
-});
-
-test("policy parsing and MX patterns as RFC 8461 defines them", () => {
-  assert.deepEqual(parsePolicy(policy.text), { version: "STSv1", mode: "enforce", maxAge: 86400, mx: ["mx1.relais.tld"], problems: [] });
-  assert.deepEqual(parsePolicy("version: STSv2\nmode: sometimes\n").problems, ["version is STSv2, not STSv1", "mode is sometimes", "max_age is missing or not a number"]);
-  assert.ok(mxMatches("mx1.relais.tld", "*.relais.tld"));
-  assert.ok(!mxMatches("a.mx1.relais.tld", "*.relais.tld"), "a wildcard matches one label only");
-  assert.ok(!mxMatches("relais.tld", "*.relais.tld"));
-  assert.ok(mxMatches("MX1.relais.tld.", "mx1.relais.tld"));
 });
 
 test("the real fetcher refuses nothing itself but reports an untrusted certificate (here: no server at all)", async () => {

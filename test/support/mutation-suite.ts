@@ -16,3 +16,4 @@ import "../model-order.test.ts";
 import "../render-bundle.test.ts";
 import "../order.test.ts";
 import "../plan-keys.test.ts";
+import "../mta-sts-policy.test.ts";
