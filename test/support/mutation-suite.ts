@@ -17,3 +17,4 @@ import "../render-bundle.test.ts";
 import "../order.test.ts";
 import "../plan-keys.test.ts";
 import "../mta-sts-policy.test.ts";
+import "../placeholders.test.ts";
