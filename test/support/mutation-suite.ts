@@ -18,3 +18,10 @@ import "../order.test.ts";
 import "../plan-keys.test.ts";
 import "../mta-sts-policy.test.ts";
 import "../placeholders.test.ts";
+import "../spec-grammar.test.ts";
+import "../render-daemons.test.ts";
+import "../render-templates.test.ts";
+import "../quota-store.test.ts";
+// The slowest last: a mutant is killed at its first failing test (bail-reporter.mjs).
+import "../spec-hostile.test.ts";
+import "../spec-yaml.test.ts";
