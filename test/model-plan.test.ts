@@ -79,6 +79,14 @@ test("a signed operator zone gives every own host a managed TLS key, tls1 unless
   assert.deepEqual([...unsigned.relays, ...unsigned.smarthosts].map((h) => h.tlsKey), [undefined, undefined, undefined], "no signed zone: no managed key unless asked");
 });
 
+test("a pool of external relays only: the relays' firewall, and none for smarthosts the stack does not run", () => {
+  const external = MINIMAL.replace("  out1: { kind: own, location: fsn1, serverType: cx23 }\n", "");
+  const plan = buildPlan(buildModel(parseSpec(external, "m.yaml")));
+  assert.deepEqual(plan.hosts.map((h) => h.name), ["mx1", "mx2"]);
+  assert.deepEqual(plan.firewalls.map((f) => f.id), ["fw:relay"]);
+  assert.deepEqual(buildPlan(buildModel(parseSpec(MINIMAL, "m.yaml"))).firewalls.map((f) => f.id), ["fw:relay", "fw:smarthost"]);
+});
+
 test("policy.ttl, DMARC policy none and a domain's own SPF terms reach the records", () => {
   const { plan } = examplePlan(
     exampleWith("  dnsbl: [bl.lab.tld]", "  dnsbl: [bl.lab.tld]\n  ttl: 300\n  dmarc: { policy: none }").replace("    dkim:\n      selectors: [m2026a]", "    dkim:\n      selectors: [m2026a]\n    spf:\n      extra: [include:_spf.shop.tld, ip4:192.0.2.7]"),

@@ -281,7 +281,8 @@ export function txtStrings(content: string): string[] {
     current += ch;
     bytes += n;
   }
-  if (current !== "" || parts.length === 0) parts.push(current);
+  // The last string: never empty after a character, and "" alone for empty content.
+  parts.push(current);
   return parts;
 }
 

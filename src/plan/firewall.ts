@@ -28,7 +28,7 @@ export interface PlannedFirewall {
 }
 
 export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: PlannedQuotaStore, metrics?: PlannedMetrics): PlannedFirewall[] {
-  const storeRole = quotaStore && hosts.find((h) => h.name === quotaStore.host)?.role;
+  const storeRole = model.policy.quotaStore?.role;
   const ssh = (role: string): FirewallRule[] =>
     model.operator.sshSources.length
       ? [{ id: `fw:${role}:ssh`, protocol: "tcp", port: 22, sources: [...model.operator.sshSources], reason: "SSH from the operator (operator.sshSources): configuration is pushed over it" }]
@@ -39,12 +39,12 @@ export function firewallRules(model: Model, hosts: PlannedHost[], quotaStore?: P
     model.acme ? [{ id: `fw:${role}:acme-http`, protocol: "tcp", port: 80, sources: ANYWHERE, reason: "ACME HTTP-01 challenges: the CA checks the host's name before issuing its certificate" }] : [];
   const relays = hosts.filter((h) => h.role === "relay");
   const out: PlannedFirewall[] = [];
-  if (relays.length)
-    out.push({
-      id: "fw:relay",
-      role: "relay",
-      rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...acme("relay"), ...quotaStoreRules(quotaStore, "relay", storeRole), ...metricsRules(metrics, "relay")],
-    });
+  // Every stack has a relay (the spec refuses an empty relays map).
+  out.push({
+    id: "fw:relay",
+    role: "relay",
+    rules: [{ id: "fw:relay:smtp", protocol: "tcp", port: 25, sources: ANYWHERE, reason: "SMTP: the relays are MX for every domain" }, icmp("relay"), ...ssh("relay"), ...acme("relay"), ...quotaStoreRules(quotaStore, "relay", storeRole), ...metricsRules(metrics, "relay")],
+  });
   if (hosts.some((h) => h.role === "smarthost"))
     out.push({
       id: "fw:smarthost",
