@@ -1,19 +1,13 @@
 // Issue #15, parts 3 and 4, below the lab: what the spec refuses about weights, warm-ups and
 // monitoring sources; how the plan turns weights into table entries and shares (gcd, bound,
-// drained and warming members), reads a warm-up at the day it is given and never without one;
-// and how `facteur diff` shows the shares.
+// drained and warming members), reads a warm-up at the day it is given and never without one.
+// How `facteur diff` shows the shares, and --at: test/diff-weights.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 import { MAX_POOL_ENTRIES } from "../src/plan/weights.ts";
-import { renderTree } from "../src/diff/render-ref.ts";
-import { markdown } from "../src/diff/markdown.ts";
-import { planDay } from "../src/cli/commands.ts";
 import { exampleText, specRefusal } from "./support/example.ts";
 
 const OUT1 = "  out1: { kind: own, location: fsn1, serverType: cx23 }\n";
@@ -77,12 +71,6 @@ test("the spec refuses weights that would be ignored or mean nothing, and bad da
   assert.match(specRefusal(exampleText().replace("  sshSources: [203.0.113.250/32]\n", "  sshSources: [203.0.113.250/32]\n  monitoringSources: [192.0.2.1/24]\n")), /host bits set/);
 });
 
-test("--at is a calendar day, else today", () => {
-  assert.equal(planDay("2026-03-09"), "2026-03-09");
-  assert.match(planDay(undefined), /^\d{4}-\d{2}-\d{2}$/);
-  assert.throws(() => planDay("2026-13-01"), /--at: expected a calendar day/);
-});
-
 test("metrics: one rule per role from monitoringSources, none without; the exporter only with them", () => {
   const none = plan(exampleText());
   assert.equal(none.metrics, undefined);
@@ -92,27 +80,4 @@ test("metrics: one rule per role from monitoringSources, none without; the expor
     p.firewalls.map((f) => f.rules.filter((r) => r.id.endsWith(":metrics")).map((r) => [r.id, r.port, r.sources])),
     [[["fw:relay:metrics", 9154, ["192.0.2.0/28"]]], [["fw:smarthost:metrics", 9154, ["192.0.2.0/28"]]]],
   );
-});
-
-test("facteur diff shows each member's share before and after, with the reason", { timeout: 60_000 }, async () => {
-  const ROOT = resolve(import.meta.dirname, "..");
-  const dir = mkdtempSync(join(tmpdir(), "facteur-diff-pool-"));
-  try {
-    for (const d of ["src", "templates", "node_modules"]) symlinkSync(join(ROOT, d), join(dir, d));
-    mkdirSync(join(dir, "stacks"));
-    const text = spec(", weight: 4", ", warmup: [{ from: 2026-03-02, weight: 1 }, { from: 2026-03-09, weight: 4 }]");
-    writeFileSync(join(dir, "stacks", "base.facteur.yaml"), exampleText());
-    writeFileSync(join(dir, "stacks", "head.facteur.yaml"), text);
-    const base = await renderTree(dir, "base", "base", "2026-03-03");
-    const head = await renderTree(dir, "head", "head", "2026-03-03");
-    const md = markdown("pool", "base", "head", base, head);
-    assert.match(md, /### Smarthost pool shares/);
-    assert.match(md, /\| \*\*out1\*\* \| pool MX \(no weights\) \| 80% \| weight 4: 4 of 5 table entries/);
-    assert.match(md, /\| \*\*out2\*\* \| pool MX \(no weights\) \| 20% \| warm-up step 1 of 2 \(from 2026-03-02, until 2026-03-09\): weight 1/);
-    const later = await renderTree(dir, "head", "head", "2026-03-09");
-    assert.match(markdown("pool", "03-03", "03-09", head, later), /\| \*\*out2\*\* \| 20% \| 50% \| warm-up step 2 of 2/);
-    assert.doesNotMatch(markdown("pool", "a", "b", head, head), /pool shares/, "no change, no table");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

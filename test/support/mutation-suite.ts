@@ -22,6 +22,8 @@ import "../spec-grammar.test.ts";
 import "../render-daemons.test.ts";
 import "../render-templates.test.ts";
 import "../quota-store.test.ts";
+import "../plan-weights.test.ts";
+import "../server-types.test.ts";
 // The slowest last: a mutant is killed at its first failing test (bail-reporter.mjs).
 import "../spec-hostile.test.ts";
 import "../spec-yaml.test.ts";
