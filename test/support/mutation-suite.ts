@@ -27,3 +27,5 @@ import "../server-types.test.ts";
 // The slowest last: a mutant is killed at its first failing test (bail-reporter.mjs).
 import "../spec-hostile.test.ts";
 import "../spec-yaml.test.ts";
+// Its property tests run FACTEUR_FASTPATH_RUNS texts (stryker.config.json sets 300 and a seed).
+import "../spec-fastpath.test.ts";
