@@ -24,6 +24,7 @@ import "../render-templates.test.ts";
 import "../quota-store.test.ts";
 import "../plan-weights.test.ts";
 import "../server-types.test.ts";
+import "../render-engine.test.ts";
 // The slowest last: a mutant is killed at its first failing test (bail-reporter.mjs).
 import "../spec-hostile.test.ts";
 import "../spec-yaml.test.ts";
