@@ -85,6 +85,9 @@ test("helpers and layout: join with a separator (a space without one), cidr per 
     assert.equal(e.render("c/join", { list: ["x", "y"], a4: "198.51.100.11", a6: "2001:db8::11" }).content, "x y|198.51.100.11/32|2001:db8::11/128\n");
     assert.equal(e.render("a/virtual", { rows: ["r1", "r2"], address: "<mx1.ipv6>" }).content, "r1\nr2\n\nend <mx1.ipv6>/128\n");
     assert.equal(e.render("a/virtual", { rows: [], address: "198.51.100.11" }).content, "\n\nend 198.51.100.11/32\n");
+    // Configs, not HTML: a value is written as it is; a property a context lacks is empty, not an error.
+    assert.equal(e.render("a/secret", { name: "n", value: `v=spf1 <a> & 'b' "c" \`d\`` }).content, `password = \${secret:n}\nvalue = v=spf1 <a> & 'b' "c" \`d\`\n`);
+    assert.equal(e.render("b/main.cf", { list: [] }).content, "# main\ncommon = \nname = \n");
   } finally {
     t.done();
   }
