@@ -1,21 +1,32 @@
-// A StrykerJS reporter that appends each surviving mutant to reports/mutation/survivors.txt as it
-// is found, one line (file:line:col mutator: original -> replacement), so test gaps can be worked
-// on while a long mutation run is still going (the json and html reports are written at the end).
+// A StrykerJS reporter for long runs: it appends each surviving mutant to
+// reports/mutation/survivors.txt as it is found (file:line:col mutator: replacement), so test
+// gaps can be closed while the run goes on, and keeps reports/mutation/progress.json up to
+// date with each file's counts so far (the json and html reports are written only at the end).
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { PluginKind, declareClassPlugin } from "@stryker-mutator/api/plugin";
 
-const FILE = "reports/mutation/survivors.txt";
+const DIR = "reports/mutation";
+const DETECTED = new Set(["Killed", "Timeout"]);
+const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
 class SurvivorsReporter {
+  counts = {};
   constructor() {
-    mkdirSync("reports/mutation", { recursive: true });
-    writeFileSync(FILE, "");
+    mkdirSync(DIR, { recursive: true });
+    writeFileSync(`${DIR}/survivors.txt`, "");
   }
   onMutantTested(result) {
-    if (result.status !== "Survived" && result.status !== "NoCoverage") return;
-    const { line, column } = result.location.start;
-    const replacement = (result.replacement ?? "").replace(/\s+/g, " ").slice(0, 160);
-    appendFileSync(FILE, `${result.fileName}:${line}:${column + 1} ${result.mutatorName}: ${replacement}\n`);
+    const file = result.fileName.replace(/^.*?(?=src\/)/, "");
+    const c = (this.counts[file] ??= { detected: 0, undetected: 0, other: 0 });
+    if (DETECTED.has(result.status)) c.detected++;
+    else if (UNDETECTED.has(result.status)) c.undetected++;
+    else c.other++;
+    if (UNDETECTED.has(result.status)) {
+      const { line, column } = result.location.start;
+      const replacement = (result.replacement ?? "").replace(/\s+/g, " ").slice(0, 160);
+      appendFileSync(`${DIR}/survivors.txt`, `${file}:${line}:${column + 1} ${result.mutatorName}: ${replacement}\n`);
+    }
+    writeFileSync(`${DIR}/progress.json`, `${JSON.stringify(this.counts, null, 1)}\n`);
   }
 }
 
