@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runChecks, type CheckResult } from "../src/check/checks.ts";
 import { dnsLookups, tableLookups } from "../src/check/lookups.ts";
-import { parseTlsaResponse, tlsaQuestion } from "../src/check/tlsaQuery.ts";
+import { parseTlsaResponse, queryTlsa, tlsaQuestion } from "../src/check/tlsaQuery.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
@@ -91,6 +91,22 @@ test("check against a real Knot: the plan's TLSA records read back over the wire
     for (const r of rs.filter((x) => x.id.startsWith("tlsa:"))) assert.equal(r.state, "OK", JSON.stringify(r));
   } finally {
     dns.close();
+    await knot.stop();
+  }
+});
+
+test("a TLSA set too big for a UDP answer (TC) is read again over TCP, whole, from a real Knot", { skip: !haveKnot && "knotd not installed", timeout: 30000 }, async () => {
+  // Fourteen 3 1 1 records: about 660 bytes of answer, over the 512 a question without EDNS gets by UDP.
+  const many = Array.from({ length: 14 }, (_, i) => `3 1 1 ${i.toString(16).padStart(2, "0").repeat(32)}`);
+  const records = [...liveRecordsOf(plan, model).filter((r) => r.type !== "PTR"), ...many.map((value) => ({ name: "_25._tcp.big.relais.tld", type: "TLSA" as const, value }))];
+  const knot = await startKnot(zoneFiles(records, [...new Set(plan.dns.map((r) => r.zone))]));
+  try {
+    const answer = await queryTlsa("_25._tcp.big.relais.tld", knot.server, 5000);
+    assert.equal(answer.truncated, false, "the answer read is the whole one, over TCP");
+    assert.deepEqual(answer.records.sort(), [...many].sort());
+    const small = await queryTlsa("_25._tcp.mx1.relais.tld", knot.server, 5000);
+    assert.deepEqual(small.records.sort(), [tlsa("tlsa:mx1:25:mx2026a"), tlsa("tlsa:mx1:25:mx2026b")].sort());
+  } finally {
     await knot.stop();
   }
 });

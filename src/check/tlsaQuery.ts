@@ -1,9 +1,10 @@
 // TLSA lookups (RFC 6698): node 20's resolver has no resolveTlsa, so the check asks the same
-// server itself, one question over UDP with a DNS message built and read here (RFC 1035 4.1).
+// server itself, one question over UDP (again over TCP when the answer is truncated) with a DNS
+// message built and read here (RFC 1035 4.1).
 // Answers are "USAGE SELECTOR MATCHING HEXDATA" (lower case), the form plans and zone files use.
 import { createSocket } from "node:dgram";
 import { getServers } from "node:dns";
-import { isIP } from "node:net";
+import { connect, isIP } from "node:net";
 import { randomInt } from "node:crypto";
 
 const TLSA = 52;
@@ -54,14 +55,8 @@ export function parseTlsaResponse(msg: Buffer, id: number): TlsaAnswer {
   return { rcode: flags & 0x0f, truncated: (flags & 0x0200) !== 0, records };
 }
 
-/** Asks `server` (as parseResolver gives it, or the system's first resolver) for the TLSA records of `name`. */
-export async function queryTlsa(name: string, server: string | undefined, timeoutMs: number): Promise<TlsaAnswer> {
-  const target = server ?? getServers()[0];
-  if (!target) throw new Error("no resolver");
-  const m = /^\[(.+)\]:(\d+)$/.exec(target) ?? /^([^:]+):(\d+)$/.exec(target);
-  const host = m ? m[1]! : target;
-  const port = m ? Number(m[2]) : 53;
-  const id = randomInt(0, 0x10000);
+/** One question over UDP: the first datagram that answers it (others are ignored). */
+async function overUdp(question: Buffer, id: number, host: string, port: number, timeoutMs: number): Promise<TlsaAnswer> {
   const sock = createSocket(isIP(host) === 6 ? "udp6" : "udp4");
   try {
     return await new Promise<TlsaAnswer>((resolve, reject) => {
@@ -76,9 +71,55 @@ export async function queryTlsa(name: string, server: string | undefined, timeou
           /* not ours: keep waiting */
         }
       });
-      sock.send(tlsaQuestion(name, id), port, host);
+      sock.send(question, port, host);
     });
   } finally {
     sock.close();
   }
+}
+
+/** The same question over TCP (RFC 1035 4.2.2, RFC 7766): each message behind its two-byte length. */
+async function overTcp(question: Buffer, id: number, host: string, port: number, timeoutMs: number): Promise<TlsaAnswer> {
+  const sock = connect({ host, port });
+  try {
+    return await new Promise<TlsaAnswer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(Object.assign(new Error("timeout"), { code: "ETIMEOUT" })), timeoutMs);
+      const fail = (e: Error) => (clearTimeout(timer), reject(e));
+      let got = Buffer.alloc(0);
+      sock.on("error", fail);
+      sock.on("close", () => fail(Object.assign(new Error("connection closed before a whole answer"), { code: "ECONNRESET" })));
+      sock.on("data", (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        if (got.length < 2 || got.length < 2 + got.readUInt16BE(0)) return;
+        clearTimeout(timer);
+        try {
+          resolve(parseTlsaResponse(got.subarray(2, 2 + got.readUInt16BE(0)), id));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(question.length);
+      sock.write(Buffer.concat([length, question]));
+    });
+  } finally {
+    sock.destroy();
+  }
+}
+
+/**
+ * Asks `server` (as parseResolver gives it, or the system's first resolver) for the TLSA records
+ * of `name`: over UDP, then over TCP when the answer came truncated (TC: more than 512 bytes,
+ * e.g. a host with several keys on several ports), as every resolver does.
+ */
+export async function queryTlsa(name: string, server: string | undefined, timeoutMs: number): Promise<TlsaAnswer> {
+  const target = server ?? getServers()[0];
+  if (!target) throw new Error("no resolver");
+  const m = /^\[(.+)\]:(\d+)$/.exec(target) ?? /^([^:]+):(\d+)$/.exec(target);
+  const host = m ? m[1]! : target;
+  const port = m ? Number(m[2]) : 53;
+  const id = randomInt(0, 0x10000);
+  const question = tlsaQuestion(name, id);
+  const udp = await overUdp(question, id, host, port, timeoutMs);
+  return udp.truncated ? overTcp(question, id, host, port, timeoutMs) : udp;
 }
