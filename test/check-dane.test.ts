@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runChecks, type CheckResult } from "../src/check/checks.ts";
 import { dnsLookups, tableLookups } from "../src/check/lookups.ts";
-import { parseTlsaResponse, queryTlsa, tlsaQuestion } from "../src/check/tlsaQuery.ts";
+import { dnsQuestion, parseDnsResponse, queryWire } from "../src/check/dnsWire.ts";
 import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
@@ -67,7 +67,7 @@ test("check: a plan made without the keys checks the shape only: one well-formed
 });
 
 test("TLSA wire format: the question asks TLSA IN with recursion, and an answer's rdata reads back as usage selector matching hex", () => {
-  const q = tlsaQuestion("_25._tcp.mx1.relais.tld", 0x1234);
+  const q = dnsQuestion("_25._tcp.mx1.relais.tld", "TLSA", 0x1234);
   assert.equal(q.readUInt16BE(0), 0x1234);
   assert.equal(q.readUInt16BE(2), 0x0100, "RD");
   assert.deepEqual([...q.subarray(-4)], [0, 52, 0, 1]);
@@ -75,8 +75,8 @@ test("TLSA wire format: the question asks TLSA IN with recursion, and an answer'
   const rdata = Buffer.concat([Buffer.from([3, 1, 1]), Buffer.from("ab".repeat(32), "hex")]);
   const rr = Buffer.concat([Buffer.from([0xc0, 12, 0, 52, 0, 1, 0, 0, 0, 60, 0, rdata.length]), rdata]);
   const answer = Buffer.concat([Buffer.from([0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]), q.subarray(12), rr]);
-  assert.deepEqual(parseTlsaResponse(answer, 0x1234), { rcode: 0, truncated: false, records: [`3 1 1 ${"ab".repeat(32)}`] });
-  assert.throws(() => parseTlsaResponse(answer, 0x4321), /not the answer/);
+  assert.deepEqual(parseDnsResponse(answer, 0x1234, "TLSA"), { rcode: 0, truncated: false, records: [`3 1 1 ${"ab".repeat(32)}`] });
+  assert.throws(() => parseDnsResponse(answer, 0x4321, "TLSA"), /not the answer/);
 });
 
 const haveKnot = spawnSync("knotd", ["--version"]).status === 0;
@@ -101,10 +101,10 @@ test("a TLSA set too big for a UDP answer (TC) is read again over TCP, whole, fr
   const records = [...liveRecordsOf(plan, model).filter((r) => r.type !== "PTR"), ...many.map((value) => ({ name: "_25._tcp.big.relais.tld", type: "TLSA" as const, value }))];
   const knot = await startKnot(zoneFiles(records, [...new Set(plan.dns.map((r) => r.zone))]));
   try {
-    const answer = await queryTlsa("_25._tcp.big.relais.tld", knot.server, 5000);
+    const answer = await queryWire("_25._tcp.big.relais.tld", "TLSA", knot.server, 5000);
     assert.equal(answer.truncated, false, "the answer read is the whole one, over TCP");
     assert.deepEqual(answer.records.sort(), [...many].sort());
-    const small = await queryTlsa("_25._tcp.mx1.relais.tld", knot.server, 5000);
+    const small = await queryWire("_25._tcp.mx1.relais.tld", "TLSA", knot.server, 5000);
     assert.deepEqual(small.records.sort(), [tlsa("tlsa:mx1:25:mx2026a"), tlsa("tlsa:mx1:25:mx2026b")].sort());
   } finally {
     await knot.stop();

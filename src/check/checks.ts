@@ -9,6 +9,7 @@ import { canonicalIp, ptrName, reversedLabels } from "../plan/addresses.ts";
 import { hasPlaceholder, isDkimPlaceholder, isPlaceholder } from "../plan/placeholders.ts";
 import { countSpfLookups } from "../spec/spf.ts";
 import { DEADLINE, LookupFailure, type Lookups } from "./lookups.ts";
+import { chainOfTrust } from "./dnssec.ts";
 import { shownText, type SmtpProber } from "./smtp.ts";
 import { checkMtaSts, checkStsRecord, type HttpsFetcher } from "./mtaSts.ts";
 
@@ -476,14 +477,31 @@ function tidy(r: CheckResult): CheckResult {
   };
 }
 
+// ---------------------------------------------------------------- DNSSEC chain of trust
+
+/** Each signed zone (plan.dnssec): the parent's DS against the zone's key-signing keys (dnssec.ts). */
+async function checkDnssec(plan: Plan, lookups: Lookups): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const { zone } of plan.dnssec ?? []) {
+    const id = `ds:${zone}`;
+    const what = `DS of ${zone} at its parent (DNSSEC chain of trust)`;
+    const [keys, dss] = [await ask(lookups, zone, "DNSKEY"), await ask(lookups, zone, "DS")];
+    if (keys instanceof LookupFailure) out.push(unknown(id, what, keys));
+    else if (dss instanceof LookupFailure) out.push(unknown(id, what, dss));
+    else out.push({ id, what, ...chainOfTrust(zone, keys, dss) });
+  }
+  return out;
+}
+
 export async function runChecks(plan: Plan, options: CheckOptions): Promise<CheckResult[]> {
-  const [records, ptrs, smtp, dnsbl, sts] = await Promise.all([
+  const [records, ptrs, smtp, dnsbl, sts, dnssec] = await Promise.all([
     checkRecords(plan, options.lookups),
     checkPtrs(plan, options.lookups),
     options.smtp ? checkSmtp(plan, options.smtp, options.deadlineAt) : Promise.resolve([]),
     checkDnsbls(plan, options.lookups, [...new Set(options.dnsbls.map(lc))]),
     options.https ? checkMtaSts(plan, options.lookups, options.https, options.deadlineAt) : Promise.resolve([]),
+    checkDnssec(plan, options.lookups),
   ]);
   // Remote text can hold anything: a line break in a TXT record or a banner must not forge a result line.
-  return [...records, ...ptrs, ...smtp, ...dnsbl, ...sts].map(tidy);
+  return [...records, ...ptrs, ...dnssec, ...smtp, ...dnsbl, ...sts].map(tidy);
 }

@@ -2,9 +2,9 @@
 // tested with a table of fake answers and run for real against any resolver.
 import { Resolver } from "node:dns/promises";
 import { isIP } from "node:net";
-import { queryTlsa } from "./tlsaQuery.ts";
+import { queryWire } from "./dnsWire.ts";
 
-export type QueryType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "TLSA";
+export type QueryType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "TLSA" | "DS" | "DNSKEY";
 
 /** A lookup that could not be answered (timeout, SERVFAIL, REFUSED): not the same as "no such record". */
 export class LookupFailure extends Error {
@@ -20,7 +20,8 @@ export class LookupFailure extends Error {
 export interface Lookups {
   /**
    * Values of one RRset, as text: A/AAAA addresses, "PRIORITY EXCHANGE" for MX, each TXT record's
-   * strings joined, PTR names without the trailing dot, TLSA as "3 1 1 hex". NXDOMAIN and NODATA are [].
+   * strings joined, PTR names without the trailing dot, TLSA, DS and DNSKEY in presentation form
+   * (dnsWire.ts). NXDOMAIN and NODATA are [].
    * Throws LookupFailure when the question got no usable answer.
    */
   resolve(name: string, type: QueryType): Promise<string[]>;
@@ -82,9 +83,11 @@ export function dnsLookups(server?: string, options: { timeoutMs?: number; tries
             return (await r.resolveTxt(name)).map((chunks) => chunks.join(""));
           case "PTR":
             return (await r.resolvePtr(name)).map(strip);
-          case "TLSA": {
+          case "TLSA":
+          case "DS":
+          case "DNSKEY": {
             // NOERROR and NXDOMAIN (3) are answers; SERVFAIL (2, also what a validating resolver says to a bogus signature) is not.
-            const a = await queryTlsa(name, server, options.timeoutMs ?? 2000);
+            const a = await queryWire(name, type, server, options.timeoutMs ?? 2000);
             if (a.rcode === 0 || a.rcode === 3) return a.records;
             throw Object.assign(new Error("rcode"), { code: a.rcode === 2 ? "ESERVFAIL" : `RCODE${a.rcode}` });
           }

@@ -2,7 +2,7 @@
 // free high port. The server's directory, zone files and configuration are the lab's
 // (prepareKnot, src/lab/knot.ts); here it runs as a child process of the test, on loopback.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, chmodSync } from "node:fs";
+import { mkdtempSync, rmSync, chmodSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,9 @@ export interface Knot {
   port: number;
   /** "127.0.0.1:PORT", as --resolver takes it. */
   server: string;
+  /** knotd's configuration (for knotc -c) and its directory (zones/, db/, run/). */
+  conf: string;
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -32,12 +35,12 @@ export function zoneFiles(records: ZoneRecord[], zones: string[]): Map<string, s
   return labZoneFiles(records, zones, { nsAddress: "127.0.0.1" });
 }
 
-/** Serves `zones` (name -> zone file text) and waits until every zone answers over TCP. */
-export async function startKnot(zones: Map<string, string>, options: { timeoutMs?: number } = {}): Promise<Knot> {
+/** Serves `zones` (name -> zone file text), signing those in `signed`, and waits until every zone answers over TCP. */
+export async function startKnot(zones: Map<string, string>, options: { timeoutMs?: number; signed?: string[] } = {}): Promise<Knot> {
   const dir = mkdtempSync(join(tmpdir(), "facteur-knot-"));
   chmodSync(dir, 0o755);
   const port = await freePort();
-  const conf = await prepareKnot(dir, [`127.0.0.1@${port}`], zones);
+  const conf = await prepareKnot(dir, [`127.0.0.1@${port}`], zones, undefined, options.signed ?? []);
 
   const child: ChildProcess = spawn("knotd", ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -75,5 +78,12 @@ export async function startKnot(zones: Map<string, string>, options: { timeoutMs
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, server: `127.0.0.1:${port}`, stop };
+  return { port, server: `127.0.0.1:${port}`, conf, dir, stop };
+}
+
+/** Replaces a served zone's file and has Knot load it again (knotc zone-reload). */
+export function reloadZone(knot: Knot, zone: string, text: string): void {
+  writeFileSync(join(knot.dir, "zones", `${zone}.zone`), text);
+  const r = spawnSync("knotc", ["-c", knot.conf, "zone-reload", zone], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`knotc zone-reload ${zone}: ${r.stdout}${r.stderr}`);
 }
