@@ -7,7 +7,7 @@
 import { build } from "esbuild";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ownImportMeta = {
   name: "own-import-meta",
@@ -22,6 +22,15 @@ const ownImportMeta = {
   },
 };
 
+// Every import of node:test but the shim's own gets the shim: a test that throws ends the run.
+const SHIM = fileURLToPath(new URL("./bail-shim.mjs", import.meta.url));
+const bailOnFailure = {
+  name: "bail-on-failure",
+  setup(b) {
+    b.onResolve({ filter: /^node:test$/ }, (args) => (args.importer === SHIM ? { path: "node:test", external: true } : { path: SHIM }));
+  },
+};
+
 await build({
   entryPoints: ["test/support/mutation-suite.ts"],
   outfile: "test/support/mutation-suite.bundle.mjs",
@@ -30,6 +39,6 @@ await build({
   platform: "node",
   target: "node20",
   packages: "external",
-  plugins: [ownImportMeta],
+  plugins: [ownImportMeta, bailOnFailure],
   logLevel: "warning",
 });

@@ -25,7 +25,7 @@ import "../quota-store.test.ts";
 import "../plan-weights.test.ts";
 import "../server-types.test.ts";
 import "../render-engine.test.ts";
-// The slowest last: a mutant is killed at its first failing test (bail-reporter.mjs).
+// The slowest last: a mutant is killed at its first failing test (scripts/stryker/bail-shim.mjs).
 import "../spec-hostile.test.ts";
 import "../spec-yaml.test.ts";
 // Its property tests run FACTEUR_FASTPATH_RUNS texts (stryker.config.json sets 300 and a seed).
