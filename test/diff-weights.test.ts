@@ -9,15 +9,9 @@ import { join, resolve } from "node:path";
 import { renderTree } from "../src/diff/render-ref.ts";
 import { markdown } from "../src/diff/markdown.ts";
 import { planDay } from "../src/cli/commands.ts";
-import { exampleText } from "./support/example.ts";
+import { exampleSmarthosts, exampleText } from "./support/example.ts";
 
-const OUT1 = "  out1: { kind: own, location: fsn1, serverType: cx23 }\n";
-const OUT2 = "  out2: { kind: own, location: hel1, serverType: cx23 }\n";
-function spec(out1: string, out2: string, extra = ""): string {
-  const t = exampleText();
-  assert.ok(t.includes(OUT1) && t.includes(OUT2));
-  return t.replace(OUT1, `  out1: { kind: own, location: fsn1, serverType: cx23${out1} }\n`).replace(OUT2, `  out2: { kind: own, location: hel1, serverType: cx23${out2} }\n${extra}`);
-}
+const spec = exampleSmarthosts;
 test("--at is a calendar day, else today", () => {
   assert.equal(planDay("2026-03-09"), "2026-03-09");
   assert.match(planDay(undefined), /^\d{4}-\d{2}-\d{2}$/);

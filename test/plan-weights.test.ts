@@ -8,15 +8,9 @@ import { parseSpec } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 import { MAX_POOL_ENTRIES } from "../src/plan/weights.ts";
-import { exampleText, specRefusal } from "./support/example.ts";
+import { exampleSmarthosts, exampleText, specRefusal } from "./support/example.ts";
 
-const OUT1 = "  out1: { kind: own, location: fsn1, serverType: cx23 }\n";
-const OUT2 = "  out2: { kind: own, location: hel1, serverType: cx23 }\n";
-function spec(out1: string, out2: string, extra = ""): string {
-  const t = exampleText();
-  assert.ok(t.includes(OUT1) && t.includes(OUT2));
-  return t.replace(OUT1, `  out1: { kind: own, location: fsn1, serverType: cx23${out1} }\n`).replace(OUT2, `  out2: { kind: own, location: hel1, serverType: cx23${out2} }\n${extra}`);
-}
+const spec = exampleSmarthosts;
 const plan = (text: string, at?: string) => buildPlan(buildModel(parseSpec(text, "s.yaml")), at ? { at } : {});
 const shares = (text: string, at?: string) => plan(text, at).routing.weightedPool?.members.map((m) => [m.host, m.weight, m.entries, m.percent]);
 

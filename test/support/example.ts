@@ -18,6 +18,15 @@ export function exampleWith(from: string, to: string): string {
   return text.replace(from, to);
 }
 
+const OUT1 = "  out1: { kind: own, location: fsn1, serverType: cx23 }\n";
+const OUT2 = "  out2: { kind: own, location: hel1, serverType: cx23 }\n";
+/** The example with options added to its own smarthosts out1 and out2 (", weight: 4"), and `extra` lines after them. */
+export function exampleSmarthosts(out1: string, out2: string, extra = ""): string {
+  const t = exampleText();
+  if (!t.includes(OUT1) || !t.includes(OUT2)) throw new Error("fixture: the example's out1 and out2 lines changed");
+  return t.replace(OUT1, `  out1: { kind: own, location: fsn1, serverType: cx23${out1} }\n`).replace(OUT2, `  out2: { kind: own, location: hel1, serverType: cx23${out2} }\n${extra}`);
+}
+
 /** Replaces a pattern in a spec text derived from the example (lab stacks); fails loudly if it is not there. */
 export function rewrite(text: string, re: RegExp, by: string): string {
   if (!re.test(text)) throw new Error(`stacks/example.facteur.yaml: ${re} not found (the derived lab spec needs it)`);
