@@ -49,7 +49,7 @@ test("fillPlaceholders: every placeholder replaced by its value, a TLSA one by i
 
 test("whole-value checks: a DKIM placeholder, an address placeholder's family", () => {
   assert.ok(isDkimPlaceholder("<dkim:relais.tld/f2026a>"));
-  assert.ok(!isDkimPlaceholder("p=<dkim:relais.tld/f2026a>") && !isDkimPlaceholder("<dkim:>") && !isDkimPlaceholder("<mx1.ipv4>"));
+  assert.ok(!isDkimPlaceholder("p=<dkim:relais.tld/f2026a>") && !isDkimPlaceholder("<dkim:relais.tld/f2026a>;") && !isDkimPlaceholder("<dkim:>") && !isDkimPlaceholder("<mx1.ipv4>"));
   assert.equal(placeholderFamily("<mx-1.ipv6>"), "ipv6");
   assert.equal(placeholderFamily("<mx1.ipv4>"), "ipv4");
   assert.equal(placeholderFamily("x<mx1.ipv4>"), undefined);

@@ -26,6 +26,7 @@ test("plannedKeys: DKIM per domain, ARC for the operator, TLS current and next p
     ],
   );
   const dane = scenarioModel("dane-rollover-1-publish");
+  assert.deepEqual(plannedKeys(dane).map((k) => k.id), ["relais.tld/f2026a", "tls:mx1.relais.tld/mx2026a", "tls:mx1.relais.tld/mx2026b", "tls:out1.relais.tld/out2026a"], "no ARC key without operator.arc");
   assert.deepEqual(
     plannedKeys(dane).filter((k) => k.purpose === "tls").map((k) => [k.id, k.domain, k.selector, k.host]),
     [
