@@ -41,6 +41,12 @@ test("a drained member has no share and is not in the table; the drain reason is
   assert.ok(!p.table.some((e) => e.includes("out2")));
 });
 
+test("the members left out are listed by name, whatever kept them out (a warm-up not started, a drain)", () => {
+  // out1 is kept out by its warm-up (checked after drains), out2 by its drain: the list is still out1, out2.
+  const text = spec(", warmup: [{ from: 2026-03-09, weight: 1 }]", ", weight: 4, drain: true", "  out3: { kind: own, location: nbg1, serverType: cx23, weight: 2 }\n");
+  assert.deepEqual(plan(text, "2026-03-01").routing.weightedPool!.excluded.map((x) => x.host), ["out1", "out2"]);
+});
+
 test("a warm-up is read at the plan's day: no share before its first step, then each step in turn; never without a day", () => {
   const text = spec(", weight: 4", ", warmup: [{ from: 2026-03-02, weight: 1 }, { from: 2026-03-09, weight: 2 }, { from: 2026-03-16, weight: 4 }]");
   assert.deepEqual(shares(text, "2026-03-01"), [["out1", 4, 1, 100]]);
