@@ -4,13 +4,14 @@
 // pebble for that key (the rendered renew.sh, lego --csr). The DANE-enforcing sender is the
 // smarthost out1 (Postfix smtp_tls_security_level = dane behind its unbound, which trusts the
 // lab's signed zones): a submission to john-doe@entreprise.tld goes out1 -> mx1 (MX) and must be
-// logged "Verified TLS connection" to mx1, before the switch, with the apply step's bootstrap
-// certificate for the next key, with pebble's certificate for it, and with the step-2 TLSA set.
+// logged "Verified TLS connection" to mx1, before the switch, with the certificate pebble
+// pre-issued for the next key while it was next (served from the first second of the switch),
+// with the apply step's bootstrap certificate and pebble's re-issue, and with the step-2 TLSA set.
 // Its own lab stack (test/scenarios/dane-inbound/stack.yaml).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, swaks, waitForMail, hostOf, postfixLog, queueOf, mailbox, LAB_WAIT_MS } from "./support/lab.ts";
 import { must, waitFor } from "../src/lab/proc.ts";
@@ -22,6 +23,9 @@ import { buildPlan } from "../src/plan/plan.ts";
 import { tlsKeyId } from "../src/plan/dns.ts";
 import { tlsaSha256 } from "../src/plan/placeholders.ts";
 import { labStack } from "./support/labStacks.ts";
+import { renderStack } from "../src/render/render.ts";
+import type { HostBundle } from "../src/render/bundle.ts";
+import { daemonFacts } from "../src/render/daemons/index.ts";
 
 const SPEC = fileURLToPath(new URL("./scenarios/dane-inbound/stack.yaml", import.meta.url));
 const STACK = labStack("dane");
@@ -43,14 +47,33 @@ async function spkiDigest(file: string, kind: "key" | "cert"): Promise<string> {
   return tlsaSha256(r.stdout.trim());
 }
 
-/** The plan's TLSA records for mx1 with the lab's keys, for a spec whose mx1 tlsKey is `tlsKey`. */
-function mx1Tlsa(tlsKey: string): { name: string; type: "TLSA"; value: string }[] {
+/** The model and plan of the lab's spec with the lab's keys, mx1's tlsKey being `tlsKey`. */
+function stepOf(tlsKey: string) {
   const text = readFileSync(SPEC, "utf8").replace(/tlsKey: \{ current: mx2026a, next: mx2026b \}/, `tlsKey: ${tlsKey}`);
   const model = buildModel(parseSpec(text, SPEC));
   const keys = Object.fromEntries(Object.entries(lab.tlsKeyFiles!).map(([id, f]) => [id, publicB64(f)]));
-  return buildPlan(model, { dkimKeys: keys })
-    .dns.filter((r) => r.id.startsWith("tlsa:mx1:"))
+  return { model, plan: buildPlan(model, { dkimKeys: keys }) };
+}
+
+/** The plan's TLSA records for mx1 with the lab's keys, for a spec whose mx1 tlsKey is `tlsKey`. */
+function mx1Tlsa(tlsKey: string): { name: string; type: "TLSA"; value: string }[] {
+  return stepOf(tlsKey)
+    .plan.dns.filter((r) => r.id.startsWith("tlsa:mx1:"))
     .map((r) => ({ name: r.name, type: "TLSA" as const, value: r.content }));
+}
+
+/** mx1's bundle under its lab root, for a spec whose mx1 tlsKey is `tlsKey`. */
+function mx1Bundle(tlsKey: string): HostBundle {
+  const { model, plan } = stepOf(tlsKey);
+  return renderStack(model, plan, { root: hostOf(lab, "mx1").root }).find((b) => b.host === "mx1")!;
+}
+const mx1Acme = () => daemonFacts(mx1Bundle("{ current: mx2026a, next: mx2026b }").daemons, "acme")!;
+const acmeLog = () => readFileSync(`${hostOf(lab, "mx1").root}/var/log/acme-timer.log`, "utf8");
+
+/** The certificate mx1 serves on port 25 after STARTTLS, as out1 sees it (PEM). */
+async function servedCert(): Promise<string> {
+  const r = await must("mx1's certificate", ["sh", "-c", `openssl s_client -starttls smtp -connect "$0:25" -servername mx1.relais.tld </dev/null 2>/dev/null | openssl x509`, ip("mx1")], { ns: hostOf(lab, "out1").ns });
+  return r.stdout.trim();
 }
 const publicCache = new Map<string, string>();
 function publicB64(file: string): string {
@@ -109,26 +132,58 @@ describe("lab: DANE for mail to our relay, across a TLS key rollover", { skip },
     await deliversVerified("current");
   });
 
-  it("the switch to the next key: verified with the apply step's bootstrap certificate, then with pebble's re-issued one, then with the step-2 TLSA set", async () => {
+  it("while mx2026b is next, the renewal script has pebble pre-issue its certificate, and leaves the served one alone", async () => {
+    const b = await spkiDigest(lab.tlsKeyFiles![KEY_B]!, "key");
+    const a = await spkiDigest(lab.tlsKeyFiles![KEY_A]!, "key");
+    const pre = mx1Acme().preIssued!;
+    assert.equal(await spkiDigest(pre.key, "key"), b, "the next key is on mx1, where the ACME client reads it");
+    const issued = await waitFor(async () => existsSync(pre.cert) && /Pebble/i.test(issuerOf(pre.cert)), Math.max(LAB_WAIT_MS, labAcmeSeconds() * 6000), 1000);
+    assert.ok(issued, `no pre-issued certificate at ${pre.cert}: ${acmeLog().slice(-600)}`);
+    assert.equal(await spkiDigest(pre.cert, "cert"), b, "pre-issued for the next key (lego --csr from next.pem)");
+    assert.equal(await spkiDigest(mx1Cert(), "cert"), a, "mx1 still serves the current key's certificate");
+  });
+
+  it("the switch to the next key: the pre-issued certificate is served at once and renewed in place; verified with it, with a bootstrap one and pebble's re-issue, and with the step-2 TLSA set", async () => {
     const mx1 = hostOf(lab, "mx1");
     const b = await spkiDigest(lab.tlsKeyFiles![KEY_B]!, "key");
-    // What the apply step does on step 2: the new key in place, a self-signed certificate for it
-    // (the live one is for the old key), Postfix reloaded; the ACME timer restarts with the apply.
+    const pre = mx1Acme().preIssued!;
+    const step2 = mx1Bundle("{ current: mx2026b }");
+    const acme2 = daemonFacts(step2.daemons, "acme")!;
+    assert.equal(acme2.preIssued?.cert, pre.cert, "step 2 finds the certificate where step 1 had it pre-issued");
+    // What the apply step does on step 2 (src/pulumi/apply.ts; its choice of certificate is tested
+    // with real openssl in pulumi-apply.test.ts): the new key in place with the certificate
+    // pre-issued for it and lego's record of it, the next key gone, step 2's renewal script, Postfix reloaded.
     copyFileSync(lab.tlsKeyFiles![KEY_B]!, mx1Key());
+    copyFileSync(pre.cert, mx1Cert());
+    copyFileSync(pre.meta, acme2.meta);
+    rmSync(pre.key);
+    writeFileSync(acme2.script, step2.files.find((f) => f.path === acme2.script)!.content);
+    await must("postfix reload on mx1", ["postfix", "-c", mx1.postfixDir, "reload"]);
+    const served = await servedCert();
+    assert.equal(served, readFileSync(pre.cert, "utf8").match(/-----BEGIN CERTIFICATE-----[^]*?-----END CERTIFICATE-----/)![0], "mx1 serves the pre-issued certificate");
+    assert.match(issuerOf(mx1Cert()), /Pebble/i, "a CA-issued certificate from the first second of the switch");
+    await deliversVerified("pre-issued");
+    // The timer's next runs renew it in place (far from expiry: nothing to do), never issue anew.
+    const runs = () => (acmeLog().match(/^== exit 0$/gm) ?? []).length;
+    const r0 = runs();
+    const ran = await waitFor(async () => runs() >= r0 + 2, Math.max(LAB_WAIT_MS, labAcmeSeconds() * 4000), 1000);
+    assert.ok(ran, `the renewal script ran twice since the switch: ${acmeLog().slice(-600)}`);
+    assert.equal(await servedCert(), served, "the same certificate, still served");
+    // Without a pre-issued certificate (none, or one about to lapse), the apply step bootstraps a
+    // self-signed one for the key; the renewal script sees it and issues anew.
     await must("bootstrap certificate for the next key", [
       "openssl", "req", "-x509", "-new", "-key", mx1Key(), "-days", "3650", "-subj", "/CN=mx1.relais.tld", "-addext", "subjectAltName=DNS:mx1.relais.tld", "-out", mx1Cert(),
     ]);
     await must("postfix reload on mx1", ["postfix", "-c", mx1.postfixDir, "reload"]);
     assert.equal(await spkiDigest(mx1Cert(), "cert"), b);
     await deliversVerified("bootstrap");
-    // The rendered renew.sh, run by the lab's timer, sees a self-signed certificate and issues anew for the key.
     const reissued = await waitFor(async () => /Pebble/i.test(issuerOf(mx1Cert())) && (await spkiDigest(mx1Cert(), "cert")) === b, Math.max(LAB_WAIT_MS, labAcmeSeconds() * 6000), 1000);
     assert.ok(reissued, `no pebble certificate for mx2026b (issuer: ${issuerOf(mx1Cert())})`);
     await deliversVerified("reissued");
     // Step 2's records: mx2026a's TLSA withdrawn, mx2026b's kept as published in step 1.
-    const step2 = mx1Tlsa("{ current: mx2026b }");
-    assert.deepEqual(step2.map((r) => r.value), [`3 1 1 ${b}`]);
-    await setLabRecords(lab, step2);
+    const tlsa2 = mx1Tlsa("{ current: mx2026b }");
+    assert.deepEqual(tlsa2.map((r) => r.value), [`3 1 1 ${b}`]);
+    await setLabRecords(lab, tlsa2);
     await deliversVerified("step2");
   });
 

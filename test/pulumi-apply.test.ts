@@ -5,13 +5,18 @@
 // blocked port 25 fails the apply loudly but keeps the (good) new configuration.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
 import type { HostBundle } from "../src/render/bundle.ts";
 import { applyCommand, applyScript, bundleHash, cloudInit, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
 import { examplePlan, exampleWith } from "./support/example.ts";
 import { applySandbox } from "./support/applySandbox.ts";
+import { parseSpec } from "../src/spec/load.ts";
+import { buildModel } from "../src/model/model.ts";
+import { buildPlan } from "../src/plan/plan.ts";
+import { daemonFacts } from "../src/render/daemons/index.ts";
 import { X509Certificate, createPublicKey, generateKeyPairSync } from "node:crypto";
 
 const { model, plan } = examplePlan();
@@ -278,6 +283,83 @@ test("apply: a managed TLS key (tlsKey) is written for root with a certificate f
     const r = s.apply(applyScript(changed(b, "BROKEN = yes"), SECRETS, withKey(rejected), OPTIONS(b)));
     assert.equal(r.status, 1);
     assert.deepEqual([s.read(b.tls.key), s.read(b.tls.cert)], before, "key and certificate go back together");
+  } finally {
+    s.done();
+  }
+});
+
+/** mx1's bundle at a step of the DANE rollover scenario (test/scenarios/dane-rollover-*), with ACME and a managed key. */
+function rolloverBundle(step: "1-publish" | "2-switch"): HostBundle {
+  const file = `test/scenarios/dane-rollover-${step}/stack.yaml`;
+  const m = buildModel(parseSpec(readFileSync(file, "utf8"), file));
+  const addresses = { mx1: { ipv4: "198.51.100.11", ipv6: "2001:db8:100::11" }, out1: { ipv4: "203.0.113.21", ipv6: "2001:db8:113::21" } };
+  return renderStack(m, buildPlan(m, { addresses }), { root: "" }).find((x) => x.host === "mx1")!;
+}
+
+test("apply: at a TLS key switch the certificate ACME pre-issued for the next key goes live with it (real openssl), never one expiring or for another key; the next key leaves the host after the switch", () => {
+  const [publish, switched] = [rolloverBundle("1-publish"), rolloverBundle("2-switch")];
+  const pre = daemonFacts(switched.daemons, "acme")!.preIssued!;
+  const meta = daemonFacts(switched.daemons, "acme")!.meta;
+  const nextKey = publish.dkimKeys.find((k) => k.purpose === "tls-next")!;
+  assert.equal(nextKey.path, pre.key, "step 1 holds the next key where the ACME client reads it");
+  const ec = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }) as string;
+  const [a, b] = [ec(), ec()];
+  const keys1 = { ...keysOf(publish), [publish.tls.key]: a, [nextKey.path]: b };
+  const keys2 = { ...keysOf(switched), [switched.tls.key]: b };
+  const spki = (key: string) => createPublicKey(key).export({ type: "spki", format: "der" }).toString("hex");
+  const s = applySandbox(STUBS, { INSTALLED: [...publish.packages, ...bundle("out1").packages].join(" ") });
+  const certKey = () => new X509Certificate(s.read(switched.tls.cert)).publicKey.export({ type: "spki", format: "der" }).toString("hex");
+  /** What lego leaves after pre-issuing for `key`: a certificate signed by a CA (not self-signed), valid `days`, and its record. */
+  const preIssue = (key: string, days: number) => {
+    const work = join(s.dir, "ca");
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, "next.pem"), key);
+    const sh = (cmd: string) => assert.equal(spawnSync("bash", ["-c", cmd], { cwd: work, encoding: "utf8" }).status, 0, cmd);
+    sh("[ -s ca.key ] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 30 -subj /CN=Pebble-Like-CA 2>/dev/null");
+    sh(`openssl req -new -key next.pem -subj /CN=mx1.relais.tld -out next.csr && openssl x509 -req -in next.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days ${days} -out next.crt 2>/dev/null`);
+    mkdirSync(join(s.root, dirname(pre.cert)), { recursive: true });
+    writeFileSync(join(s.root, pre.cert), readFileSync(join(work, "next.crt")));
+    writeFileSync(join(s.root, pre.meta), `{"domain":"mx1.relais.tld","days":${days}}\n`);
+    return readFileSync(join(work, "next.crt"), "utf8");
+  };
+  try {
+    writeFileSync(join(s.dir, "bin/openssl"), "#!/bin/bash\nexec /usr/bin/openssl \"$@\"\n");
+    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
+    assert.deepEqual([s.read(publish.tls.key), s.read(pre.key)], [a, b], "step 1: the current key is served, the next one held");
+    assert.equal((statSync(join(s.root, pre.key)).mode & 0o777).toString(8), "600");
+    assert.equal(certKey(), spki(a));
+    // A pre-issued certificate valid for less than a day more would lapse: a bootstrap one instead.
+    preIssue(b, 1);
+    let r = s.apply(applyScript(switched, SECRETS, keys2, OPTIONS(switched)));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(certKey(), spki(b));
+    assert.match(new X509Certificate(s.read(switched.tls.cert)).issuer, /CN=mx1\.relais\.tld/, "self-signed bootstrap");
+    assert.doesNotMatch(r.stderr, /pre-issued/);
+    // Back to step 1 (key a), then the switch again with a good pre-issued certificate.
+    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
+    const good = preIssue(b, 60);
+    r = s.apply(applyScript(switched, SECRETS, keys2, OPTIONS(switched)));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(s.read(switched.tls.cert), good, "the pre-issued certificate is served from the switch on");
+    assert.equal(s.read(meta), s.read(pre.meta), "with lego's record of it, so the timer renews it in place");
+    assert.match(r.stderr, /installing the certificate pre-issued for key mx2026b/);
+    assert.equal(s.read(switched.tls.key), b);
+    assert.ok(!existsSync(join(s.root, pre.key)), "the next key left the host with the switch");
+    // A pre-issued certificate for another key than the one switched to is never served.
+    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
+    preIssue(ec(), 60);
+    assert.equal(s.apply(applyScript(switched, SECRETS, keys2, OPTIONS(switched))).status, 0);
+    assert.equal(certKey(), spki(b));
+    assert.match(new X509Certificate(s.read(switched.tls.cert)).issuer, /CN=mx1\.relais\.tld/, "another key's certificate: a bootstrap one");
+    // A rejected switch puts back key, certificate, lego's record and the next key together.
+    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
+    preIssue(b, 60);
+    const before = [publish.tls.key, publish.tls.cert, pre.key].map((p) => s.read(p));
+    const metaBefore = existsSync(join(s.root, meta)) ? s.read(meta) : undefined;
+    r = s.apply(applyScript(changed(switched, "BROKEN = yes"), SECRETS, keys2, OPTIONS(switched)));
+    assert.equal(r.status, 1);
+    assert.deepEqual([publish.tls.key, publish.tls.cert, pre.key].map((p) => s.read(p)), before, "key, certificate and next key go back together");
+    assert.equal(existsSync(join(s.root, meta)) ? s.read(meta) : undefined, metaBefore);
   } finally {
     s.done();
   }

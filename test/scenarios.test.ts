@@ -171,18 +171,38 @@ const STORIES: Record<string, (s: Scenario) => void> = {
     assert.equal(s.plan.dns.find((r) => r.id === "tlsa:mx1:25:mx2026a")!.name, "_25._tcp.mx1.relais.tld");
     assert.deepEqual(s.plan.dnssec?.map((d) => d.zone), ["entreprise.tld", "relais.tld"], "monmagasin.tld stays unsigned");
     const mx1 = JSON.parse(get(s, "bundles/mx1.json"));
-    assert.deepEqual(mx1.dkimKeys.filter((k: { purpose?: string }) => k.purpose === "tls"), [{ domain: "mx1.relais.tld", selector: "mx2026a", path: "/etc/facteur/tls/key.pem", owner: { owner: "root", group: "root" }, purpose: "tls" }], "only the current key is on the host");
+    assert.deepEqual(
+      mx1.dkimKeys.filter((k: { purpose?: string }) => k.purpose?.startsWith("tls")),
+      [
+        { domain: "mx1.relais.tld", selector: "mx2026a", path: "/etc/facteur/tls/key.pem", owner: { owner: "root", group: "root" }, purpose: "tls" },
+        { domain: "mx1.relais.tld", selector: "mx2026b", path: "/etc/facteur/tls/next.pem", owner: { owner: "root", group: "root" }, purpose: "tls-next" },
+      ],
+      "the current key is the one main.cf serves; the next one is held apart, for the ACME client",
+    );
     assert.match(get(s, "hosts/mx1/etc/postfix/main.cf"), /^smtpd_tls_key_file = \/etc\/facteur\/tls\/key\.pem$/m);
     assert.match(get(s, "hosts/mx1/etc/postfix/main.cf"), /^smtpd_tls_cert_file = \/etc\/facteur\/acme\/certificates\/mx1\.relais\.tld\.crt$/m);
     const renew = get(s, "hosts/mx1/etc/facteur/acme/renew.sh");
     assert.match(renew, /--csr "\$CSR"/);
     assert.match(renew, /openssl req -new -key "\$KEY" -subj \/CN=mx1\.relais\.tld/);
     assert.doesNotMatch(renew, /--key-type/, "lego never makes a key of its own");
+    // The next key's certificate is pre-issued in its own lego tree, from a CSR of the next key;
+    // the served certificate and Postfix are left alone by that part.
+    const pre = renew.slice(renew.indexOf("NEXT_KEY="));
+    assert.match(pre, /^NEXT_KEY=\/etc\/facteur\/tls\/next\.pem$/m);
+    assert.match(pre, /openssl req -new -key "\$NEXT_KEY" -subj \/CN=mx1\.relais\.tld -addext subjectAltName=DNS:mx1\.relais\.tld -out "\$NEXT_CSR\.new"/);
+    assert.match(pre, /--path \/etc\/facteur\/acme\/next \\\n {2}--http --http\.port :80 --csr "\$NEXT_CSR"/);
+    assert.doesNotMatch(pre, /postfix|\$CERT\b/, "pre-issuing touches nothing Postfix serves");
+    assert.doesNotMatch(get(s, "hosts/out1/etc/facteur/acme/renew.sh"), /NEXT_KEY/, "out1 announces no next key");
+    assert.deepEqual(JSON.parse(get(s, "bundles/out1.json")).dkimKeys.filter((k: { purpose?: string }) => k.purpose === "tls-next"), []);
   },
   "dane-rollover-2-switch": (s) => {
     const before = scenario("dane-rollover-1-publish");
     const changed = Object.keys(s.tree).filter((f) => s.tree[f] !== before.tree[f]);
-    assert.deepEqual(changed, ["plan.json", "dns.txt", "bundles/mx1.json"], "only mx1's key and the records change: no rendered file");
+    assert.deepEqual(changed, ["plan.json", "dns.txt", "hosts/mx1/etc/facteur/acme/renew.sh", "bundles/mx1.json"], "only mx1's keys, its renewal script and the records change");
+    assert.doesNotMatch(get(s, "hosts/mx1/etc/facteur/acme/renew.sh"), /NEXT_KEY/, "no next key: nothing to pre-issue");
+    const acme = JSON.parse(get(s, "bundles/mx1.json")).daemons.find((d: { name: string }) => d.name === "acme");
+    assert.equal(acme.preIssued.cert, "/etc/facteur/acme/next/certificates/mx1.relais.tld.crt", "the apply step still knows where the pre-issued certificate waits");
+    assert.deepEqual(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys.filter((k: { purpose?: string }) => k.purpose === "tls-next"), []);
     const tlsa = (p: Plan) => p.dns.filter((r) => r.id.startsWith("tlsa:mx1:")).map((r) => `${r.id} ${r.content}`);
     assert.deepEqual(tlsa(s.plan), [tlsa(before.plan)[1]], "the switched-to key's TLSA is the one step 1 published, unchanged");
     assert.match(JSON.stringify(JSON.parse(get(s, "bundles/mx1.json")).dkimKeys), /"selector":"mx2026b","path":"\/etc\/facteur\/tls\/key\.pem"/);

@@ -380,12 +380,13 @@ export async function startOwnHost(
   step("files and postmap");
   // 2. The TLS key pair main.cf names: from the lab CA, so verifying senders can check it. A
   // managed key (tlsKey) is written first and the certificate made for it, as the apply step does.
+  // The next key (tlsKey.next) is written too, for the ACME client to pre-issue its certificate.
   const managed = bundle.dkimKeys.find((k) => k.purpose === "tls");
-  if (managed) {
-    const pem = dkimPrivate.get(heldKeyId(managed));
-    if (!pem) throw new Error(`${who}: no TLS key generated for ${heldKeyId(managed)}`);
-    mkdirSync(dirname(managed.path), { recursive: true });
-    writeFileSync(managed.path, pem, { mode: 0o600 });
+  for (const k of bundle.dkimKeys.filter((k) => k.purpose === "tls" || k.purpose === "tls-next")) {
+    const pem = dkimPrivate.get(heldKeyId(k));
+    if (!pem) throw new Error(`${who}: no TLS key generated for ${heldKeyId(k)}`);
+    mkdirSync(dirname(k.path), { recursive: true });
+    writeFileSync(k.path, pem, { mode: 0o600 });
   }
   if (h.ca) await issueLabCert(h.ca, bundle.tls.cert, bundle.tls.key, [bundle.fqdn], { existingKey: !!managed });
   else await selfSignedCert(bundle.tls.cert, bundle.tls.key, bundle.fqdn, !!managed);
@@ -405,7 +406,7 @@ export async function startOwnHost(
   }
   // 4. DKIM (and ARC) private keys where the bundle says, owned by the daemon that signs with them.
   const keyOwner = daemonFacts(bundle.daemons, "opendkim")?.keyOwner;
-  for (const k of bundle.dkimKeys.filter((k) => k.purpose !== "tls")) {
+  for (const k of bundle.dkimKeys.filter((k) => k.purpose !== "tls" && k.purpose !== "tls-next")) {
     const pem = dkimPrivate.get(`${k.domain}/${k.selector}`);
     if (!pem) throw new Error(`${who}: no DKIM key generated for ${k.domain}/${k.selector}`);
     const owner = k.owner ?? keyOwner;

@@ -51,8 +51,8 @@ export function tlsKeyId(fqdn: string, key: string): string {
 }
 
 /** The id of a key a bundle holds (bundle.dkimKeys): DKIM/ARC by domain and selector, TLS by host and key name. */
-export function heldKeyId(k: { domain: string; selector: string; purpose?: "tls" }): string {
-  return k.purpose === "tls" ? tlsKeyId(k.domain, k.selector) : dkimKeyId(k.domain, k.selector);
+export function heldKeyId(k: { domain: string; selector: string; purpose?: "tls" | "tls-next" }): string {
+  return k.purpose === "tls" || k.purpose === "tls-next" ? tlsKeyId(k.domain, k.selector) : dkimKeyId(k.domain, k.selector);
 }
 
 /**

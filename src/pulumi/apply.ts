@@ -191,7 +191,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
   const ownerOf = (k: HostBundle["dkimKeys"][number]) => (k.owner ? `${k.owner.owner}:${k.owner.group}` : keyOwner);
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
-    if (pem === undefined) throw new Error(`${where}: no ${k.purpose === "tls" ? "TLS" : "DKIM"} private key for ${k.domain}/${k.selector} (${k.path})`);
+    if (pem === undefined) throw new Error(`${where}: no ${k.purpose === "tls" || k.purpose === "tls-next" ? "TLS" : "DKIM"} private key for ${k.domain}/${k.selector} (${k.path})`);
     L.push(`put ${q(k.path)} 0600 ${ownerOf(k)} <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
   }
@@ -221,22 +221,42 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     }
   }
   // A managed TLS key (tlsKey, purpose tls): when the live certificate is for another key (a key
-  // switch, or none yet), a bootstrap one for the staged key is staged with it, so both go live,
-  // or back, together. DANE (3 1 1) verifies the key at once; ACME re-issues for it within a
-  // minute (the timer restarts with the apply), its script seeing a self-signed certificate.
+  // switch, or none yet), a certificate for the staged key is staged with it, so both go live, or
+  // back, together. At a switch it is the one the ACME client pre-issued while the key was next
+  // (acme facts preIssued), when it is for that key and valid for a day more: served at once, and
+  // renewed in place. Otherwise a bootstrap self-signed one: DANE (3 1 1) verifies the key at
+  // once, and ACME issues for it within a minute (the timer restarts with the apply, its script
+  // seeing a self-signed certificate).
   const managed = bundle.dkimKeys.find((k) => k.purpose === "tls");
+  const acme = daemonFacts(bundle.daemons, "acme");
+  const pre = acme?.preIssued;
   if (managed) {
     if (managed.path !== bundle.tls.key) throw new Error(`${where}: the managed TLS key ${managed.path} is not the key main.cf names (${bundle.tls.key})`);
     const cert = bundle.tls.cert;
+    const pubOf = (c: string) => `"$(openssl x509 -in "$R"${q(c)} -noout -pubkey 2>/dev/null)"`;
     L.push(
       "CERT_TARGETS=()",
-      `if [ ! -s "$R"${q(cert)} ] || [ "$(openssl x509 -in "$R"${q(cert)} -noout -pubkey 2>/dev/null)" != "$(openssl pkey -in "$STAGE"${q(managed.path)} -pubout)" ]; then`,
+      `stagedpub="$(openssl pkey -in "$STAGE"${q(managed.path)} -pubout)"`,
+      `if [ ! -s "$R"${q(cert)} ] || [ ${pubOf(cert)} != "$stagedpub" ]; then`,
       `  mkdir -p "$STAGE"${q(dirname(cert))}`,
-      `  openssl req -x509 -new -key "$STAGE"${q(managed.path)} -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} -out "$STAGE"${q(cert)} >/dev/null`,
-      `  chmod 0644 "$STAGE"${q(cert)}`,
       `  CERT_TARGETS=(${q(cert)})`,
+      ...(pre && acme
+        ? [
+            `  if [ -s "$R"${q(pre.cert)} ] && [ -s "$R"${q(pre.meta)} ] && [ ${pubOf(pre.cert)} = "$stagedpub" ] && openssl x509 -in "$R"${q(pre.cert)} -noout -checkend 86400 >/dev/null; then`,
+            `    say "installing the certificate pre-issued for key ${managed.selector}"`,
+            `    cp "$R"${q(pre.cert)} "$STAGE"${q(cert)}`,
+            `    cp "$R"${q(pre.meta)} "$STAGE"${q(acme.meta)}`,
+            `    CERT_TARGETS+=(${q(acme.meta)})`,
+            "  else",
+          ]
+        : []),
+      `  openssl req -x509 -new -key "$STAGE"${q(managed.path)} -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} -out "$STAGE"${q(cert)} >/dev/null`,
+      ...(pre && acme ? ["  fi"] : []),
+      `  chmod 0644 "$STAGE"${q(cert)}`,
       "fi",
     );
+    // A next key no longer announced (the switch is done, or it was withdrawn) leaves the host.
+    if (pre && !bundle.dkimKeys.some((k) => k.purpose === "tls-next")) targets.push(pre.key);
   }
   // Every path below comes from render (never from the spec): safe inside double quotes after "$R".
   const rooted = (argv: string[]) => argv.map((a) => (a.startsWith("/") ? `"$R${a}"` : a)).join(" ");

@@ -25,10 +25,11 @@ export interface HostBundle {
   files: BundleFile[];
   /**
    * DKIM private keys this host needs (smarthosts: OpenDKIM's signing keys; relays: rspamd's ARC
-   * key; purpose tls: the host's managed TLS key, domain its fqdn, selector the key's name): the
+   * key; purpose tls: the host's managed TLS key, domain its fqdn, selector the key's name; purpose
+   * tls-next: its next key, held only for the ACME client to pre-issue that key's certificate): the
    * applier writes them, owned by `owner` (default: OpenDKIM's keyOwner), render never sees them.
    */
-  dkimKeys: { domain: string; selector: string; path: string; owner?: { owner: string; group: string }; purpose?: "tls" }[];
+  dkimKeys: { domain: string; selector: string; path: string; owner?: { owner: string; group: string }; purpose?: "tls" | "tls-next" }[];
   /** SASL logins this host must accept (smarthosts: submission users), passwords by reference. */
   saslUsers: { login: string; passwordSecret: string }[];
   /** The key pair smtpd offers, as main.cf names it: the key managed (dkimKeys, purpose tls) or made on the host, the certificate made or fetched there; never rendered. */

@@ -111,15 +111,18 @@ function probeRecipients(model: Model, host: PlannedHost): string[] {
 /**
  * The private keys the applier writes: OpenDKIM's signing keys (smarthosts), rspamd's ARC key
  * (relays), each owned by its daemon's user; and the host's current managed TLS key (tlsKey),
- * root's, where main.cf names smtpd's key (only current: the next one is published, not served).
+ * root's, where main.cf names smtpd's key. The next key is not served: it is held only where the
+ * ACME client pre-issues its certificate (acme facts preIssued), for a switch with no self-signed gap.
  */
 function dkimKeys(model: Model, host: PlannedHost, root: string, facts: DaemonFacts[]): HostBundle["dkimKeys"] {
   const signer = daemonFacts(facts, "opendkim");
   const arc = daemonFacts(facts, "rspamd")?.arcKey;
+  const next = daemonFacts(facts, "acme")?.preIssued;
   return [
     ...(signer ? signers({ model, root }).map((s) => ({ domain: s.domain, selector: s.selector, path: s.path })) : []),
     ...(arc ? [{ ...arc, owner: { owner: "_rspamd", group: "_rspamd" } }] : []),
     ...(host.tlsKey ? [{ domain: host.fqdn, selector: host.tlsKey.current, path: tlsPair(root).key, owner: { owner: "root", group: "root" }, purpose: "tls" as const }] : []),
+    ...(host.tlsKey?.next && next ? [{ domain: host.fqdn, selector: host.tlsKey.next, path: next.key, owner: { owner: "root", group: "root" }, purpose: "tls-next" as const }] : []),
   ];
 }
 

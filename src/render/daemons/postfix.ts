@@ -46,6 +46,11 @@ export function tlsPair(root: string): { cert: string; key: string } {
   return { cert: `${root}/etc/facteur/tls/cert.pem`, key: `${root}/etc/facteur/tls/key.pem` };
 }
 
+/** Where the applier writes a host's next managed TLS key (tlsKey.next) for the ACME client. */
+export function nextTlsKeyPath(root: string): string {
+  return `${root}/etc/facteur/tls/next.pem`;
+}
+
 /** The Cyrus sasldb submission logins live in (smarthosts). */
 export function saslDbPath(root: string): string {
   return `${root}/etc/sasldb2`;

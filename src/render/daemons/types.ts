@@ -162,6 +162,13 @@ export interface AcmeFacts extends DaemonFactsBase {
   csr?: string;
   /** lego's record of the certificate (its absence makes the next run issue anew rather than renew). */
   meta: string;
+  /**
+   * Managed key only: the next key's file (the applier writes it while tlsKey.next is set, and
+   * removes it after), its CSR, and the lego tree of its own where its certificate is pre-issued.
+   * The apply step of the switch (current: <next>) installs that certificate with the key when it
+   * is for that key and still valid, so the host serves a CA-issued certificate from the first second.
+   */
+  preIssued?: { key: string; csr: string; dir: string; cert: string; meta: string };
   /** systemd units rendered for it (a change needs systemctl daemon-reload). */
   units: string[];
 }

@@ -27,3 +27,21 @@ fi
 if [ "$(sha256sum <"$CERT")" != "$before" ]; then
   postfix -c /etc/postfix reload
 fi
+# The next key (/etc/facteur/tls/next.pem, its TLSA already published beside the current one's) gets its
+# certificate now, in a lego tree of its own: at the switch the apply step installs it with the key,
+# so the host never serves a self-signed certificate. Nothing here touches what Postfix serves.
+NEXT_KEY=/etc/facteur/tls/next.pem
+NEXT_CSR=/etc/facteur/acme/next/mx1.relais.tld.csr
+nextpub=$(openssl pkey -in "$NEXT_KEY" -pubout)
+mkdir -p /etc/facteur/acme/next
+if [ ! -s "$NEXT_CSR" ] || [ "$(openssl req -in "$NEXT_CSR" -noout -pubkey)" != "$nextpub" ]; then
+  openssl req -new -key "$NEXT_KEY" -subj /CN=mx1.relais.tld -addext subjectAltName=DNS:mx1.relais.tld -out "$NEXT_CSR.new"
+  mv -f "$NEXT_CSR.new" "$NEXT_CSR"
+fi
+set -- lego --accept-tos --email ops@gestion.tld --server https://acme.lab.tld:14000/dir --path /etc/facteur/acme/next \
+  --http --http.port :80 --csr "$NEXT_CSR"
+if [ -s /etc/facteur/acme/next/certificates/mx1.relais.tld.json ] && [ "$(openssl x509 -in /etc/facteur/acme/next/certificates/mx1.relais.tld.crt -noout -pubkey 2>/dev/null)" = "$nextpub" ]; then
+  "$@" renew --days 30 --no-random-sleep
+else
+  "$@" run
+fi
