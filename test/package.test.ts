@@ -109,7 +109,18 @@ function loadedBy(args: string[]): string[] {
     env: { ...process.env, FACTEUR_MODULE_LOG: log },
   });
   assert.equal(r.status, 0, r.stderr);
-  return readFileSync(log, "utf8").split("\n").filter(Boolean);
+  // The CLI is bundled (scripts/bundle-cli.mjs): each bundle file loaded stands for the compiled
+  // modules it holds, as the build recorded them, so what a command loads is still checked by module.
+  const cli = pathToFileURL(join(app, "node_modules", "facteur", "dist", "cli")).href;
+  const held = JSON.parse(readFileSync(join(app, "node_modules", "facteur", "dist", "cli", "bin.modules.json"), "utf8")) as Record<string, string[]>;
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .flatMap((u) => {
+      const file = u.startsWith(`${cli}/`) ? u.slice(cli.length + 1) : undefined;
+      if (file === undefined || !(file in held)) return [u];
+      return held[file]!.map((m) => `${cli.slice(0, -"/cli".length)}/${m}`);
+    });
 }
 
 const HEAVY: [string, RegExp][] = [

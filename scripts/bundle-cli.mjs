@@ -1,0 +1,62 @@
+// Build step (npm run build, after tsc and the vendor bundles): the CLI as a handful of bundled
+// modules instead of some ninety compiled ones (issue 13: with node 20 and no compile cache,
+// resolving, reading and linking each module file was a third of what a small command spent
+// beyond node's own start). dist/cli/bin.js, the package's bin, becomes the bundle's entry; each
+// command's code stays a chunk of its own, loaded only by that command (the dynamic imports of
+// main.ts). Every module keeps its own import.meta (templates/, the precompiled templates, the
+// gate script are found relative to the compiled file), rewritten relative to the bundle, so an
+// installed package works wherever it is. npm packages stay external. The code is the compiled
+// modules' own, unchanged: every message and every rendered byte is the same.
+import { build } from "esbuild";
+import { readFile, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const outdir = join(root, process.env.FACTEUR_CLI_BUNDLE_DIR ?? "dist/cli");
+
+/** import.meta.url of a compiled module, as seen from a bundle file in outdir. */
+const ownImportMeta = {
+  name: "own-import-meta",
+  setup(b) {
+    b.onLoad({ filter: /\/dist\/.*\.js$/ }, async ({ path }) => {
+      const rel = relative(outdir, path);
+      const url = `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
+      // import.meta.resolve is left as is: it names npm packages, found from any file of dist/.
+      const source = (await readFile(path, "utf8")).replaceAll("import.meta.url", `(${url})`);
+      if (/import\.meta\.(dirname|filename)/.test(source)) throw new Error(`${path}: import.meta.dirname/filename would name the bundle, not the module`);
+      return { contents: source, loader: "js" };
+    });
+  },
+};
+
+/** zod stays the one module the vendor step built (dist/vendor/zod.js), shared by whatever loads it. */
+const vendorZodExternal = {
+  name: "vendor-zod-external",
+  setup(b) {
+    b.onResolve({ filter: /\/vendor\/zod\.js$/ }, () => ({ path: "../vendor/zod.js", external: true }));
+  },
+};
+
+const result = await build({
+  entryPoints: { bin: join(root, "dist/cli/bin.js") },
+  outdir,
+  allowOverwrite: true,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  chunkNames: "bin-[name]-[hash]",
+  plugins: [vendorZodExternal, ownImportMeta],
+  metafile: true,
+  logLevel: "warning",
+});
+
+// Which compiled modules each bundle file holds (dist/cli/bin.modules.json): what a command
+// loads stays checkable by module (test/package.test.ts), not only by bundle file.
+const modules = Object.fromEntries(
+  Object.entries(result.metafile.outputs).map(([out, o]) => [relative(outdir, join(root, out)), Object.keys(o.inputs).map((i) => relative(join(root, "dist"), join(root, i))).sort()]),
+);
+await writeFile(join(outdir, "bin.modules.json"), `${JSON.stringify(modules, null, 1)}\n`);
