@@ -103,3 +103,28 @@ test("render with a bad spec or a bad address book changes nothing in the output
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("<command> --help prints that command's usage and exits 0, running nothing; lab, check and trace print their own", () => {
+  for (const [command, line] of [
+    ["validate", /^ {2}validate --stack NAME \| --file PATH {5}check a stack spec/m],
+    ["render", /^ {2}render {3}--stack NAME --out DIR \[--addresses FILE\]\n {42}per-host config bundles/m],
+    ["diff", /^ {2}diff {5}--stack NAME \[--repo DIR\] BASE_REF \[HEAD_REF\]\n/m],
+  ] as const) {
+    const r = facteur([command, "--help"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^usage: facteur ${command} \\[options\\]\\n`));
+    assert.match(r.out, line);
+    assert.doesNotMatch(r.out, /^ {2}(lab|check|trace|schema|plan) /m, "only that command's entry");
+    assert.equal(r.err, "");
+  }
+  // -h too, and before other options: render writes nothing.
+  const dir = mkdtempSync(join(tmpdir(), "facteur-help-"));
+  try {
+    const r = facteur(["render", "--stack", "example", "--out", join(dir, "out"), "-h"]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readdirSync(dir), [], "nothing rendered");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.match(facteur(["lab", "--help"]).out, /^usage: facteur lab up\|down\|status/);
+});

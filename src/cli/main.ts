@@ -44,6 +44,22 @@ const commands: Record<string, Handler> = {
   trace: async (argv) => (await import("./trace.ts")).traceCommand(argv),
 };
 
+/** Commands that print their own, longer usage for --help (lab, check, trace). */
+const OWN_HELP = new Set(["lab", "check", "trace"]);
+
+/** The lines of HELP about one command (its entries and their continuation lines), for `facteur <command> --help`. */
+export function commandHelp(command: string): string {
+  const lines = HELP.split("\n");
+  const out: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (/^ {2}[a-z]/.test(line)) inside = line.startsWith(`  ${command} `);
+    else if (!/^ {3,}/.test(line)) inside = false;
+    if (inside) out.push(line);
+  }
+  return `usage: facteur ${command} [options]\n\n${out.join("\n")}\n\ncommon options: --stacks DIR (default: stacks)\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "help" || command === "--help" || command === "-h") {
@@ -51,6 +67,10 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const handler = commands[command];
+  if (handler && !OWN_HELP.has(command) && (rest.includes("--help") || rest.includes("-h"))) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
   if (!handler) {
     process.stderr.write(`facteur: unknown command "${command}"\n\n${HELP}`);
     return 2;
