@@ -303,12 +303,14 @@ test("apply: at a TLS key switch the certificate ACME pre-issued for the next ke
   const nextKey = publish.dkimKeys.find((k) => k.purpose === "tls-next")!;
   assert.equal(nextKey.path, pre.key, "step 1 holds the next key where the ACME client reads it");
   const ec = () => generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "sec1", format: "pem" }) as string;
-  const [a, b] = [ec(), ec()];
+  const [a, b, c, d, e] = [ec(), ec(), ec(), ec(), ec()];
   const keys1 = { ...keysOf(publish), [publish.tls.key]: a, [nextKey.path]: b };
-  const keys2 = { ...keysOf(switched), [switched.tls.key]: b };
+  // Step 2 with `key` as the key switched to (each switch below is to a new key: the live certificate is never for it).
+  const keys2 = (key: string) => ({ ...keysOf(switched), [switched.tls.key]: key });
   const spki = (key: string) => createPublicKey(key).export({ type: "spki", format: "der" }).toString("hex");
   const s = applySandbox(STUBS, { INSTALLED: [...publish.packages, ...bundle("out1").packages].join(" ") });
-  const certKey = () => new X509Certificate(s.read(switched.tls.cert)).publicKey.export({ type: "spki", format: "der" }).toString("hex");
+  const served = () => new X509Certificate(s.read(switched.tls.cert));
+  const certKey = () => served().publicKey.export({ type: "spki", format: "der" }).toString("hex");
   /** What lego leaves after pre-issuing for `key`: a certificate signed by a CA (not self-signed), valid `days`, and its record. */
   const preIssue = (key: string, days: number) => {
     const work = join(s.dir, "ca");
@@ -322,44 +324,40 @@ test("apply: at a TLS key switch the certificate ACME pre-issued for the next ke
     writeFileSync(join(s.root, pre.meta), `{"domain":"mx1.relais.tld","days":${days}}\n`);
     return readFileSync(join(work, "next.crt"), "utf8");
   };
+  const apply = (bundle: HostBundle, keys: Record<string, string>) => s.apply(applyScript(bundle, SECRETS, keys, OPTIONS(bundle)));
   try {
     writeFileSync(join(s.dir, "bin/openssl"), "#!/bin/bash\nexec /usr/bin/openssl \"$@\"\n");
-    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
+    assert.equal(apply(publish, keys1).status, 0);
     assert.deepEqual([s.read(publish.tls.key), s.read(pre.key)], [a, b], "step 1: the current key is served, the next one held");
     assert.equal((statSync(join(s.root, pre.key)).mode & 0o777).toString(8), "600");
     assert.equal(certKey(), spki(a));
-    // A pre-issued certificate valid for less than a day more would lapse: a bootstrap one instead.
-    preIssue(b, 1);
-    let r = s.apply(applyScript(switched, SECRETS, keys2, OPTIONS(switched)));
+    // A pre-issued certificate for another key than the one switched to is never served: a bootstrap one.
+    preIssue(c, 60);
+    let r = apply(switched, keys2(b));
     assert.equal(r.status, 0, r.stderr);
     assert.equal(certKey(), spki(b));
-    assert.match(new X509Certificate(s.read(switched.tls.cert)).issuer, /CN=mx1\.relais\.tld/, "self-signed bootstrap");
+    assert.match(served().issuer, /CN=mx1\.relais\.tld/, "self-signed bootstrap");
     assert.doesNotMatch(r.stderr, /pre-issued/);
-    // Back to step 1 (key a), then the switch again with a good pre-issued certificate.
-    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
-    const good = preIssue(b, 60);
-    r = s.apply(applyScript(switched, SECRETS, keys2, OPTIONS(switched)));
+    assert.ok(!existsSync(join(s.root, pre.key)), "the next key left the host with the switch");
+    // One valid for less than a day more would lapse: a bootstrap one too.
+    preIssue(c, 1);
+    assert.equal(apply(switched, keys2(c)).status, 0);
+    assert.equal(certKey(), spki(c));
+    assert.match(served().issuer, /CN=mx1\.relais\.tld/, "a lapsing certificate: a bootstrap one");
+    // One for the very key, valid: served from the switch on, with lego's record of it.
+    const good = preIssue(d, 60);
+    r = apply(switched, keys2(d));
     assert.equal(r.status, 0, r.stderr);
     assert.equal(s.read(switched.tls.cert), good, "the pre-issued certificate is served from the switch on");
     assert.equal(s.read(meta), s.read(pre.meta), "with lego's record of it, so the timer renews it in place");
     assert.match(r.stderr, /installing the certificate pre-issued for key mx2026b/);
-    assert.equal(s.read(switched.tls.key), b);
-    assert.ok(!existsSync(join(s.root, pre.key)), "the next key left the host with the switch");
-    // A pre-issued certificate for another key than the one switched to is never served.
-    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
-    preIssue(ec(), 60);
-    assert.equal(s.apply(applyScript(switched, SECRETS, keys2, OPTIONS(switched))).status, 0);
-    assert.equal(certKey(), spki(b));
-    assert.match(new X509Certificate(s.read(switched.tls.cert)).issuer, /CN=mx1\.relais\.tld/, "another key's certificate: a bootstrap one");
-    // A rejected switch puts back key, certificate, lego's record and the next key together.
-    assert.equal(s.apply(applyScript(publish, SECRETS, keys1, OPTIONS(publish))).status, 0);
-    preIssue(b, 60);
-    const before = [publish.tls.key, publish.tls.cert, pre.key].map((p) => s.read(p));
-    const metaBefore = existsSync(join(s.root, meta)) ? s.read(meta) : undefined;
-    r = s.apply(applyScript(changed(switched, "BROKEN = yes"), SECRETS, keys2, OPTIONS(switched)));
+    assert.equal(s.read(switched.tls.key), d);
+    // A rejected switch puts back key, certificate and lego's record together.
+    preIssue(e, 60);
+    const before = [switched.tls.key, switched.tls.cert, meta].map((p) => s.read(p));
+    r = apply(changed(switched, "BROKEN = yes"), keys2(e));
     assert.equal(r.status, 1);
-    assert.deepEqual([publish.tls.key, publish.tls.cert, pre.key].map((p) => s.read(p)), before, "key, certificate and next key go back together");
-    assert.equal(existsSync(join(s.root, meta)) ? s.read(meta) : undefined, metaBefore);
+    assert.deepEqual([switched.tls.key, switched.tls.cert, meta].map((p) => s.read(p)), before, "key, certificate and record go back together");
   } finally {
     s.done();
   }
