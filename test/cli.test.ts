@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exampleText, exampleWith } from "./support/example.ts";
+import { facteurBatch } from "./support/cliBatch.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = join(ROOT, "node_modules/.bin/tsx");
@@ -44,7 +45,7 @@ test("validate: a bad spec exits 1 with file:line:col and path", () => {
 
 test("bad flags and unknown stacks exit 2 and say what is wrong", () => {
   assert.deepEqual(
-    [facteur(["validate", "--stak", "example"]), facteur(["plan", "--stack", "nope"]), facteur(["render", "--stack", "example"]), facteur(["frobnicate"])].map(
+    facteurBatch([["validate", "--stak", "example"], ["plan", "--stack", "nope"], ["render", "--stack", "example"], ["frobnicate"]]).map(
       (r) => [r.code, r.err.split("\n")[0]!.replace(/\. To specify a positional.*$/, ".")],
     ),
     [

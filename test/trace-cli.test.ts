@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseTraceArgs } from "../src/cli/trace.ts";
+import { facteurBatch } from "./support/cliBatch.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TSX = join(ROOT, "node_modules/.bin/tsx");
@@ -36,8 +37,10 @@ test("trace: bad flags exit 2 with a message naming what is wrong, and print not
     [["--stack", "nope", "--to", "a@b.tld", "--source", "ssh"], /no stack "nope": stacks\/nope\.facteur\.yaml does not exist/],
     [["--stack", "nope-not-running", "--to", "a@b.tld", "--source", "lab"], /no lab stack "nope-not-running" runs on this machine/],
   ];
-  for (const [args, message] of cases) {
-    const r = facteur(["trace", ...args]);
+  // One process for all the cases: main() as bin.ts runs it.
+  const results = facteurBatch(cases.map(([args]) => ["trace", ...args]));
+  for (const [i, [args, message]] of cases.entries()) {
+    const r = results[i]!;
     assert.equal(r.code, 2, `${args.join(" ")}: exit ${r.code}\n${r.err}`);
     assert.match(r.err, /^facteur trace: /, args.join(" "));
     assert.match(r.err, message, args.join(" "));
