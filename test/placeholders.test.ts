@@ -22,6 +22,8 @@ test("refsIn: each address and key a text waits for, once, TLSA digests waiting 
     dkim: ["relais.tld/f2026a", "tls:mx1.relais.tld/mx2026a"],
   });
   assert.deepEqual(refsIn("no placeholder, <MX1.ipv4> is not one, nor <mx1.ipv5>"), { addresses: [], dkim: [] });
+  // Keys come sorted whatever order the texts name them in (a bundle's dependencies are stable).
+  assert.deepEqual(refsIn("p=<dkim:z.tld/s1>", "p=<dkim:a.tld/s2>", "3 1 1 <tlsa:tls:b.tld/k>").dkim, ["a.tld/s2", "tls:b.tld/k", "z.tld/s1"]);
   assert.ok(hasPlaceholder(TEXT[0]!) && hasPlaceholder(TEXT[1]!) && hasPlaceholder(TEXT[2]!));
   assert.ok(!hasPlaceholder("v=spf1 ip4:198.51.100.11 -all"));
 });

@@ -47,6 +47,25 @@ test("the members left out are listed by name, whatever kept them out (a warm-up
   assert.deepEqual(plan(text, "2026-03-01").routing.weightedPool!.excluded.map((x) => x.host), ["out1", "out2"]);
 });
 
+test("each member's reason says where its weight comes from; a member of a worse preference is a fallback, left out of the shares", () => {
+  const p = plan(spec(", weight: 2", ", preference: 20", "  out3: { kind: own, location: nbg1, serverType: cx23 }\n")).routing.weightedPool!;
+  assert.deepEqual(
+    p.members.map((m) => [m.host, m.reason]),
+    [
+      ["out1", "weight 2: 2 of 3 table entries, 66.7% of the relays' clean outbound mail"],
+      ["out3", "no weight given: 1: 1 of 3 table entries, 33.3% of the relays' clean outbound mail"],
+    ],
+  );
+  assert.deepEqual(p.excluded, [{ host: "out2", reason: "preference 20: a fallback behind the members of preference 10 (pool MX)" }]);
+  assert.ok(!p.table.some((e) => e.includes("out2")));
+  const warm = spec(", weight: 4", ", warmup: [{ from: 2026-03-02, weight: 1 }, { from: 2026-03-09, weight: 2 }]");
+  assert.deepEqual(
+    plan(warm, "2026-03-03").routing.weightedPool!.members.map((m) => m.reason.split(":")[0]),
+    ["weight 4", "warm-up step 1 of 2 (from 2026-03-02, until 2026-03-09)"],
+  );
+  assert.match(plan(warm, "2026-03-20").routing.weightedPool!.members[1]!.reason, /^warm-up step 2 of 2 \(from 2026-03-09, the last\): weight 2: 1 of 3 table entries/);
+});
+
 test("a warm-up is read at the plan's day: no share before its first step, then each step in turn; never without a day", () => {
   const text = spec(", weight: 4", ", warmup: [{ from: 2026-03-02, weight: 1 }, { from: 2026-03-09, weight: 2 }, { from: 2026-03-16, weight: 4 }]");
   assert.deepEqual(shares(text, "2026-03-01"), [["out1", 4, 1, 100]]);

@@ -51,6 +51,10 @@ test("whenUnreachable: defer (the default) fails closed, accept fails open, in p
     assert.match(fileOf(open, h, "/etc/postfix/main.cf").content, /^smtpd_policy_service_default_action = DUNNO$/m);
     assert.equal(fileOf(open, h, "/etc/policyd-rate-limit.yaml").mode, "0600", "it holds the store's password");
   }
+  // The plan says which, in the store's reason.
+  const reason = (text: string) => examplePlan(text).plan.quotaStore!.reason;
+  assert.match(reason(closed), /in PostgreSQL on mx1; when it cannot be counted, submission is deferred \(fail closed\)$/);
+  assert.match(reason(open), /in PostgreSQL on mx1; when it cannot be counted, submission is accepted uncounted \(fail open\)$/);
 });
 
 test("only the store's host runs PostgreSQL; smarthosts get the driver; the store's firewall rule lets only smarthosts in", () => {
