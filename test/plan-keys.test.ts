@@ -39,6 +39,7 @@ test("plannedKeys: DKIM per domain, ARC for the operator, TLS current and next p
 
 test("heldKeyId: a bundle's key is found under the id of its kind", () => {
   assert.equal(heldKeyId({ domain: "mx1.relais.tld", selector: "mx2026a", purpose: "tls" }), "tls:mx1.relais.tld/mx2026a");
+  assert.equal(heldKeyId({ domain: "mx1.relais.tld", selector: "mx2026b", purpose: "tls-next" }), "tls:mx1.relais.tld/mx2026b", "the next key is the same planned key, held for ACME");
   assert.equal(heldKeyId({ domain: "relais.tld", selector: "f2026a" }), "relais.tld/f2026a");
 });
 

@@ -11,7 +11,7 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fillSecrets, secretValue, type HostBundle } from "../render/bundle.ts";
-import { heldKeyId } from "../plan/dns.ts";
+import { heldKeyId, isTlsKey } from "../plan/dns.ts";
 import { daemonFacts, type DaemonFacts, type OwnedPath, type PostfixFacts } from "../render/daemons/index.ts";
 import { daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
@@ -382,7 +382,7 @@ export async function startOwnHost(
   // managed key (tlsKey) is written first and the certificate made for it, as the apply step does.
   // The next key (tlsKey.next) is written too, for the ACME client to pre-issue its certificate.
   const managed = bundle.dkimKeys.find((k) => k.purpose === "tls");
-  for (const k of bundle.dkimKeys.filter((k) => k.purpose === "tls" || k.purpose === "tls-next")) {
+  for (const k of bundle.dkimKeys.filter(isTlsKey)) {
     const pem = dkimPrivate.get(heldKeyId(k));
     if (!pem) throw new Error(`${who}: no TLS key generated for ${heldKeyId(k)}`);
     mkdirSync(dirname(k.path), { recursive: true });
@@ -406,7 +406,7 @@ export async function startOwnHost(
   }
   // 4. DKIM (and ARC) private keys where the bundle says, owned by the daemon that signs with them.
   const keyOwner = daemonFacts(bundle.daemons, "opendkim")?.keyOwner;
-  for (const k of bundle.dkimKeys.filter((k) => k.purpose !== "tls" && k.purpose !== "tls-next")) {
+  for (const k of bundle.dkimKeys.filter((k) => !isTlsKey(k))) {
     const pem = dkimPrivate.get(`${k.domain}/${k.selector}`);
     if (!pem) throw new Error(`${who}: no DKIM key generated for ${k.domain}/${k.selector}`);
     const owner = k.owner ?? keyOwner;

@@ -50,9 +50,14 @@ export function tlsKeyId(fqdn: string, key: string): string {
   return `tls:${fqdn}/${key}`;
 }
 
+/** A host's managed TLS key as a bundle holds it: the current one (served) or the next one (for ACME). */
+export function isTlsKey(k: { purpose?: "tls" | "tls-next" }): boolean {
+  return k.purpose === "tls" || k.purpose === "tls-next";
+}
+
 /** The id of a key a bundle holds (bundle.dkimKeys): DKIM/ARC by domain and selector, TLS by host and key name. */
 export function heldKeyId(k: { domain: string; selector: string; purpose?: "tls" | "tls-next" }): string {
-  return k.purpose === "tls" || k.purpose === "tls-next" ? tlsKeyId(k.domain, k.selector) : dkimKeyId(k.domain, k.selector);
+  return isTlsKey(k) ? tlsKeyId(k.domain, k.selector) : dkimKeyId(k.domain, k.selector);
 }
 
 /**

@@ -19,7 +19,7 @@ import { fillSecrets, type HostBundle } from "../render/bundle.ts";
 import { logUserSetup } from "../trace/logUser.ts";
 import { gateCommand, gateFunctions } from "../gate/postfix.ts";
 import { daemonFacts } from "../render/daemons/index.ts";
-import { heldKeyId } from "../plan/dns.ts";
+import { heldKeyId, isTlsKey } from "../plan/dns.ts";
 import { quotaStorePasswordProblem } from "../render/daemons/postgresql.ts";
 
 /** First-boot user data: host name = PTR name = HELO name, packages (the bundle's), nothing else. */
@@ -191,7 +191,7 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
   const ownerOf = (k: HostBundle["dkimKeys"][number]) => (k.owner ? `${k.owner.owner}:${k.owner.group}` : keyOwner);
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
-    if (pem === undefined) throw new Error(`${where}: no ${k.purpose === "tls" || k.purpose === "tls-next" ? "TLS" : "DKIM"} private key for ${k.domain}/${k.selector} (${k.path})`);
+    if (pem === undefined) throw new Error(`${where}: no ${isTlsKey(k) ? "TLS" : "DKIM"} private key for ${k.domain}/${k.selector} (${k.path})`);
     L.push(`put ${q(k.path)} 0600 ${ownerOf(k)} <<'${EOF}'`, b64(pem), EOF);
     targets.push(k.path);
   }
