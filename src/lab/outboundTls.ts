@@ -11,6 +11,16 @@ import type { HostContext, HostReport } from "./hosts.ts";
 import { spawnDetached } from "./proc.ts";
 import { spawnMtaStsResolver } from "./mtaSts.ts";
 
+/** The lab-only main file of a host's unbound, which unbound-control reads too. */
+export function labUnboundConfPath(root: string): string {
+  return `${root}/etc/unbound/lab-unbound.conf`;
+}
+
+/** The unix socket unbound-control talks to (lab only). */
+function labUnboundControl(root: string): string {
+  return `${root}/run/unbound.ctl`;
+}
+
 /** The unbound main file the lab runs the rendered one with (lab-only, never deployed). */
 export function labUnboundConf(h: Pick<HostContext, "root" | "logDir">, rendered: string, knot: string, anchors: string[]): string {
   return [
@@ -26,6 +36,11 @@ export function labUnboundConf(h: Pick<HostContext, "root" | "logDir">, rendered
     "    val-log-level: 2",
     ...anchors.map((a) => `    trust-anchor: "${a}"`),
     `include: "${rendered}"`,
+    // Tests that change the lab's DNS flush the cache (unbound-control) rather than wait out TTLs.
+    "remote-control:",
+    "    control-enable: yes",
+    `    control-interface: "${labUnboundControl(h.root)}"`,
+    "    control-use-cert: no",
     "forward-zone:",
     '    name: "."',
     `    forward-addr: ${knot}`,
@@ -42,7 +57,7 @@ export function startOutboundTls(bundle: HostBundle, h: HostContext, report: Hos
   const unbound = daemonFacts(bundle.daemons, "unbound");
   if (unbound) {
     if (!h.dnsServer) throw new Error(`${bundle.host}: unbound needs the lab's DNS server to forward to`);
-    const conf = `${h.root}/etc/unbound/lab-unbound.conf`;
+    const conf = labUnboundConfPath(h.root);
     mkdirSync(dirname(conf), { recursive: true });
     mkdirSync(`${h.root}/run`, { recursive: true });
     mkdirSync(h.logDir, { recursive: true });

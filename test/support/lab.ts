@@ -3,7 +3,8 @@
 // python3-spf (Debian's /usr/bin/python3: pyenv's python3 lacks them).
 import { chownSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { run, sleep, waitFor, type RunResult } from "../../src/lab/proc.ts";
+import { must, run, sleep, waitFor, type RunResult } from "../../src/lab/proc.ts";
+import { labUnboundConfPath } from "../../src/lab/outboundTls.ts";
 import { spawnDaemon } from "../../src/lab/hosts.ts";
 import { daemonFacts } from "../../src/render/daemons/index.ts";
 import type { LabState, LabHostInfo } from "../../src/lab/index.ts";
@@ -319,4 +320,16 @@ export async function sendBatch(
     undefined,
     600_000,
   );
+}
+
+/**
+ * Makes a host forget what it learnt from the lab's DNS under `zone` after a test changed it:
+ * its validating resolver's cache (unbound-control flush_zone) and Postfix's own TLSA cache
+ * (each smtp process keeps one for the records' TTL: a reload replaces the processes).
+ */
+export async function forgetDns(state: LabState, host: string, zone: string): Promise<void> {
+  const h = hostOf(state, host);
+  await must(`${host}: unbound-control flush_zone ${zone}`, ["unbound-control", "-c", labUnboundConfPath(h.root), "flush_zone", zone]);
+  await must(`${host}: unbound-control flush_bogus`, ["unbound-control", "-c", labUnboundConfPath(h.root), "flush_bogus"]);
+  await must(`${host}: postfix reload`, ["postfix", "-c", h.postfixDir, "reload"]);
 }
