@@ -48,6 +48,9 @@ test("whenUnreachable: defer (the default) fails closed, accept fails open, in p
     assert.doesNotMatch(fileOf(closed, h, "/etc/postfix/main.cf").content, /smtpd_policy_service_default_action/);
     const o = parse(fileOf(open, h, "/etc/policyd-rate-limit.yaml").content.replace("${secret:quotaStorePassword}", "x"));
     assert.equal(o.db_error_action, "dunno");
+    // The files say which, for the reviewer.
+    assert.match(fileOf(open, h, "/etc/policyd-rate-limit.yaml").content, /^# When the store cannot be reached \(policy\.quotaStore\.whenUnreachable: accept, fail open\)\.$/m);
+    assert.match(fileOf(closed, h, "/etc/policyd-rate-limit.yaml").content, /^# When the store cannot be reached \(policy\.quotaStore\.whenUnreachable: defer, fail closed\)\.$/m);
     assert.match(fileOf(open, h, "/etc/postfix/main.cf").content, /^smtpd_policy_service_default_action = DUNNO$/m);
     assert.equal(fileOf(open, h, "/etc/policyd-rate-limit.yaml").mode, "0600", "it holds the store's password");
   }

@@ -160,3 +160,15 @@ test("the shared quota store: PostgreSQL's facts are its drop-in's, and policyd'
     assert.ok(rl.packages.includes("python3-psycopg2"));
   }
 });
+
+test("outbound TLS (policy.outboundTls): unbound and the MTA-STS resolver run on every smarthost and on no relay", () => {
+  const on = examplePlan(exampleWith("  dnsbl: [bl.lab.tld]\n", "  dnsbl: [bl.lab.tld]\n  outboundTls: { dane: true, mtaSts: true }\n"));
+  for (const b of renderStack(on.model, on.plan, { root: "" })) {
+    const names = b.daemons.map((d) => d.name);
+    const expected = b.role === "smarthost";
+    assert.equal(names.includes("unbound"), expected, `${b.host}: unbound`);
+    assert.equal(names.includes("mta-sts-resolver"), expected, `${b.host}: mta-sts-resolver`);
+  }
+  // And neither anywhere without the switches.
+  assert.ok(bundles.every((b) => !b.daemons.some((d) => d.name === "unbound" || d.name === "mta-sts-resolver")));
+});
