@@ -4,7 +4,22 @@
 // checks in test/spec-grammar.test.ts; here the full checks say why.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeValue, dnsNameProblem, domainProblem, emailProblem, hostLabelProblem, localPartChecks, nameChecks } from "../src/spec/grammar.ts";
+import {
+  cidrProblem,
+  dayProblem,
+  describeValue,
+  dmarcReportAddressProblem,
+  dnsNameProblem,
+  domainProblem,
+  emailProblem,
+  hetznerNameProblem,
+  hostLabelProblem,
+  httpsUrlProblem,
+  localPartChecks,
+  nameChecks,
+  saslUsernameProblem,
+  secretNameProblem,
+} from "../src/spec/grammar.ts";
 
 const LABEL_CHARS = "with characters DNS host names do not allow (letters, digits and inner hyphens only";
 
@@ -94,4 +109,87 @@ test("grammar: values shown in errors are cut to a readable length; describeValu
   assert.equal(describeValue(true), "boolean");
   assert.equal(describeValue("x".repeat(40)), `the text "${"x".repeat(40)}"`);
   assert.equal(describeValue("x".repeat(41)), `the text "${"x".repeat(37)}..."`);
+});
+
+test("grammar: SASL usernames, secret names, Hetzner names and calendar days, each refusal in its words", () => {
+  const sasl: [string, string | undefined][] = [
+    ["", "a SASL username may not be empty"],
+    ["a\nb", "a SASL username may not contain a line break, tab or other control character (it would start a new line in the rendered files)"],
+    ["jö", "a SASL username must be ASCII here"],
+    ["a b", "a SASL username may not contain spaces (sasl_passwd separates fields with them)"],
+    ["a:b", "a SASL username may not contain ':' (Postfix reads sasl_passwd as user:password and would cut it there)"],
+    ["#a", "a SASL username may not start with '#'"],
+    ["a".repeat(256), "a SASL username has at most 255 octets (RFC 4616)"],
+    ["a".repeat(255), undefined],
+    ["user@fai.tld", undefined],
+  ];
+  for (const [v, m] of sasl) assert.equal(saslUsernameProblem(v), m, JSON.stringify(v).slice(0, 40));
+  const secrets: [string, string | undefined][] = [
+    ["${secret:x}", "write the name of the secret only (faiRelayPassword), not a ${secret:...} reference"],
+    ["x}", "write the name of the secret only (faiRelayPassword), not a ${secret:...} reference"],
+    ["1abc", "expected the name of a secret (a Pulumi config key set with --secret, e.g. faiRelayPassword), not the secret itself"],
+    ["my secret", "expected the name of a secret (a Pulumi config key set with --secret, e.g. faiRelayPassword), not the secret itself"],
+    ["a".repeat(65), "a secret name has at most 64 characters"],
+    ["a".repeat(64), undefined],
+    ["sshKeys", "sshKeys is facteur's own configuration (facteur:sshKeys); a password field may not name it, or it would be sent to a third party"],
+    ["zoneIds", "zoneIds is facteur's own configuration (facteur:zoneIds); a password field may not name it, or it would be sent to a third party"],
+    ["fai_Relay-2", undefined],
+  ];
+  for (const [v, m] of secrets) assert.equal(secretNameProblem(v), m, v);
+  assert.equal(hetznerNameProblem("fsn1", "location"), undefined);
+  assert.equal(hetznerNameProblem("cpx22", "server type"), undefined);
+  for (const v of ["FSN1", "f", "fsn1-", "1fsn", `f${"s".repeat(31)}1`])
+    assert.equal(hetznerNameProblem(v, "location"), "expected a Hetzner location such as fsn1, nbg1, hel1, ash: lower-case letters, digits and hyphens", v);
+  assert.equal(hetznerNameProblem(`f${"s".repeat(30)}1`, "location"), undefined, "32 characters");
+  assert.equal(hetznerNameProblem("CX", "server type"), "expected a Hetzner server type such as cx23, cpx22, cax11: lower-case letters, digits and hyphens");
+  assert.equal(hetznerNameProblem("a\tb", "location"), "a location may not contain a line break, tab or other control character (it would start a new line in the rendered files)");
+  assert.equal(dayProblem("2026-03-02"), undefined);
+  assert.equal(dayProblem("2028-02-29"), undefined);
+  for (const v of ["2026-02-30", "2026-3-2", "2026-03-02T00:00:00Z", "x"]) assert.equal(dayProblem(v), `expected a calendar day YYYY-MM-DD (UTC), got ${JSON.stringify(v)}`);
+});
+
+test("grammar: networks in CIDR notation, host bits and the whole Internet refused, the fix written out", () => {
+  const cases: [string, string | undefined][] = [
+    ["203.0.113.0/24", undefined],
+    ["2001:db8::/48", undefined],
+    ["203.0.113.7/32", undefined],
+    ["203.0.113.7", "write a network in CIDR notation: 203.0.113.7/32"],
+    ["2001:db8::1", "write a network in CIDR notation: 2001:db8::1/128"],
+    ["bad", 'expected a network in CIDR notation such as 203.0.113.0/24 or 2001:db8::/48, got "bad"'],
+    ["a\tb/24", "may not contain a line break, tab or other control character (it would start a new line in the rendered files)"],
+    ["fe80::1%eth0/64", "a network may not carry an interface zone (%eth0)"],
+    ["300.1.1.1/8", '"300.1.1.1" is not an IP address'],
+    ["::ffff:1.2.3.4/120", "write IPv6 networks in hexadecimal groups, not with an embedded IPv4 address"],
+    ["10.0.0.0/33", "a prefix length is 0 to 32 for IPv4"],
+    ["10.0.0.0/08", "a prefix length is 0 to 32 for IPv4"],
+    ["2001:db8::/129", "a prefix length is 0 to 128 for IPv6"],
+    ["0.0.0.0/0", "0.0.0.0/0 is the whole Internet: list the networks that may reach SSH"],
+    ["::/0", "::/0 is the whole Internet: list the networks that may reach SSH"],
+    ["203.0.113.7/24", "203.0.113.7/24 has host bits set: write the network 203.0.113.0/24, or 203.0.113.7/32 for this one address"],
+    ["203.0.113.128/25", undefined],
+    ["203.0.113.129/25", "203.0.113.129/25 has host bits set: write the network 203.0.113.128/25, or 203.0.113.129/32 for this one address"],
+    ["2001:db8::1/48", "2001:db8::1/48 has host bits set: write the network 2001:db8::/48, or 2001:db8::1/128 for this one address"],
+    ["2001:db8:0:0:1::/64", "2001:db8:0:0:1::/64 has host bits set: write the network 2001:db8::/64, or 2001:db8:0:0:1::/128 for this one address"],
+    ["2001:db8:ab::/40", "2001:db8:ab::/40 has host bits set: write the network 2001:db8::/40, or 2001:db8:ab::/128 for this one address"],
+    ["::1/128", undefined],
+  ];
+  for (const [v, m] of cases) assert.equal(cidrProblem(v), m, v);
+  assert.equal(cidrProblem("::/0", "the metrics"), "::/0 is the whole Internet: list the networks that may reach the metrics");
+});
+
+test("grammar: an ACME directory is an https:// URL of a valid host and port; a DMARC report address reads as one mailto:", () => {
+  assert.equal(httpsUrlProblem("https://acme.lab.tld:14000/dir"), undefined);
+  assert.equal(httpsUrlProblem("https://acme-v02.api.letsencrypt.org/directory"), undefined);
+  for (const v of ["http://x.tld/", "https://Acme.tld/", "https://user@x.tld/", "https://x.tld/a b", 'https://x.tld/"'])
+    assert.equal(httpsUrlProblem(v), `expected an https:// URL such as https://acme-v02.api.letsencrypt.org/directory, got ${JSON.stringify(v)}`, v);
+  assert.equal(httpsUrlProblem("https://a..tld/dir"), 'in "https://a..tld/dir", the host: has an empty label (two dots in a row, or a leading dot)');
+  assert.equal(httpsUrlProblem("https://x.tld:99999/dir"), 'in "https://x.tld:99999/dir", the port: a TCP port is 1 to 65535');
+  assert.equal(httpsUrlProblem("https://x.tld:0/"), 'in "https://x.tld:0/", the port: a TCP port is 1 to 65535');
+  assert.equal(httpsUrlProblem("https://x.tld:65535/"), undefined);
+  assert.equal(dmarcReportAddressProblem("dmarc@x.tld"), undefined);
+  assert.equal(dmarcReportAddressProblem("a!b@x.tld"), "a DMARC report address may not contain '!' or ',' (in rua= they start a size limit and separate addresses)");
+  assert.equal(dmarcReportAddressProblem("a,b@x.tld"), 'a local part may not contain "," (quoted local parts are not supported: they do not survive Postfix maps)');
+  assert.equal(emailProblem("john@Doe.tld"), 'in "john@Doe.tld", the domain part: write domain names in lower case: doe.tld');
+  assert.equal(emailProblem("John@doe.tld"), "write local parts in lower case (john): Postfix compares addresses case-insensitively");
+  assert.equal(emailProblem("a@b@doe.tld"), 'a local part may not contain "@" (quoted local parts are not supported: they do not survive Postfix maps)');
 });

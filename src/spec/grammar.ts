@@ -252,5 +252,7 @@ export function cidrProblem(s: string, reaches = "SSH"): string | undefined {
 export function httpsUrlProblem(s: string): string | undefined {
   const m = /^https:\/\/([a-z0-9.-]+)(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/.exec(s);
   if (!m) return `expected an https:// URL such as https://acme-v02.api.letsencrypt.org/directory, got ${JSON.stringify(s)}`;
+  const port = m[2] === undefined ? 443 : Number(m[2].slice(1));
+  if (port < 1 || port > 65535) return `in ${JSON.stringify(s)}, the port: a TCP port is 1 to 65535`;
   return domainProblem(m[1]!) ? `in ${JSON.stringify(s)}, the host: ${domainProblem(m[1]!)}` : undefined;
 }
