@@ -20,6 +20,7 @@ import {
   saslUsernameProblem,
   secretNameProblem,
 } from "../src/spec/grammar.ts";
+import { SpecError } from "../src/spec/errors.ts";
 
 const LABEL_CHARS = "with characters DNS host names do not allow (letters, digits and inner hyphens only";
 
@@ -192,4 +193,12 @@ test("grammar: an ACME directory is an https:// URL of a valid host and port; a 
   assert.equal(emailProblem("john@Doe.tld"), 'in "john@Doe.tld", the domain part: write domain names in lower case: doe.tld');
   assert.equal(emailProblem("John@doe.tld"), "write local parts in lower case (john): Postfix compares addresses case-insensitively");
   assert.equal(emailProblem("a@b@doe.tld"), 'a local part may not contain "@" (quoted local parts are not supported: they do not survive Postfix maps)');
+});
+
+test("errors: a problem is one line whatever it quotes (control characters, NEL, line and paragraph separators escaped)", () => {
+  const e = new SpecError("s.yaml", [
+    { path: ["domains", "a.tld", "aliases", "x"], message: "bad \"x\ny\u0085z\u2028w\u2029v\u007f\"", line: 3, column: 5 },
+    { path: [], message: "no path" },
+  ]);
+  assert.equal(e.message, 's.yaml:3:5: domains."a.tld".aliases.x: bad "x\\u000ay\\u0085z\\u2028w\\u2029v\\u007f"\ns.yaml:1:1: no path');
 });

@@ -150,9 +150,22 @@ test("no crash: a group alias that expands past Postfix's expansion limit is ref
     `      tom-smit: tom@smit.tld\n      g0: [${targets}]\n${hops}\n      big: [${Array.from({ length: 30 }, (_, i) => `h${i}@entreprise.tld`).join(", ")}]\n`,
   );
   assert.match(refusal(wide), /big@entreprise\.tld expands to more than 1000 addresses \(repeats counted\); Postfix defers such mail past virtual_alias_expansion_limit/);
+  // One more level of one-hop aliases (an odd number of levels between the group and the top):
+  // every level adds its targets' expansions, whatever the depth.
+  const hops2 = Array.from({ length: 30 }, (_, i) => `      k${i}: h${i}@entreprise.tld`).join("\n");
+  const deeper = exampleWith(
+    "      tom-smit: tom@smit.tld\n",
+    `      tom-smit: tom@smit.tld\n      g0: [${targets}]\n${hops}\n${hops2}\n      big: [${Array.from({ length: 30 }, (_, i) => `k${i}@entreprise.tld`).join(", ")}]\n`,
+  );
+  assert.match(refusal(deeper), /big@entreprise\.tld expands to more than 1000 addresses/);
 });
 
 test("no crash: the role mailbox in the operator domain, or a role address in a loop, are errors", () => {
+  // A role address facteur adds, sent to itself: the error is where the role mailbox is written.
+  assert.equal(
+    refusal(exampleWith("roleMailbox: ops@gestion.tld", "roleMailbox: postmaster@monmagasin.tld")),
+    `${FILE}:7:16: operator.roleMailbox: alias postmaster@monmagasin.tld points to itself`,
+  );
   assert.match(
     refusal(exampleWith("roleMailbox: ops@gestion.tld", "roleMailbox: ops@relais.tld")),
     /:7:16: operator\.roleMailbox: ops@relais\.tld is in the operator domain relais\.tld, which has no mailboxes/,
