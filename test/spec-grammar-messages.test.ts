@@ -30,6 +30,8 @@ test("grammar: a domain's refusals name the rule, and the fix where there is one
     ["a\nb.tld", "may not contain a line break, tab or other control character (it would start a new line in the rendered files)"],
     ["a${x}.tld", 'may not contain "${": facteur reserves it for secret references, which only passwordSecret fields make'],
     ["café.tld", "write international domain names in punycode: xn--caf-dma.tld, as DNS carries them"],
+    ["Café.tld", "write international domain names in punycode: xn--caf-dma.tld, as DNS carries them"],
+    ["a\uFFFD.tld", "write international domain names in punycode (xn--...), as DNS carries them"],
     ["Entreprise.TLD", "write domain names in lower case: entreprise.tld"],
     ["entreprise.tld.", "write the name without the trailing dot: entreprise.tld"],
     ["entreprise.tld..", "write the name without the trailing dot: entreprise.tld"],
@@ -192,6 +194,7 @@ test("grammar: an ACME directory is an https:// URL of a valid host and port; a 
   assert.equal(dmarcReportAddressProblem("a,b@x.tld"), 'a local part may not contain "," (quoted local parts are not supported: they do not survive Postfix maps)');
   assert.equal(emailProblem("john@Doe.tld"), 'in "john@Doe.tld", the domain part: write domain names in lower case: doe.tld');
   assert.equal(emailProblem("John@doe.tld"), "write local parts in lower case (john): Postfix compares addresses case-insensitively");
+  assert.equal(emailProblem("@doe.tld"), "a local part (before @) may not be empty");
   assert.equal(emailProblem("a@b@doe.tld"), 'a local part may not contain "@" (quoted local parts are not supported: they do not survive Postfix maps)');
 });
 
