@@ -20,6 +20,7 @@ import "../mta-sts-policy.test.ts";
 import "../placeholders.test.ts";
 import "../spec-grammar.test.ts";
 import "../spec-grammar-messages.test.ts";
+import "../spec-limits.test.ts";
 import "../render-daemons.test.ts";
 import "../render-templates.test.ts";
 import "../quota-store.test.ts";

@@ -1,0 +1,50 @@
+// What Postfix accepts, at its edges (src/spec/limits.ts): time values as conv_time reads them,
+// paced transports' names within sun_path, and the spec's type errors in a reader's words
+// (src/spec/load.ts: "expected a map, got a list", with the line and column of the value).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { pacingTransportName, postfixSeconds } from "../src/spec/limits.ts";
+import { exampleText, specRefusal } from "./support/example.ts";
+
+const TOO_BIG = (v: string) => ({ problem: `${v} is more than Postfix can store (about 68 years in seconds): it stops with "bad time value"` });
+const NOT_A_DURATION = (v: string) => ({ problem: `expected a duration such as 1s, 30s, 2m or 1h (a whole number and one unit: s, m, h, d or w), got ${JSON.stringify(v)}` });
+
+test("postfixSeconds: a whole number and one unit (seconds by default), within what Postfix stores", () => {
+  assert.deepEqual(postfixSeconds("5"), { seconds: 5 });
+  assert.deepEqual(postfixSeconds("0"), { seconds: 0 });
+  assert.deepEqual(postfixSeconds("5s"), { seconds: 5 });
+  assert.deepEqual(postfixSeconds("2m"), { seconds: 120 });
+  assert.deepEqual(postfixSeconds("1w"), { seconds: 604800 });
+  assert.deepEqual(postfixSeconds("2147483647"), { seconds: 2147483647 });
+  assert.deepEqual(postfixSeconds("2147483648"), TOO_BIG("2147483648"));
+  assert.deepEqual(postfixSeconds("2147483648s"), TOO_BIG("2147483648s"));
+  // m, h, d, w: the count must stay below INT_MAX / unit (conv_time).
+  assert.deepEqual(postfixSeconds("35791393m"), { seconds: 35791393 * 60 });
+  assert.deepEqual(postfixSeconds("35791394m"), TOO_BIG("35791394m"));
+  assert.deepEqual(postfixSeconds("596522h"), { seconds: 596522 * 3600 });
+  assert.deepEqual(postfixSeconds("596523h"), TOO_BIG("596523h"));
+  for (const v of ["05s", "5x", "s", "1.5s", "-1s", "5 s", "5ss", "x5s"]) assert.deepEqual(postfixSeconds(v), NOT_A_DURATION(v), v);
+});
+
+test("pacingTransportName: readable and one-to-one up to 64 characters, then its start and a hash of the domain", () => {
+  assert.equal(pacingTransportName("a-b.tld"), "pace-a--b-tld");
+  assert.equal(pacingTransportName("a.b.tld"), "pace-a-b-tld");
+  const fits = `${"x".repeat(55)}.tld`; // "pace-" + 55 + "-tld": 64 exactly
+  assert.equal(pacingTransportName(fits), `pace-${"x".repeat(55)}-tld`);
+  const hash = (d: string) => createHash("sha256").update(d).digest("hex").slice(0, 12);
+  const over = `${"x".repeat(56)}.tld`;
+  assert.equal(pacingTransportName(over), `pace-${"x".repeat(46)}-${hash(over)}`);
+  // The cut lands on the "--" of a hyphen: both go, the hash follows one hyphen.
+  const cutOnHyphen = `${"x".repeat(44)}-y.${"z".repeat(20)}.tld`;
+  assert.equal(pacingTransportName(cutOnHyphen), `pace-${"x".repeat(44)}-${hash(cutOnHyphen)}`);
+  assert.ok(pacingTransportName(cutOnHyphen).length <= 64);
+});
+
+test("type errors say what was expected and what was given, at the value", () => {
+  const t = exampleText();
+  assert.equal(specRefusal(t.replace("  dnsbl: [bl.lab.tld]\n", "  dnsbl: bl.lab.tld\n")), 's.yaml:61:10: policy.dnsbl: expected a list, got the text "bl.lab.tld"');
+  assert.equal(specRefusal(t.replace("roleMailbox: ops@gestion.tld", "roleMailbox: 3")), 's.yaml:7:16: operator.roleMailbox: expected text, got the number 3 (quote it if it is text: "3")');
+  assert.match(specRefusal(t.replace(/^operator:\n/m, "operator: []\nx_operator:\n")), /^s\.yaml:5:11: operator: expected a map, got a list\ns\.yaml:6:1: x_operator: unknown key "x_operator"$/);
+  assert.match(specRefusal(t.replace(/^domains:\n/m, "domains: [a]\nx_domains:\n")), /^s\.yaml:12:10: domains: expected a map, got a list\n/);
+});
