@@ -48,3 +48,17 @@ test("type errors say what was expected and what was given, at the value", () =>
   assert.match(specRefusal(t.replace(/^operator:\n/m, "operator: []\nx_operator:\n")), /^s\.yaml:5:11: operator: expected a map, got a list\ns\.yaml:6:1: x_operator: unknown key "x_operator"$/);
   assert.match(specRefusal(t.replace(/^domains:\n/m, "domains: [a]\nx_domains:\n")), /^s\.yaml:12:10: domains: expected a map, got a list\n/);
 });
+
+test("an alias target of the wrong form is named by the form it tried to be, by both parse paths; tags and deep nesting are located", () => {
+  const at = (from: string, to: string) => exampleText().replace(`accueil: ${from}`, `accueil: ${to}`);
+  const cases: [string, string][] = [
+    [at("secretariat@entreprise.tld", "{ a: b }"), 's.yaml:18:16: domains."entreprise.tld".aliases.accueil: does not match any accepted form'],
+    [at("secretariat@entreprise.tld", "[secretariat@entreprise.tld, 3]"), 's.yaml:18:45: domains."entreprise.tld".aliases.accueil[1]: expected text, got the number 3 (quote it if it is text: "3")'],
+    [at("secretariat@entreprise.tld", "Secretariat@entreprise.tld"), 's.yaml:18:16: domains."entreprise.tld".aliases.accueil: write local parts in lower case (secretariat): Postfix compares addresses case-insensitively'],
+    [exampleText().replace("roleMailbox: ops@gestion.tld", "roleMailbox: !foo ops@gestion.tld"), "s.yaml:7:21: operator.roleMailbox: YAML tags such as !foo are not used in a stack file"],
+  ];
+  for (const [text, message] of cases)
+    for (const fastPath of [true, false]) assert.equal(specRefusal(text, "s.yaml", { fastPath }), message, `fastPath ${fastPath}: ${message}`);
+  const deep = `${exampleText()}x: ${"[".repeat(5000)}${"]".repeat(5000)}\n`;
+  for (const fastPath of [true, false]) assert.match(specRefusal(deep, "s.yaml", { fastPath }), /^s\.yaml:62:\d+: /, "a located error, no crash");
+});

@@ -48,9 +48,9 @@ export function examplePlan(text = exampleText(), addresses: AddressBook = EXAMP
 }
 
 /** The message a spec text is refused with (parsed as `file`); fails the test if it is accepted or refused otherwise. */
-export function specRefusal(text: string, file = "s.yaml"): string {
+export function specRefusal(text: string, file = "s.yaml", options: { fastPath?: boolean } = {}): string {
   try {
-    parseSpec(text, file);
+    parseSpec(text, file, options);
   } catch (e) {
     assert.ok(e instanceof SpecError, `expected a SpecError, got ${(e as Error).stack}`);
     return e.message;
