@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { pacingTransportName, postfixSeconds } from "../src/spec/limits.ts";
+import { mayHavePlaceholders, placeholderProblems } from "../src/spec/placeholders.ts";
 import { exampleText, specRefusal } from "./support/example.ts";
 
 const TOO_BIG = (v: string) => ({ problem: `${v} is more than Postfix can store (about 68 years in seconds): it stops with "bad time value"` });
@@ -61,4 +62,21 @@ test("an alias target of the wrong form is named by the form it tried to be, by 
     for (const fastPath of [true, false]) assert.equal(specRefusal(text, "s.yaml", { fastPath }), message, `fastPath ${fastPath}: ${message}`);
   const deep = `${exampleText()}x: ${"[".repeat(5000)}${"]".repeat(5000)}\n`;
   for (const fastPath of [true, false]) assert.match(specRefusal(deep, "s.yaml", { fastPath }), /^s\.yaml:62:\d+: /, "a located error, no crash");
+});
+
+test('"${" anywhere in a spec, value or name, is refused before the schema, with the path to it', () => {
+  const WHY = 'may not contain "${": facteur reserves it for secret references, which only passwordSecret fields make (write the name of the secret there)';
+  assert.equal(specRefusal(exampleText().replace("roleMailbox: ops@gestion.tld", "roleMailbox: ${secret:sshPrivateKey}")), `s.yaml:7:16: operator.roleMailbox: this value ${WHY}`);
+  assert.equal(specRefusal(exampleText().replace("accueil: secretariat@entreprise.tld", '"${x}": secretariat@entreprise.tld')), `s.yaml:18:7: domains."entreprise.tld".aliases."\${x}": a name ${WHY}`);
+  assert.deepEqual(placeholderProblems({ a: { "k${": 1, b: ["x", "${y}"], c: "${z}", d: [{ e: "${w}" }] }, ok: "$ {" }), [
+    { path: ["a", "k${"], message: `a name ${WHY}`, atKey: true },
+    { path: ["a", "b", 1], message: `this value ${WHY}` },
+    { path: ["a", "c"], message: `this value ${WHY}` },
+    { path: ["a", "d", 0, "e"], message: `this value ${WHY}` },
+  ]);
+  // A structure nested past 100 levels is left to the parsers' own limits: the walk stops, no crash.
+  let deep: unknown = "${deep}";
+  for (let i = 0; i < 150; i++) deep = [deep];
+  assert.deepEqual(placeholderProblems({ top: "${t}", deep }), [{ path: ["top"], message: `this value ${WHY}` }]);
+  assert.ok(mayHavePlaceholders("a $ b") && mayHavePlaceholders("a \\u0024{") && !mayHavePlaceholders("plain text"));
 });
