@@ -80,3 +80,28 @@ test('"${" anywhere in a spec, value or name, is refused before the schema, with
   assert.deepEqual(placeholderProblems({ top: "${t}", deep }), [{ path: ["top"], message: `this value ${WHY}` }]);
   assert.ok(mayHavePlaceholders("a $ b") && mayHavePlaceholders("a \\u0024{") && !mayHavePlaceholders("plain text"));
 });
+
+test("facteur's own names are refused where a spec would reuse them, each saying what the name already is", () => {
+  const t = exampleText();
+  const dom = (d: string) => t.replace(/^domains:\n/m, `domains:\n  ${d}:\n    aliases: { contact: boss@ailleurs.tld }\n`);
+  const first = (text: string) => specRefusal(text).split("\n")[0];
+  const COLLIDES = "its MX and SPF records would collide with facteur's own";
+  assert.equal(first(dom("relais.tld")), 's.yaml:14:5: domains."relais.tld": the operator domain relais.tld is managed by facteur itself; do not list it under domains');
+  assert.equal(first(dom("pool.relais.tld")), `s.yaml:14:5: domains."pool.relais.tld": mail domain pool.relais.tld is the clean pool's name (relays hand outbound mail to it): ${COLLIDES}`);
+  assert.equal(first(dom("spam-pool.relais.tld")), `s.yaml:14:5: domains."spam-pool.relais.tld": mail domain spam-pool.relais.tld is the spam lane's pool name: ${COLLIDES}`);
+  assert.equal(first(dom("mx1.relais.tld")), `s.yaml:14:5: domains."mx1.relais.tld": mail domain mx1.relais.tld is relay mx1's host name: ${COLLIDES}`);
+  assert.equal(first(dom("out1.relais.tld")), `s.yaml:14:5: domains."out1.relais.tld": mail domain out1.relais.tld is smarthost out1's host name: ${COLLIDES}`);
+  // An external relay has no host name of ours: its spec key is just a domain under the operator's.
+  assert.equal(first(dom("fai.relais.tld")), 's.yaml:14:5: domains."fai.relais.tld": mail domain fai.relais.tld is under the operator domain relais.tld, whose names facteur manages (hosts, pools, SPF): use a domain outside it');
+  assert.equal(first(dom("smtp.fai.tld")), "s.yaml:47:11: smarthosts.fai.host: external relay smtp.fai.tld is one of our mail domains: relays would hand mail back to themselves (a loop)");
+  assert.equal(first(t.replace("  mx2: { location: nbg1", "  pool: { location: nbg1")), "s.yaml:33:9: relays.pool: host pool would be named pool.relais.tld, which is the clean pool's name (relays hand outbound mail to it)");
+  assert.equal(first(t.replace("  out2: { kind: own, location: hel1", "  spam-pool: { kind: own, location: hel1")), "s.yaml:40:14: smarthosts.spam-pool: host spam-pool would be named spam-pool.relais.tld, which is the spam lane's pool name");
+  assert.equal(first(t.replace("{ host: mx-backup.fai.tld, priority: 50 }", "{ host: mx1.relais.tld, priority: 50 }")), "s.yaml:36:13: backupMx[0].host: backup MX mx1.relais.tld is relay mx1's host name, not a third party's server");
+  assert.equal(first(t.replace("host: smtp.fai.tld", "host: pool.relais.tld")), "s.yaml:45:11: smarthosts.fai.host: external relay pool.relais.tld is the clean pool's name (relays hand outbound mail to it): relays would hand mail back to themselves (a loop)");
+  assert.equal(first(t.replace("spfInclude: _spf.fai.tld", "spfInclude: _spf.relais.tld")), "s.yaml:49:17: smarthosts.fai.spfInclude: _spf.relais.tld is the pool's own SPF record: including it in itself is an SPF loop (permerror)");
+  // Host names at the 253-character edge: mx1 and mx2 fit (4 + 249), out1, out2 (5 + 249) and spam1 do not.
+  const op = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(57)}`;
+  assert.equal(op.length, 249);
+  const long = specRefusal(t.replace(/domain: relais\.tld/, `domain: ${op}`)).split("\n").filter((l) => l.includes("is longer than the 253 characters of a DNS name"));
+  assert.deepEqual(long.map((l) => l.split(": ")[1]), ["smarthosts.out1", "smarthosts.out2", "smarthosts.spam1", "operator.dkim.selectors[0]"], "and the DKIM key record f2026a._domainkey.<op>");
+});
