@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { pacingTransportName, postfixSeconds } from "../src/spec/limits.ts";
 import { mayHavePlaceholders, placeholderProblems } from "../src/spec/placeholders.ts";
 import { exampleText, specRefusal } from "./support/example.ts";
+import { parseSpec } from "../src/spec/load.ts";
 
 const TOO_BIG = (v: string) => ({ problem: `${v} is more than Postfix can store (about 68 years in seconds): it stops with "bad time value"` });
 const NOT_A_DURATION = (v: string) => ({ problem: `expected a duration such as 1s, 30s, 2m or 1h (a whole number and one unit: s, m, h, d or w), got ${JSON.stringify(v)}` });
@@ -104,4 +105,35 @@ test("facteur's own names are refused where a spec would reuse them, each saying
   assert.equal(op.length, 249);
   const long = specRefusal(t.replace(/domain: relais\.tld/, `domain: ${op}`)).split("\n").filter((l) => l.includes("is longer than the 253 characters of a DNS name"));
   assert.deepEqual(long.map((l) => l.split(": ")[1]), ["smarthosts.out1", "smarthosts.out2", "smarthosts.spam1", "operator.dkim.selectors[0]"], "and the DKIM key record f2026a._domainkey.<op>");
+});
+
+test("cross-field rules in their exact words, at the field to change", () => {
+  const t = exampleText();
+  const ms = "      selectors: [m2026a]\n";
+  const ssh = "  sshSources: [203.0.113.250/32]\n";
+  const dnsbl = "  dnsbl: [bl.lab.tld]\n";
+  const cases: [string, string][] = [
+    [t.replace("  spam1: { kind: own", "  mx2: { kind: own"), "s.yaml:42:8: smarthosts.mx2: duplicate host name mx2: already a relay; every host needs its own name"],
+    [t.replace(ms, `${ms}    relays: [mx1, mx9]\n`), 's.yaml:30:19: domains."monmagasin.tld".relays[1]: unknown relay mx9; known relays: mx1, mx2'],
+    [t.replace(ms, `${ms}    relays: [mx1, mx1]\n`), 's.yaml:30:19: domains."monmagasin.tld".relays[1]: relay mx1 is listed twice'],
+    [t.replace(ms, `${ms}    relays: []\n`), 's.yaml:30:13: domains."monmagasin.tld".relays: domain monmagasin.tld has no relay: it needs at least one MX host'],
+    [t.replace(ms, `${ms}      active: m2026b\n`), 's.yaml:30:15: domains."monmagasin.tld".dkim.active: unknown selector m2026b; listed: m2026a'],
+    [t.replace(`    selectors: [f2026a]\n${ssh}`, `    selectors: [f2026a]\n    active: f2026b\n${ssh}`), "s.yaml:10:13: operator.dkim.active: unknown selector f2026b; listed: f2026a"],
+    [t.replace(ssh, `${ssh}  arc: { selectors: [f2026a] }\n`), "s.yaml:11:22: operator.arc.selectors[0]: f2026a is also a DKIM selector of the operator: f2026a._domainkey.relais.tld can publish only one key; give the ARC key its own selector"],
+    [t.replace(ssh, `${ssh}  arc: { selectors: [a2026a], active: a2026b }\n`), "s.yaml:11:39: operator.arc.active: unknown selector a2026b; listed: a2026a"],
+    [t.replace("  - { host: mx-backup.fai.tld, priority: 50 }\n", "  - { host: mx-backup.fai.tld, priority: 50 }\n  - { host: mx-backup.fai.tld, priority: 60 }\n"), "s.yaml:37:13: backupMx[1].host: duplicate backup MX mx-backup.fai.tld"],
+    [t.replace("  dailyQuota: 300\n", "  dailyQuota: 300\n  quotaStore: { host: fai, passwordSecret: quotaStorePassword }\n"), "s.yaml:57:23: policy.quotaStore.host: fai is not one of our hosts; the quota store runs on a relay or an own smarthost: mx1, mx2, out1, out2, spam1"],
+    [t.replace(dnsbl, `${dnsbl}  inbound: { dnsblThreshold: 2 }\n`), "s.yaml:62:30: policy.inbound.dnsblThreshold: 2 lists must agree, but policy.dnsbl has 1: postscreen would never block anyone"],
+    [t.replace(dnsbl, `${dnsbl}  inbound: { softErrorLimit: 5, hardErrorLimit: 4 }\n`), "s.yaml:62:49: policy.inbound.hardErrorLimit: must be at least softErrorLimit (5)"],
+    [t.replace(dnsbl, `${dnsbl}  spam: { tagScore: 6, rejectScore: 6 }\n`), "s.yaml:62:37: policy.spam.rejectScore: the reject score must be above the tag score (6), or tagged mail would never be delivered"],
+  ];
+  for (const [text, message] of cases) assert.equal(specRefusal(text), message);
+  // The edges those rules leave open: equal limits, a threshold the lists can meet, a store on an own smarthost.
+  for (const ok of [
+    t.replace(dnsbl, `${dnsbl}  inbound: { softErrorLimit: 5, hardErrorLimit: 5 }\n`),
+    t.replace(dnsbl, `${dnsbl}  inbound: { dnsblThreshold: 1 }\n`),
+    t.replace(dnsbl, `${dnsbl}  spam: { tagScore: 6, rejectScore: 7 }\n`),
+    t.replace("  dailyQuota: 300\n", "  dailyQuota: 300\n  quotaStore: { host: out2, passwordSecret: quotaStorePassword }\n"),
+  ])
+    assert.doesNotThrow(() => parseSpec(ok, "s.yaml"));
 });
