@@ -81,8 +81,8 @@ for i in $(seq 1 "$runs"); do
   set -e
   secs=$(( $(date +%s) - t0 ))
   load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
-  counts="$(grep -E '^# (tests|pass|fail) ' "$log" | tr '\n' ' ' | sed 's/# //g')"
-  failed="$(grep -E '^not ok' "$log" | sed 's/^not ok [0-9]* - //' | head -5 | tr '\n' ';')"
+  counts="$(grep -E '^# (tests|pass|fail) ' "$log" | tr '\n' ' ' | sed 's/# //g' || true)"
+  failed="$(grep -E '^not ok' "$log" | sed 's/^not ok [0-9]* - //' | head -5 | tr '\n' ';' || true)"
   nb_status=0
   facteur lab status --stack "$neighbour" >"$logs/neighbour-status-$i.log" 2>&1 || nb_status=$?
   nb_same=yes
