@@ -234,13 +234,9 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     if (managed.path !== bundle.tls.key) throw new Error(`${where}: the managed TLS key ${managed.path} is not the key main.cf names (${bundle.tls.key})`);
     const cert = bundle.tls.cert;
     const pubOf = (c: string) => `"$(openssl x509 -in "$R"${q(c)} -noout -pubkey 2>/dev/null)"`;
-    L.push(
-      "CERT_TARGETS=()",
-      `stagedpub="$(openssl pkey -in "$STAGE"${q(managed.path)} -pubout)"`,
-      `if [ ! -s "$R"${q(cert)} ] || [ ${pubOf(cert)} != "$stagedpub" ]; then`,
-      `  mkdir -p "$STAGE"${q(dirname(cert))}`,
-      `  CERT_TARGETS=(${q(cert)})`,
-      ...(pre && acme
+    const bootstrap = `openssl req -x509 -new -key "$STAGE"${q(managed.path)} -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} -out "$STAGE"${q(cert)} >/dev/null`;
+    const choose =
+      acme && pre
         ? [
             `  if [ -s "$R"${q(pre.cert)} ] && [ -s "$R"${q(pre.meta)} ] && [ ${pubOf(pre.cert)} = "$stagedpub" ] && openssl x509 -in "$R"${q(pre.cert)} -noout -checkend 86400 >/dev/null; then`,
             `    say "installing the certificate pre-issued for key ${managed.selector}"`,
@@ -248,10 +244,17 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
             `    cp "$R"${q(pre.meta)} "$STAGE"${q(acme.meta)}`,
             `    CERT_TARGETS+=(${q(acme.meta)})`,
             "  else",
+            `    ${bootstrap}`,
+            "  fi",
           ]
-        : []),
-      `  openssl req -x509 -new -key "$STAGE"${q(managed.path)} -days 3650 -subj ${q(`/CN=${bundle.fqdn}`)} -addext ${q(`subjectAltName=DNS:${bundle.fqdn}`)} -out "$STAGE"${q(cert)} >/dev/null`,
-      ...(pre && acme ? ["  fi"] : []),
+        : [`  ${bootstrap}`];
+    L.push(
+      "CERT_TARGETS=()",
+      `stagedpub="$(openssl pkey -in "$STAGE"${q(managed.path)} -pubout)"`,
+      `if [ ! -s "$R"${q(cert)} ] || [ ${pubOf(cert)} != "$stagedpub" ]; then`,
+      `  mkdir -p "$STAGE"${q(dirname(cert))}`,
+      `  CERT_TARGETS=(${q(cert)})`,
+      ...choose,
       `  chmod 0644 "$STAGE"${q(cert)}`,
       "fi",
     );
