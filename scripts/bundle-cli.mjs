@@ -8,27 +8,20 @@
 // installed package works wherever it is. npm packages stay external. The code is the compiled
 // modules' own, unchanged: every message and every rendered byte is the same.
 import { build } from "esbuild";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { ownImportMeta } from "./own-import-meta.mjs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outdir = join(root, process.env.FACTEUR_CLI_BUNDLE_DIR ?? "dist/cli");
 
-/** import.meta.url of a compiled module, as seen from a bundle file in outdir. */
-const ownImportMeta = {
-  name: "own-import-meta",
-  setup(b) {
-    b.onLoad({ filter: /\/dist\/.*\.js$/ }, async ({ path }) => {
-      const rel = relative(outdir, path);
-      const url = `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
-      // import.meta.resolve is left as is: it names npm packages, found from any file of dist/.
-      const source = (await readFile(path, "utf8")).replaceAll("import.meta.url", `(${url})`);
-      if (/import\.meta\.(dirname|filename)/.test(source)) throw new Error(`${path}: import.meta.dirname/filename would name the bundle, not the module`);
-      return { contents: source, loader: "js" };
-    });
-  },
-};
+/** A compiled module's import.meta.url, relative to the bundle file in outdir that holds it. */
+const ownMeta = ownImportMeta({
+  filter: /\/dist\/.*\.js$/,
+  loader: "js",
+  meta: (path) => ({ url: `new URL(${JSON.stringify(relative(outdir, path))}, import.meta.url).href` }),
+});
 
 /** zod stays the one module the vendor step built (dist/vendor/zod.js), shared by whatever loads it. */
 const vendorZodExternal = {
@@ -49,7 +42,7 @@ const result = await build({
   target: "node20",
   packages: "external",
   chunkNames: "bin-[name]-[hash]",
-  plugins: [vendorZodExternal, ownImportMeta],
+  plugins: [vendorZodExternal, ownMeta],
   metafile: true,
   logLevel: "warning",
 });

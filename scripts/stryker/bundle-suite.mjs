@@ -5,22 +5,16 @@
 // Every module keeps its own import.meta.url/dirname/filename (the core finds templates/ and the
 // tests their fixtures relative to themselves), so each is replaced by its original file's value.
 import { build } from "esbuild";
-import { readFile } from "node:fs/promises";
+import { ownImportMeta } from "../own-import-meta.mjs";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const ownImportMeta = {
-  name: "own-import-meta",
-  setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, async ({ path }) => {
-      const source = (await readFile(path, "utf8"))
-        .replaceAll("import.meta.url", JSON.stringify(pathToFileURL(path).href))
-        .replaceAll("import.meta.dirname", JSON.stringify(dirname(path)))
-        .replaceAll("import.meta.filename", JSON.stringify(path));
-      return { contents: source, loader: "ts" };
-    });
-  },
-};
+/** Each module's own import.meta, as absolute values (the suite runs where it was bundled). */
+const ownMeta = ownImportMeta({
+  filter: /\.ts$/,
+  loader: "ts",
+  meta: (path) => ({ url: JSON.stringify(pathToFileURL(path).href), dirname: JSON.stringify(dirname(path)), filename: JSON.stringify(path) }),
+});
 
 // Every import of node:test but the shim's own gets the shim: a test that throws ends the run.
 const SHIM = fileURLToPath(new URL("./bail-shim.mjs", import.meta.url));
@@ -39,6 +33,6 @@ await build({
   platform: "node",
   target: "node20",
   packages: "external",
-  plugins: [ownImportMeta, bailOnFailure],
+  plugins: [ownMeta, bailOnFailure],
   logLevel: "warning",
 });
