@@ -120,7 +120,8 @@ test("<command> --help prints that command's usage and exits 0, running nothing;
   // -h too, and before other options: render writes nothing.
   const dir = mkdtempSync(join(tmpdir(), "facteur-help-"));
   try {
-    const r = facteur(["render", "--stack", "example", "--out", join(dir, "out"), "-h"]);
+    // A stack that does not exist: had render run, it would have failed on it.
+    const r = facteur(["render", "--stack", "no-such-stack", "--out", join(dir, "out"), "-h"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^ {2}render {3}--stack NAME --out DIR \[--addresses FILE\]\n {42}per-host config bundles/m);
     assert.deepEqual(readdirSync(dir), [], "nothing rendered");
