@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSpecFile, parseSpec, stackSpecPath } from "../src/spec/load.ts";
 import { SpecError, formatPath } from "../src/spec/errors.ts";
-import { countSpfLookups } from "../src/spec/spf.ts";
 import { exampleText, exampleWith, specRefusal } from "./support/example.ts";
 
 const refusal = (text: string): string => specRefusal(text);
@@ -130,10 +129,4 @@ test("reading: a missing spec file is a spec problem naming it; stacks live in <
   }
   assert.equal(stackSpecPath("stacks", "prod"), "stacks/prod.facteur.yaml");
   assert.ok(parseSpec(exampleText(), "x"));
-});
-
-test("SPF lookups are counted as RFC 7208 counts them", () => {
-  assert.equal(countSpfLookups(["include:a.tld", "+include:b.tld", "?mx", "~a", "-ptr", "exists:%{i}.x.tld", "redirect=_spf.x.tld", "a/24", "mx:x.tld/24"]), 9);
-  assert.equal(countSpfLookups(["ip4:192.0.2.1", "ip6:2001:db8::1", "all", "-all", "exp=explain.x.tld", "includes:x", "mxx", "aa"]), 0);
-  assert.equal(countSpfLookups([" MX ", "Include:x.tld"]), 2);
 });

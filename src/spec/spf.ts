@@ -11,7 +11,11 @@ export function countSpfLookups(terms: string[]): number {
 }
 
 // domain-spec = macro-string domain-end (section 7.1); a macro is %{letter digits r delimiters}, %%, %_ or %-.
-const MACRO = /%\{[slodiphcrtv][0-9]*r?[.\-+,/_=]*\}|%%|%_|%-/g;
+// Letters are case-insensitive (upper case asks for URL escaping, 7.3); c, r and t are for exp= text
+// only, and a digit count is nonzero. The domain ends in a toplabel or in a macro.
+const MACRO_EXPAND = String.raw`%\{[slodiphv](?:[1-9][0-9]*)?r?[.\-+,/_=]*\}|%%|%_|%-`;
+const MACRO = new RegExp(MACRO_EXPAND, "gi");
+const ENDS_IN_MACRO = new RegExp(`(?:${MACRO_EXPAND})$`, "i");
 const TOPLABEL = /\.([a-z0-9]*[a-z][a-z0-9]*|[a-z0-9]+-[a-z0-9-]*[a-z0-9])\.?$/i;
 
 function domainSpecProblem(spec: string, term: string): string | undefined {
@@ -22,9 +26,10 @@ function domainSpecProblem(spec: string, term: string): string | undefined {
   if (spec.length > 253) return `${term}: the domain is longer than 253 characters`;
   if (!spec.includes("%")) {
     const p = dnsNameProblem(spec.toLowerCase().replace(/\.$/, ""));
-    return p ? `${term}: the domain ${p}` : undefined;
+    // dnsNameProblem speaks of "the domain" in some messages and not in others.
+    return p ? `${term}: ${/^(has|is) /.test(p) ? `the domain ${p}` : p}` : undefined;
   }
-  if (!spec.includes("%{") && !TOPLABEL.test(spec)) return `${term}: "${spec}" does not end in a domain name`;
+  if (!ENDS_IN_MACRO.test(spec) && !TOPLABEL.test(spec)) return `${term}: "${spec}" ends neither in a domain name (such as .tld) nor in a macro`;
   return undefined;
 }
 

@@ -21,6 +21,7 @@ import "../placeholders.test.ts";
 import "../spec-grammar.test.ts";
 import "../spec-grammar-messages.test.ts";
 import "../spec-limits.test.ts";
+import "../spec-spf.test.ts";
 import "../render-daemons.test.ts";
 import "../render-templates.test.ts";
 import "../quota-store.test.ts";
