@@ -74,7 +74,7 @@ test("deferred recipients are grouped by destination and reason; postqueue -j li
   assert.deepEqual(r.deferred.map((g) => [g.destination, g.recipients, g.pushback?.id ?? null]), [["doe.tld", 2, null], ["smit.tld", 1, "gmail-4.7.28"]]);
   assert.deepEqual(r.queues, [{ host: "out2", size: 3, deferred: 2, oldestSeconds: 100 }]);
   assert.match(r.results.find((x) => x.id === "queue:out2")!.found!, /3 messages \(2 deferred\); deferred recipients by destination: doe\.tld 2, smit\.tld 1/);
-  assert.throws(() => parseSpec(exampleWith("  dnsbl: [bl.lab.tld]", "  dnsbl: [bl.lab.tld]\n  deliveryHealth: { pushback: { warning: 5, critical: 2 } }"), "x.yaml"), /critical must be at least warning/);
+  assert.throws(() => parseSpec(exampleWith("  dnsbl: [bl.lab.tld]", "  dnsbl: [bl.lab.tld]\n  deliveryHealth: { pushback: { warning: 5, critical: 2 } }"), "x.yaml"), /SpecError: x\.yaml:62:55: policy\.deliveryHealth\.pushback\.critical: critical \(2\) must be at least warning \(5\)$/);
 });
 
 test("check --delivery flags: the source is lab or ssh, the SSH flags go with ssh only, a stack to read over SSH must exist; each refusal names the flag", async () => {

@@ -48,15 +48,17 @@ const localPart = text(localPartProblem, "^[a-z0-9!$%&'*+/=?^_`{|}~-][a-z0-9!#$%
 const secretRef = text(secretNameProblem, "^[A-Za-z][A-Za-z0-9_-]{0,63}$").describe(
   "The name of a secret (pulumi config set --secret NAME): the only field that puts a ${secret:NAME} reference in a rendered file.",
 );
-const duration = z.string().meta({ pattern: "^(0|[1-9][0-9]*)[smhdw]?$" }).superRefine((s, ctx) => {
-  const r = postfixSeconds(s);
-  if ("problem" in r) ctx.addIssue({ code: "custom", message: r.problem });
-  else if (r.seconds >= POSTFIX.maximalQueueLifetimeSeconds)
-    ctx.addIssue({
-      code: "custom",
-      message: `${s} is at least Postfix's queue lifetime (maximal_queue_lifetime, 5d): a second message to the same domain would wait that long and bounce`,
-    });
-});
+/** A Postfix time value shorter than the queue lifetime; `why` says what a longer one would do. */
+const durationUnder = (why: string) =>
+  z.string().meta({ pattern: "^(0|[1-9][0-9]*)[smhdw]?$" }).superRefine((s, ctx) => {
+    const r = postfixSeconds(s);
+    if ("problem" in r) ctx.addIssue({ code: "custom", message: r.problem });
+    else if (r.seconds >= POSTFIX.maximalQueueLifetimeSeconds)
+      ctx.addIssue({ code: "custom", message: `${s} is at least Postfix's queue lifetime (maximal_queue_lifetime, 5d): ${why}` });
+  });
+const duration = durationUnder("a second message to the same domain would wait that long and bounce");
+/** A queued message's age: none gets as old as the queue lifetime (it bounces then). */
+const queueAge = durationUnder("no message stays queued that long (it bounces), so the level would never be reached");
 const HETZNER_NAME = "^[a-z][a-z0-9-]{0,30}[a-z0-9]$";
 const hetznerLocation = text((s) => hetznerNameProblem(s, "location"), HETZNER_NAME);
 const hetznerServerType = text((s) => hetznerNameProblem(s, "server type"), HETZNER_NAME);
@@ -310,15 +312,24 @@ function levels(what: string, warning: number, critical: number) {
       critical: whole(1, INT_MAX, "a count").default(critical).describe(`${what}: CRITICAL from this many.`),
     })
     .strict()
-    .refine((l) => l.critical >= l.warning, { message: "critical must be at least warning", path: ["critical"] });
+    .superRefine((l, ctx) => {
+      if (l.critical < l.warning) ctx.addIssue({ code: "custom", path: ["critical"], message: levelsOutOfOrder(l.critical, l.warning, critical) });
+    });
 }
+/** Both values, since either may be a default the reader did not write. */
+const levelsOutOfOrder = (critical: number | string, warning: number | string, criticalDefault: number | string) =>
+  `critical (${critical}${critical === criticalDefault ? ", the default" : ""}) must be at least warning (${warning})`;
 const ageLevels = z
   .object({
-    warning: duration.default("1h").describe("Oldest queued message: WARNING from this age (1h, 30m...)."),
-    critical: duration.default("6h").describe("Oldest queued message: CRITICAL from this age."),
+    warning: queueAge.default("1h").describe("Oldest queued message: WARNING from this age (1h, 30m...)."),
+    critical: queueAge.default("6h").describe("Oldest queued message: CRITICAL from this age."),
   })
   .strict()
-  .refine((l) => { const w = postfixSeconds(l.warning); const c = postfixSeconds(l.critical); return !("seconds" in w) || !("seconds" in c) || c.seconds >= w.seconds; }, { message: "critical must be at least warning", path: ["critical"] });
+  .superRefine((l, ctx) => {
+    const w = postfixSeconds(l.warning);
+    const c = postfixSeconds(l.critical);
+    if ("seconds" in w && "seconds" in c && c.seconds < w.seconds) ctx.addIssue({ code: "custom", path: ["critical"], message: levelsOutOfOrder(l.critical, l.warning, "6h") });
+  });
 const deliveryHealth = z
   .object({
     queued: levels("Messages in one host's queue", 100, 1000).prefault({}).describe("Messages in one host's queue: WARNING and CRITICAL levels."),
