@@ -41,10 +41,34 @@ async function probe(from: string, address: string, port: number): Promise<"open
 
 let lab: LabState;
 const addrs = (h: string) => [hostOf(lab, h).ipv4[0]!, hostOf(lab, h).ipv6[0]!];
+type Probed = { a: string; want: string; got: Promise<string> };
+/** out1's port 25 from outside (filtered) and from both relays (open), over IPv4 and IPv6. */
+const smtpExpected = () =>
+  addrs("out1").flatMap((a) => [
+    { from: "sender", a, want: "filtered" },
+    { from: "spammer", a, want: "filtered" },
+    { from: "mx1", a, want: "open" },
+    { from: "mx2", a, want: "open" },
+  ]);
+/** From the sender: out1's submission ports open, its 22 filtered (not in sshSources), mx1's 25 open (the MX). */
+const sourceExpected = () => [
+  ...addrs("out1").flatMap((a) => [
+    { a, port: 587, want: "open" },
+    { a, port: 465, want: "open" },
+    { a, port: 22, want: "filtered" },
+  ]),
+  ...addrs("mx1").map((a) => ({ a, port: 25, want: "open" })),
+];
+let smtpProbes: (Probed & { from: string })[] = [];
+let sourceProbes: (Probed & { port: number })[] = [];
 
 describe("lab: the plan's firewalls in the namespaces", { skip }, () => {
   before(async () => {
     lab = await labUp(STACK, { specFile: SPEC, firewall: true });
+    // Every probe of the two reachability tests at once, each test reading its own: a filtered
+    // port costs the probe's whole bound, and the answers do not depend on each other.
+    smtpProbes = smtpExpected().map((e) => ({ ...e, got: probe(e.from, e.a, 25) }));
+    sourceProbes = sourceExpected().map((e) => ({ ...e, got: probe("sender", e.a, e.port) }));
   });
   after(async () => {
     if (lab && !process.env.LAB_KEEP) await labDown(STACK);
@@ -58,29 +82,13 @@ describe("lab: the plan's firewalls in the namespaces", { skip }, () => {
   });
 
   it("a smarthost's port 25 is unreachable from outside, over IPv4 and IPv6, and answers both relays", async () => {
-    // All at once: a filtered port costs the probe's whole bound, and the answers do not depend on each other.
-    const expected = addrs("out1").flatMap((a) => [
-      { from: "sender", a, want: "filtered" },
-      { from: "spammer", a, want: "filtered" },
-      { from: "mx1", a, want: "open" },
-      { from: "mx2", a, want: "open" },
-    ]);
-    const got = await Promise.all(expected.map((e) => probe(e.from, e.a, 25)));
-    assert.deepEqual(got.map((g, i) => `${expected[i]!.from} -> out1 ${expected[i]!.a}:25 ${g}`), expected.map((e) => `${e.from} -> out1 ${e.a}:25 ${e.want}`));
+    const got = await Promise.all(smtpProbes.map((p) => p.got));
+    assert.deepEqual(got.map((g, i) => `${smtpProbes[i]!.from} -> out1 ${smtpProbes[i]!.a}:25 ${g}`), smtpProbes.map((e) => `${e.from} -> out1 ${e.a}:25 ${e.want}`));
   });
 
   it("submission (587, 465) stays reachable from anywhere; the relays' port 25 too; SSH only from operator.sshSources", async () => {
-    // 22 is filtered: the sender is not in sshSources; mx1's 25 is open: it is the MX.
-    const expected = [
-      ...addrs("out1").flatMap((a) => [
-        { a, port: 587, want: "open" },
-        { a, port: 465, want: "open" },
-        { a, port: 22, want: "filtered" },
-      ]),
-      ...addrs("mx1").map((a) => ({ a, port: 25, want: "open" })),
-    ];
-    const got = await Promise.all(expected.map((e) => probe("sender", e.a, e.port)));
-    assert.deepEqual(got.map((g, i) => `sender -> ${expected[i]!.a}:${expected[i]!.port} ${g}`), expected.map((e) => `sender -> ${e.a}:${e.port} ${e.want}`));
+    const got = await Promise.all(sourceProbes.map((p) => p.got));
+    assert.deepEqual(got.map((g, i) => `sender -> ${sourceProbes[i]!.a}:${sourceProbes[i]!.port} ${g}`), sourceProbes.map((e) => `sender -> ${e.a}:${e.port} ${e.want}`));
   });
 
   it("mail still flows through the firewalls: outside -> relay (alias, SRS) -> smarthost -> destination", async () => {
