@@ -81,3 +81,21 @@ test("expansion visits each alias once: a lattice of 60 levels (2^60 paths) expa
   // An alias to one alias is that alias's expansion, not a copy made again.
   assert.equal(expanded.get("chain@x.tld"), expanded.get("a0@x.tld"));
 });
+
+test("a spec's alias table and its indexing are built once and shared: the rules, the model and the walks read the same arrays", async () => {
+  const { aliasTable, aliasEdges } = await import("../src/spec/aliasGraph.ts");
+  const { parseSpec } = await import("../src/spec/load.ts");
+  const spec = parseSpec(exampleWith("accueil: secretariat@entreprise.tld", "accueil: secretariat@entreprise.tld"), "x.yaml");
+  const table = aliasTable(spec);
+  assert.equal(aliasTable(spec), table, "one table per spec");
+  const first = aliasEdges(table);
+  const again = aliasEdges(table);
+  assert.equal(again.edges, first.edges, "each target looked up once per table, not once per reader");
+  assert.equal(again.offsets, first.offsets);
+  // Another table, even with the same content, gets its own indexing; the numbers agree.
+  const copy = new Map([...table].map(([a, n]) => [a, [...n.targets]]));
+  const other = aliasEdges(copy);
+  assert.notEqual(other.edges, first.edges);
+  assert.deepEqual([...other.edges], [...first.edges]);
+  assert.deepEqual([...other.offsets], [...first.offsets]);
+});
