@@ -74,8 +74,12 @@ test("grammar: a host label (host names, selectors) says what is wrong with it i
   assert.equal(hostLabelProblem("MX1"), "write names in lower case: mx1");
   assert.equal(hostLabelProblem("mx.1"), "expected one label, without dots");
   assert.equal(hostLabelProblem("a".repeat(64)), "is 64 characters (aaaaaaaaaaaaaaaaaaaa...); DNS allows 63");
-  assert.equal(hostLabelProblem("m_x"), `${LABEL_CHARS})`);
-  assert.equal(hostLabelProblem("-mx"), "that starts or ends with a hyphen");
+  // A host label's messages speak of the name itself: it is the label.
+  assert.equal(hostLabelProblem("m_x"), "has characters DNS host names do not allow (letters, digits and inner hyphens only)");
+  assert.equal(hostLabelProblem("-mx"), "starts or ends with a hyphen");
+  assert.equal(hostLabelProblem("mx-"), "starts or ends with a hyphen");
+  assert.equal(hostLabelProblem("mx--1"), 'has "--" in 3rd and 4th position, reserved for IDN (xn--)');
+  assert.equal(hostLabelProblem("xn--a"), "is not valid punycode");
   assert.equal(hostLabelProblem(""), "has an empty label (two dots in a row, or a leading dot)");
   assert.equal(hostLabelProblem("mx\t1"), "may not contain a line break, tab or other control character (it would start a new line in the rendered files)");
 });

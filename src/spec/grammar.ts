@@ -43,7 +43,8 @@ function labelProblem(label: string, allowUnderscore: boolean): string | undefin
   if (body.slice(2, 4) === "--") {
     if (!body.startsWith("xn--")) return `has a label "${label}" with "--" in 3rd and 4th position, reserved for IDN (xn--)`;
     const unicode = domainToUnicode(body);
-    if (unicode === "" || !NON_ASCII.test(unicode) || domainToASCII(unicode) !== body) return `has a label "${label}" that is not valid punycode`;
+    // A valid A-label decodes to non-ASCII (an undecodable one to "") and encodes back to itself.
+    if (!NON_ASCII.test(unicode) || domainToASCII(unicode) !== body) return `has a label "${label}" that is not valid punycode`;
   }
   return undefined;
 }
@@ -108,7 +109,8 @@ export function hostLabelProblem(s: string): string | undefined {
   if (/[A-Z]/.test(s)) return `write names in lower case: ${s.toLowerCase()}`;
   if (s.includes(".")) return "expected one label, without dots";
   const p = labelProblem(s, false);
-  return p ? p.replace(/^has a label "[^"]*" /, "").replace(/^has a label of/, "is") : undefined;
+  // The name is the label: "has a label "-mx" that starts..." reads "starts...".
+  return p ? p.replace(/^has a label "[^"]*" that /, "").replace(/^has a label "[^"]*" with /, "has ").replace(/^has a label of /, "is ") : undefined;
 }
 
 // ---------------------------------------------------------------- addresses
