@@ -116,3 +116,14 @@ test("several problems are all reported at once, in file order of discovery", ()
   assert.match(lines[0]!, /:3:10: version: expected one of 1$/);
   assert.match(lines[1]!, /:33:56: relays\.mx2\.mxPriority: must be at least 0$/);
 });
+
+test("a YAML warning is a refusal too (an unknown directive), and a key YAML reads as a number still locates its errors", () => {
+  assert.equal(errorOf(`%FOO bar\n---\n${exampleText()}`), `${FILE}:1:1: YAML: Unknown directive %FOO`);
+  // 010 and 0x1f are numbers to YAML (10 and 31): the error is found under the key as written.
+  const MX2 = "mx2: { location: nbg1, serverType: cx23, mxPriority: 20 }";
+  for (const [key, column] of [["010", 56], ["0x1f", 57]] as const)
+    assert.equal(
+      errorOf(exampleWith(MX2, `${key}: { location: nbg1, serverType: cx23, mxPriority: 99999 }`)),
+      `${FILE}:33:${column}: relays."${key}".mxPriority: must be at most 65535 (a DNS MX preference is 16 bits)`,
+    );
+});
