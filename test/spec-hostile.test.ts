@@ -136,6 +136,28 @@ test("no crash: an alias chain of 3,000 links is refused at Postfix's recursion 
   assert.deepEqual(c0.deliversTo, ["x@y.tld"]);
 });
 
+test("Postfix's alias limits at their edge: a chain of 999 passes and 1000 is refused; of several chains or groups past a limit, the deepest (the first of equals) is named", () => {
+  const TOM = "      tom-smit: tom@smit.tld\n";
+  const withAliases = (extra: string) => exampleWith(TOM, TOM + extra);
+  const chain = (p: string, n: number) => `${Array.from({ length: n }, (_, i) => `      ${p}${i}: ${p}${i + 1}@entreprise.tld`).join("\n")}\n      ${p}${n}: x@y.tld\n`;
+  const group = (name: string, n: number) => `      ${name}: [${Array.from({ length: n }, (_, i) => `p${i}@ext.tld`).join(", ")}]\n`;
+  const deep = (line: number, alias: string, links: number) =>
+    `s.yaml:${line}:11: domains."entreprise.tld".aliases.${alias}: ${alias}@entreprise.tld starts a chain of ${links} nested aliases; Postfix defers such mail past virtual_alias_recursion_limit (1000): point aliases at their final addresses`;
+  const wide = (alias: string) =>
+    `s.yaml:${alias === "big" ? 17 : 18}:12: domains."entreprise.tld".aliases.${alias}: ${alias}@entreprise.tld expands to more than 1000 addresses (repeats counted); Postfix defers such mail past virtual_alias_expansion_limit (1000)`;
+  const first = (text: string) => specRefusal(text).split("\n")[0];
+  assert.ok(accepted(withAliases(chain("c", 998))), "999 nested aliases");
+  assert.equal(first(withAliases(chain("c", 999))), deep(17, "c0", 1000));
+  assert.equal(first(withAliases(chain("c", 1099) + chain("d", 999))), deep(17, "c0", 1100));
+  assert.equal(first(withAliases(chain("d", 999) + chain("c", 1099))), deep(1017, "c0", 1100));
+  assert.equal(first(withAliases(chain("c", 999) + chain("d", 999))), deep(17, "c0", 1000));
+  assert.ok(accepted(withAliases(group("big", 1000))), "1000 addresses");
+  assert.equal(first(withAliases(group("big", 1001))), wide("big"));
+  // Expansion is counted up to the limit and one: past it, every group is the widest's equal.
+  assert.equal(first(withAliases(group("big", 1001) + group("bog", 1002))), wide("big"));
+  assert.equal(specRefusal(withAliases(group("big", 1001) + group("bog", 1001))).split("\n").length, 1, "one alias named per limit");
+});
+
 test("no crash: a group alias that expands past Postfix's expansion limit is refused", () => {
   const targets = Array.from({ length: 40 }, (_, i) => `p${i}@ext.tld`).join(", ");
   const text = exampleWith(
