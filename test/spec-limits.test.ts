@@ -137,3 +137,16 @@ test("cross-field rules in their exact words, at the field to change", () => {
   ])
     assert.doesNotThrow(() => parseSpec(ok, "s.yaml"));
 });
+
+test("the ${ pre-check walks 100 levels, a value in a list or a map alike; deeper structure is left to the parsers' own limits", () => {
+  const inLists = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : [inLists(depth - 1, leaf)]);
+  const value = "${secret:x}";
+  // A string at depth d, reached through lists; a map's string at depth d + 1, like a list item's.
+  assert.equal(placeholderProblems(inLists(100, value)).length, 1);
+  assert.deepEqual(placeholderProblems(inLists(100, value))[0]!.path, Array(100).fill(0));
+  assert.equal(placeholderProblems(inLists(101, value)).length, 0);
+  assert.equal(placeholderProblems(inLists(99, { k: value })).length, 1);
+  assert.deepEqual(placeholderProblems(inLists(99, { k: value }))[0]!.path, [...Array(99).fill(0), "k"]);
+  assert.equal(placeholderProblems(inLists(100, { k: value })).length, 0);
+  assert.equal(placeholderProblems(inLists(99, [value])).length, 1);
+});
