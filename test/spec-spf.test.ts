@@ -15,6 +15,10 @@ test("spf.extra: the mechanisms RFC 7208 defines, with qualifiers, macros and pr
     "exists:%{i}._spf.other.tld", "exists:%{ir}.%{v}._spf.other.tld", "exists:%{I}.other.tld", "exists:%{d2r+-}.other.tld",
     "exists:%{l1}.%{o}.%{s}.%{h}.%{p}.other.tld", "include:%{i}", "include:other.%{d}", "include:%%.other.tld", "include:%_x.%-y.tld",
     "include:%{i}.other.tld.", "include:x.%{i}.1a", "include:%{i}.1-a", "exists:%{i}.x-.other.tld",
+    // a toplabel with digits before its letter, or hyphenated; a macro in upper case at the end
+    "exists:%{i}.x.12ab", "exists:%{i}.x.12-34", "exists:%{i}.x.a1-b2-c3", "include:other.%{D}",
+    // 253 characters is the longest name
+    `exists:%{i}.${"a".repeat(244)}.tld`,
   ];
   for (const term of accepted) assert.equal(spfTermProblem(term), undefined, term);
 });
