@@ -2,7 +2,7 @@
 // SPF the way a receiver does (stopping past 10 lookups, each include fetched once), holds a
 // bounded amount of what a peer sends, shows remote text on one short line, and reports what
 // it could not find out as UNKNOWN, never as OK nor CRITICAL.
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { createSocket } from "node:dgram";
@@ -16,6 +16,12 @@ import { textReport } from "../src/check/report.ts";
 import { checkCommand, runCheckCommand } from "../src/cli/check.ts";
 import { reversedLabels } from "../src/plan/addresses.ts";
 import { examplePlan, liveRecordsOf, lookupTable } from "./support/check/fixtures.ts";
+import { exampleStacksDir } from "./support/example.ts";
+
+// The example under this file's own stack name, for the CLI runs (check --delivery would read a lab named so).
+const STACKS = exampleStacksDir("checkhostile");
+const STACK = ["--stacks", STACKS, "--stack", "checkhostile"];
+after(() => rmSync(STACKS, { recursive: true, force: true }));
 
 const { model, plan } = examplePlan();
 const byId = (rs: CheckResult[], id: string) => rs.find((r) => r.id === id)!;
@@ -73,7 +79,7 @@ test("deadline end to end: a resolver that swallows every query costs --timeout,
   try {
     writeFileSync(join(dir, "addresses.json"), JSON.stringify(examplePlan().addresses));
     const started = Date.now();
-    const run = await runCheckCommand(["--stack", "example", "--resolver", `127.0.0.1:${port}`, "--addresses", join(dir, "addresses.json"), "--no-smtp", "--timeout", "2"]);
+    const run = await runCheckCommand([...STACK, "--resolver", `127.0.0.1:${port}`, "--addresses", join(dir, "addresses.json"), "--no-smtp", "--timeout", "2"]);
     const took = Date.now() - started;
     assert.ok(took < 6000, `took ${took} ms`);
     assert.equal(run.exitCode, 3);
@@ -151,7 +157,7 @@ test("an address book with an IPv6 zone id is a located error, UNKNOWN (3), not 
   process.stdout.write = ((s: string) => (lines.push(s), true)) as typeof process.stdout.write;
   try {
     writeFileSync(join(dir, "book.yaml"), "mx1: { ipv4: 127.0.0.1, ipv6: 'fe80::1%eth0' }\n");
-    assert.equal(await checkCommand(["--stack", "example", "--addresses", join(dir, "book.yaml"), "--no-smtp", "--timeout", "5"]), 3);
+    assert.equal(await checkCommand([...STACK, "--addresses", join(dir, "book.yaml"), "--no-smtp", "--timeout", "5"]), 3);
   } finally {
     process.stdout.write = write;
     rmSync(dir, { recursive: true, force: true });
@@ -160,5 +166,5 @@ test("an address book with an IPv6 zone id is a located error, UNKNOWN (3), not 
 });
 
 test("--timeout is whole seconds, 1 to 3600", async () => {
-  for (const bad of ["0", "1.5", "x", "9999"]) await assert.rejects(runCheckCommand(["--stack", "example", "--timeout", bad]), /--timeout: expected whole seconds from 1 to 3600/);
+  for (const bad of ["0", "1.5", "x", "9999"]) await assert.rejects(runCheckCommand([...STACK, "--timeout", bad]), /--timeout: expected whole seconds from 1 to 3600/);
 });

@@ -3,14 +3,14 @@
 // PTR is wrong, one relay announces the wrong name; exactly those are flagged.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isIP } from "node:net";
 import { spawnSync } from "node:child_process";
 import { runCheckCommand, checkCommand } from "../src/cli/check.ts";
 import { ptrName, reversedLabels } from "../src/plan/addresses.ts";
 import { examplePlan, liveRecordsOf, type LiveRecord } from "./support/check/fixtures.ts";
+import { exampleStacksDir } from "./support/example.ts";
 import { startKnot, zoneFiles, freePort, type Knot } from "./support/check/knot.ts";
 import { startBannerServer } from "./support/check/smtp-server.ts";
 import type { CheckResult } from "../src/check/checks.ts";
@@ -22,8 +22,12 @@ let knot: Knot | undefined;
 let smtpPort = 0;
 const servers: { stop(): Promise<void> }[] = [];
 let dir = "";
+const STACK = "checklive";
+const stack = () => ["--stacks", dir, "--stack", STACK];
 
 before(async () => {
+  // The example under this test's own stack name (check --delivery would read a lab named so).
+  dir = exampleStacksDir(STACK);
   if (!haveKnot) return;
   // Every address the check will touch is on this machine.
   for (const a of Object.values(addresses).flatMap((f) => [f.ipv4!, f.ipv6!]))
@@ -37,7 +41,6 @@ before(async () => {
   knot = await startKnot(zoneFiles(records, zones));
   smtpPort = await freePort();
   for (const h of plan.hosts) servers.push(await startBannerServer(h.ipv4, smtpPort, h.name === "mx2" ? "localhost.localdomain" : h.helo));
-  dir = mkdtempSync(join(tmpdir(), "facteur-check-"));
   writeFileSync(join(dir, "addresses.json"), JSON.stringify(addresses));
 });
 
@@ -48,7 +51,7 @@ after(async () => {
 });
 
 test("check against a real Knot: the listed smarthost, the wrong PTR and the wrong banner, nothing else", { skip: !haveKnot && "knotd/kdig not installed", timeout: 30000 }, async () => {
-  const run = await runCheckCommand(["--stack", "example", "--resolver", knot!.server, "--addresses", join(dir, "addresses.json"), "--smtp-port", String(smtpPort), "--json"]);
+  const run = await runCheckCommand([...stack(), "--resolver", knot!.server, "--addresses", join(dir, "addresses.json"), "--smtp-port", String(smtpPort), "--json"]);
   const report = JSON.parse(run.output) as { state: string; exitCode: number; results: CheckResult[] };
   const bad = report.results.filter((r) => r.state !== "OK");
   assert.deepEqual(bad.map((r) => `${r.state} ${r.id}`).sort(), [
@@ -74,13 +77,13 @@ test("check against a real Knot: the listed smarthost, the wrong PTR and the wro
   assert.equal(report.results.find((r) => r.id === "spf-pool:lookups")!.found, "1 lookups, 0 void"); // include:_spf.fai.tld, served by Knot
   assert.equal(report.results.find((r) => r.id === "spf:entreprise.tld:lookups")!.found, "2 lookups, 0 void");
 
-  const text = await runCheckCommand(["--stack", "example", "--resolver", knot!.server, "--addresses", join(dir, "addresses.json"), "--smtp-port", String(smtpPort), "--dnsbl", "bl.lab.tld"]);
+  const text = await runCheckCommand([...stack(), "--resolver", knot!.server, "--addresses", join(dir, "addresses.json"), "--smtp-port", String(smtpPort), "--dnsbl", "bl.lab.tld"]);
   assert.match(text.output.split("\n")[0]!, /^FACTEUR CRITICAL - 5 critical \| ok=\d+ warning=0 critical=5 unknown=0$/);
   assert.match(text.output, /\nCRITICAL dnsbl:bl\.lab\.tld:out1:ipv4: out1 127\.0\.53\.3 on bl\.lab\.tld: expected not listed, found LISTED/);
 });
 
 test("without --addresses the hosts' own A/AAAA records give the addresses", { skip: !haveKnot && "knotd/kdig not installed", timeout: 30000 }, async () => {
-  const run = await runCheckCommand(["--stack", "example", "--resolver", knot!.server, "--no-smtp", "--json"]);
+  const run = await runCheckCommand([...stack(), "--resolver", knot!.server, "--no-smtp", "--json"]);
   const report = JSON.parse(run.output) as { results: CheckResult[] };
   assert.deepEqual(report.results.filter((r) => r.state !== "OK").map((r) => r.id).sort(), ["dnsbl:bl.lab.tld:out1:ipv4", "fcrdns:out2:ipv4", "ptr:out2:ipv4"]);
 });
@@ -90,8 +93,8 @@ test("bad flags: a clear message and UNKNOWN (3)", async () => {
   const write = process.stdout.write;
   process.stdout.write = ((s: string) => (lines.push(s), true)) as typeof process.stdout.write;
   try {
-    assert.equal(await checkCommand(["--stack", "example", "--resolver", "not-an-ip"]), 3);
-    assert.equal(await checkCommand(["--stack", "example", "--bogus"]), 3);
+    assert.equal(await checkCommand([...stack(), "--resolver", "not-an-ip"]), 3);
+    assert.equal(await checkCommand([...stack(), "--bogus"]), 3);
     assert.equal(await checkCommand([]), 3);
     assert.equal(await checkCommand(["--stack", "nosuch"]), 3);
   } finally {

@@ -5,9 +5,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, inHost } from "./support/lab.ts";
 import { buildTopology } from "../src/lab/topology.ts";
@@ -15,6 +13,7 @@ import { loadSpecFile } from "../src/spec/load.ts";
 import { buildModel } from "../src/model/model.ts";
 import { reverseName } from "../src/plan/addresses.ts";
 import { labStack } from "./support/labStacks.ts";
+import { exampleStacksDir } from "./support/example.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SPEC = `${ROOT}stacks/example.facteur.yaml`;
@@ -40,8 +39,7 @@ async function facteurCheck(args: string[]): Promise<{ code: number; report: { s
 
 describe("facteur check against the lab", { skip }, () => {
   before(async () => {
-    STACKS = mkdtempSync(join(tmpdir(), "facteur-lab-check-"));
-    copyFileSync(SPEC, join(STACKS, `${STACK}.facteur.yaml`));
+    STACKS = exampleStacksDir(STACK);
     // The lab's addresses are decided by its topology, before anything runs.
     const { addresses } = buildTopology(buildModel(loadSpecFile(SPEC)), STACK);
     const out1 = addresses.out1!.ipv4!;

@@ -1,5 +1,7 @@
 // Shared fixtures: the example stack of the field notes, and variations of it as YAML text.
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { parseSpec } from "../../src/spec/load.ts";
@@ -10,6 +12,17 @@ import type { AddressBook } from "../../src/plan/addresses.ts";
 
 export const EXAMPLE_FILE = fileURLToPath(new URL("../../stacks/example.facteur.yaml", import.meta.url));
 export const exampleText = (): string => readFileSync(EXAMPLE_FILE, "utf8");
+
+/**
+ * A fresh stacks directory holding the example as `<stack>.facteur.yaml`, for commands that take
+ * --stack: a test's own name, never the user's `example` (whose lab `check --delivery` would read).
+ * The caller removes it.
+ */
+export function exampleStacksDir(stack: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `facteur-${stack}-`));
+  copyFileSync(EXAMPLE_FILE, join(dir, `${stack}.facteur.yaml`));
+  return dir;
+}
 
 /** Replaces one exact piece of the example; fails loudly if the piece is not there. */
 export function exampleWith(from: string, to: string): string {
