@@ -123,9 +123,10 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
   it("every host runs the exporter; the monitoring source scrapes it, anyone else is dropped by the plan's firewall", async () => {
     console.log(`# lab weighted: bring-up ${lab.upSeconds.toFixed(1)} s`);
     assert.deepEqual(lab.warnings, []);
+    const hosts = ["mx1", "out1", "out2"];
     // Dropped packets take the probe's whole 4 s to fail: the three from outside run at once.
-    const fromOutside = Promise.all(["mx1", "out1", "out2"].map((h) => scrape("spammer", h)));
-    for (const h of ["mx1", "out1", "out2"]) {
+    const fromOutside = Promise.all(hosts.map((h) => scrape("spammer", h)));
+    for (const h of hosts) {
       assert.ok(lab.probes.some((p) => p.host === h && p.check.kind === "metrics"), `${h}'s exporter is among what answered`);
       assert.ok(lab.checks.some((c) => new RegExp(`^${h}: firewall fw:(relay|smarthost) \\(.*metrics`).test(c)), lab.checks.join("\n"));
       const x = await scrape("sender", h);
@@ -135,7 +136,7 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
       for (const m of ["postfix_showq_message_age_seconds_count", "postfix_qmgr_messages_removed_total", "postfix_smtp_status_deferred", "postfix_smtpd_connects_total"])
         assert.match(x, new RegExp(`^${m}(\\{[^}]*\\})? \\d`, "m"), `${h}: ${m} is not exposed`);
     }
-    for (const [i, x] of (await fromOutside).entries()) assert.equal(x, undefined, `${["mx1", "out1", "out2"][i]}: a scrape from outside monitoringSources must be refused`);
+    for (const [i, x] of (await fromOutside).entries()) assert.equal(x, undefined, `${hosts[i]}: a scrape from outside monitoringSources must be refused`);
   });
 
   it("500 messages through mx1 split within 5 points of 20/80 (weights 1:4); mx1's delivered counter follows", async () => {

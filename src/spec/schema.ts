@@ -319,16 +319,17 @@ function levels(what: string, warning: number, critical: number) {
 /** Both values, since either may be a default the reader did not write. */
 const levelsOutOfOrder = (critical: number | string, warning: number | string, criticalDefault: number | string) =>
   `critical (${critical}${critical === criticalDefault ? ", the default" : ""}) must be at least warning (${warning})`;
+const AGE_DEFAULTS = { warning: "1h", critical: "6h" };
 const ageLevels = z
   .object({
-    warning: queueAge.default("1h").describe("Oldest queued message: WARNING from this age (1h, 30m...)."),
-    critical: queueAge.default("6h").describe("Oldest queued message: CRITICAL from this age."),
+    warning: queueAge.default(AGE_DEFAULTS.warning).describe("Oldest queued message: WARNING from this age (1h, 30m...)."),
+    critical: queueAge.default(AGE_DEFAULTS.critical).describe("Oldest queued message: CRITICAL from this age."),
   })
   .strict()
   .superRefine((l, ctx) => {
     const w = postfixSeconds(l.warning);
     const c = postfixSeconds(l.critical);
-    if ("seconds" in w && "seconds" in c && c.seconds < w.seconds) ctx.addIssue({ code: "custom", path: ["critical"], message: levelsOutOfOrder(l.critical, l.warning, "6h") });
+    if ("seconds" in w && "seconds" in c && c.seconds < w.seconds) ctx.addIssue({ code: "custom", path: ["critical"], message: levelsOutOfOrder(l.critical, l.warning, AGE_DEFAULTS.critical) });
   });
 const deliveryHealth = z
   .object({
