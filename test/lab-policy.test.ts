@@ -17,6 +17,7 @@ import {
   sendBatch, LAB_WAIT_MS, type StoredMail,
 } from "./support/lab.ts";
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
+import { maildirArrival } from "../src/lab/sink.ts";
 import { LAB_ROOT } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
 import { exampleText, rewrite } from "./support/example.ts";
@@ -139,8 +140,9 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     for (const r of sent) assert.equal(r.code, 0, r.transcript);
     const got = await waitForMail(lab, "tom@smit.tld", tok, 4);
     assert.equal(got.length, 4);
-    // The sink names each file by its delivery time (date +%s.%N).
-    const times = got.map((m) => Number(m.file.split("/").pop()!.split(".").slice(0, 2).join("."))).sort((a, b) => a - b);
+    // The sink's maildir names each file by its delivery time (seconds and microseconds).
+    const times = got.map((m) => maildirArrival(m.file)).sort((a, b) => a - b);
+    assert.ok(times.every(Number.isFinite), `maildir names: ${got.map((m) => m.file).join(", ")}`);
     const span = times[3]! - times[0]!;
     // out1 starts each delivery a pace after the last; the sink stamps a message after its own
     // queue, whose latency varies (more on a loaded machine). Unpaced, all four would arrive

@@ -24,6 +24,7 @@ import { issueLabCert, type LabCa } from "./ca.ts";
 import { startMtaStsResolver } from "./mtaSts.ts";
 import { startOutboundTls } from "./outboundTls.ts";
 import { startAcmeTimer } from "./acme.ts";
+import { SINK_STORE_PL } from "./sink.ts";
 
 /** /etc/passwd and /etc/group, read once: an `id` process per lookup blocked the event loop of every host's bring-up. */
 const accounts = (() => {
@@ -606,23 +607,12 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
   if (o.tls && h.ca) await issueLabCert(h.ca, `${h.root}/etc/tls/sink-cert.pem`, `${h.root}/etc/tls/sink-key.pem`, o.names);
   let master = STOCK_MASTER;
   if (o.kind === "sink") {
-    // Every recipient of the sink's domains is accepted and stored as one file per message
-    // in <root>/mail/<domain>/<local>/new/ (Return-Path, Delivered-To, X-Original-To added).
+    // Every recipient of the sink's domains is accepted and stored as one file per message in
+    // <root>/mail/<domain>/<local>/new/ (Return-Path, Delivered-To, X-Original-To added) by sink.ts's program.
     const mail = `${h.root}/mail`;
     mkdirOwned(mail, "nobody", "nogroup", 0o755);
-    const store = `${h.root}/store.sh`;
-    writeFileSync(
-      store,
-      [
-        "#!/bin/sh",
-        "# facteur lab sink: one file per message per recipient; a failure defers (75), never bounces.",
-        'd="$1/$(echo "$2" | tr A-Z a-z)/$(echo "$3" | tr A-Z a-z | tr -c "a-z0-9._+=\\n-" _)" || exit 75',
-        'mkdir -p "$d/tmp" "$d/new" || exit 75',
-        'f="$(date +%s.%N).$$"',
-        'cat >"$d/tmp/$f" && mv "$d/tmp/$f" "$d/new/$f" || exit 75',
-        "",
-      ].join("\n"),
-    );
+    const store = `${h.root}/store.pl`;
+    writeFileSync(store, SINK_STORE_PL);
     chmodSync(store, 0o755);
     lines.push(`relay_domains = ${o.domains.join(" ")}`, "relay_recipient_maps =", "relay_transport = sinkstore", "sinkstore_destination_recipient_limit = 1");
     master += `sinkstore unix  -       n       n       -       -       pipe\n  flags=DRO user=nobody argv=${store} ${mail} \${domain} \${user}\n`;

@@ -8,6 +8,7 @@ import { labUnboundConfPath } from "../../src/lab/outboundTls.ts";
 import { spawnDaemon } from "../../src/lab/hosts.ts";
 import { daemonFacts } from "../../src/render/daemons/index.ts";
 import type { LabState, LabHostInfo } from "../../src/lab/index.ts";
+import { byArrival, sinkDirName } from "../../src/lab/sink.ts";
 
 /**
  * How long a test waits for something that normally takes a second (mail to arrive, a daemon to
@@ -84,11 +85,18 @@ export function mailbox(state: LabState, address: string): StoredMail[] {
   const [local, domain] = address.toLowerCase().split("@") as [string, string];
   const base = state.mailboxes[domain];
   if (!base) throw new Error(`no lab sink for ${domain}`);
-  const dir = `${base}/${domain}/${local}/new`;
+  const dir = `${base}/${domain}/${sinkDirName(local)}/new`;
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .map((f) => parseMail(`${dir}/${f}`));
+  return byArrival(readdirSync(dir)).map((f) => storedMail(`${dir}/${f}`));
+}
+
+// A stored message never changes (virtual(8) writes it in tmp/ and moves it to new/): parsed
+// once per file, not on every poll of waitForMail (500 files, five polls a second).
+const parsed = new Map<string, StoredMail>();
+function storedMail(file: string): StoredMail {
+  let m = parsed.get(file);
+  if (!m) parsed.set(file, (m = parseMail(file)));
+  return m;
 }
 
 /** Every stored message at every sink. */
@@ -99,7 +107,7 @@ export function allMail(state: LabState): StoredMail[] {
     if (!existsSync(d)) continue;
     for (const local of readdirSync(d)) {
       const nd = `${d}/${local}/new`;
-      if (existsSync(nd)) for (const f of readdirSync(nd)) out.push(parseMail(`${nd}/${f}`));
+      if (existsSync(nd)) for (const f of readdirSync(nd)) out.push(storedMail(`${nd}/${f}`));
     }
   }
   return out;
