@@ -14,6 +14,7 @@ import { buildModel } from "../src/model/model.ts";
 import { reverseName } from "../src/plan/addresses.ts";
 import { labStack } from "./support/labStacks.ts";
 import { exampleStacksDir } from "./support/example.ts";
+import { FACTEUR } from "./support/facteurCli.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SPEC = `${ROOT}stacks/example.facteur.yaml`;
@@ -33,7 +34,7 @@ interface Result {
 }
 
 async function facteurCheck(args: string[]): Promise<{ code: number; report: { state: string; results: Result[] }; stdout: string }> {
-  const r = await inHost(lab, "sender", [`${ROOT}node_modules/.bin/tsx`, `${ROOT}src/cli/bin.ts`, "check", "--stack", STACK, "--stacks", STACKS, ...args], undefined, 120_000);
+  const r = await inHost(lab, "sender", [...FACTEUR, "check", "--stack", STACK, "--stacks", STACKS, ...args], undefined, 120_000);
   return { code: r.code, report: args.includes("--json") ? JSON.parse(r.stdout) : { state: "", results: [] }, stdout: r.stdout };
 }
 

@@ -14,6 +14,7 @@ import {
 } from "./support/lab.ts";
 import { namespacePids, sleep, waitFor } from "../src/lab/proc.ts";
 import { labStack } from "./support/labStacks.ts";
+import { FACTEUR } from "./support/facteurCli.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STACKS = `${ROOT}stacks`;
@@ -274,7 +275,7 @@ describe("lab: the example stack end to end", { skip }, () => {
     for (const p of dkimPids) process.kill(p, "SIGKILL");
     assert.ok(await waitFor(async () => dkimPids.every((p) => !existsSync(`/proc/${p}`)), LAB_WAIT_MS), "opendkim did not die");
     assert.ok(existsSync(sock), "the socket file stays: a check for the file alone would say OpenDKIM listens");
-    const r = spawnSync(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}src/cli/bin.ts`, "lab", "status", "--stack", STACK], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(FACTEUR[0]!, [...FACTEUR.slice(1), "lab", "status", "--stack", STACK], { encoding: "utf8", timeout: 120_000 });
     assert.equal(r.status, 1, `lab status should exit 1:\n${r.stdout}${r.stderr}`);
     const down = r.stdout.split("\n").filter((l) => /^\s+DOWN/.test(l));
     assert.equal(down.length, 1, r.stdout);

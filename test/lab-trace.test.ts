@@ -14,14 +14,19 @@ import { labSkipReason, swaks, replies, waitForMail, hostOf, inHost, queueOf, po
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
 import { LAB_ROOT } from "../src/paths.ts";
 import type { Path, Trace } from "../src/trace/types.ts";
+import { parseTraceArgs } from "../src/cli/trace.ts";
+import { loadSpecFile } from "../src/spec/load.ts";
+import { buildModel, type Model } from "../src/model/model.ts";
+import { labLogs } from "../src/trace/lab.ts";
+import { trace } from "../src/trace/join.ts";
 import { labStack } from "./support/labStacks.ts";
+import { FACTEUR } from "./support/facteurCli.ts";
 
 const STACK = labStack("trace");
 const skip = labSkipReason();
 if (skip) console.log(`# lab trace skipped: ${skip}`);
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 const EXAMPLE = readFileSync(join(ROOT, "stacks/example.facteur.yaml"), "utf8");
 const run = `${process.pid}-${Date.now() % 100000}`;
 const GTUBE = "JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
@@ -34,7 +39,7 @@ function traceSpec(): string {
 
 function facteur(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(TSX, [join(ROOT, "src/cli/bin.ts"), ...args], { cwd: ROOT });
+    const child = spawn(FACTEUR[0]!, [...FACTEUR.slice(1), ...args], { cwd: ROOT });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -49,9 +54,22 @@ async function traceJson(...args: string[]): Promise<Trace> {
   return JSON.parse(r.out) as Trace;
 }
 
-/** Traces until `ok` holds (logs are written as daemons go), or returns the last trace. */
-async function traceUntil(args: string[], ok: (t: Trace) => boolean, timeoutMs = 20_000): Promise<Trace> {
+/** What the CLI's trace joins from the lab's logs, made in this process (no destination checks): waited on, never asserted. */
+function logsTrace(args: string[]): Trace {
+  const a = parseTraceArgs(["--stack", STACK, ...args]);
+  model ??= buildModel(loadSpecFile(lab.specFile));
+  return trace(labLogs(lab, model).logs, a.query, { sinceMs: a.sinceMs, limit: a.limit });
+}
+let model: Model | undefined;
+
+/**
+ * The CLI's trace once it satisfies `ok` (logs are written as daemons go), or the last one. The
+ * logs are watched in this process until `settled` holds for what they join to; only then is the
+ * CLI asked (a process, and a verifier process per destination), again every 500 ms if needed.
+ */
+async function traceUntil(args: string[], ok: (t: Trace) => boolean, settled: (t: Trace) => boolean = ok, timeoutMs = 20_000): Promise<Trace> {
   const end = Date.now() + timeoutMs;
+  while (Date.now() < end && !settled(logsTrace(args))) await sleep(200);
   for (;;) {
     const t = await traceJson(...args);
     if (ok(t) || Date.now() > end) return t;
@@ -101,7 +119,8 @@ describe("lab: facteur trace (issue #16) on real Postfix logs", { skip }, () => 
     const [john] = await waitForMail(lab, "john@doe.tld", `group ${run}`);
     const [tom] = await waitForMail(lab, "tom@smit.tld", `group ${run}`);
     assert.ok(john && tom, "both members got it");
-    const t = await traceUntil(["--message-id", id], (x) => x.messages[0]?.paths.length === 2 && x.messages[0].paths.every((p) => p.outcome.status === "delivered" && p.destination));
+    const bothDelivered = (x: Trace) => x.messages[0]?.paths.length === 2 && x.messages[0].paths.every((p) => p.outcome.status === "delivered");
+    const t = await traceUntil(["--message-id", id], (x) => bothDelivered(x) && x.messages[0]!.paths.every((p) => p.destination), bothDelivered);
     assert.equal(t.messages.length, 1, JSON.stringify(t, null, 1));
     const m = t.messages[0]!;
     assert.deepEqual(m.messageIds, [id]);

@@ -16,6 +16,7 @@ import { buildModel } from "../src/model/model.ts";
 import { mtaStsPolicies } from "../src/plan/mtaSts.ts";
 import { setLabRecords } from "../src/lab/dnsUpdate.ts";
 import { labStack } from "./support/labStacks.ts";
+import { FACTEUR } from "./support/facteurCli.ts";
 
 const SPEC = fileURLToPath(new URL("./scenarios/transport-security/stack.yaml", import.meta.url));
 const STACK = labStack("tls");
@@ -25,7 +26,6 @@ if (skip) console.log(`# lab transport skipped: ${skip}`);
 const tag = `${process.pid}-${Date.now() % 100000}`;
 let lab: LabState;
 const ip = (h: string) => hostOf(lab, h).ipv4[0]!;
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const POLICY = mtaStsPolicies(buildModel(parseSpec(readFileSync(SPEC, "utf8"), SPEC))).find((p) => p.domain === "entreprise.tld")!;
 
 /** Mail handed to the outside sender's own Postfix, which delivers it by MX (and by MTA-STS) like any sender on the Internet. */
@@ -149,13 +149,13 @@ describe("lab: transport security for forwarded mail", { skip }, () => {
       const dir = mkdtempSync("/tmp/facteur-check-");
       try {
         copyFileSync(SPEC, `${dir}/tls.facteur.yaml`);
-        const r = await inHost(lab, "sender", [`${ROOT}node_modules/.bin/tsx`, `${ROOT}src/cli/bin.ts`, "check", "--stack", "tls", "--stacks", dir, "--resolver", lab.resolver, "--ca", lab.ca!, "--no-smtp", "--json"], undefined, 120_000);
+        const r = await inHost(lab, "sender", [...FACTEUR, "check", "--stack", "tls", "--stacks", dir, "--resolver", lab.resolver, "--ca", lab.ca!, "--no-smtp", "--json"], undefined, 120_000);
         const report = JSON.parse(r.stdout) as { results: { id: string; state: string; note?: string }[] };
         const state = (id: string) => report.results.find((x) => x.id === id)?.state;
         for (const id of ["mta-sts:entreprise.tld", "mta-sts-policy:entreprise.tld", "mta-sts-cert:entreprise.tld", "mta-sts-mx:entreprise.tld", "tlsrpt:entreprise.tld", "arc:relais.tld:arc2026a"])
           assert.equal(state(id), "OK", `${id}: ${JSON.stringify(report.results.find((x) => x.id === id))}`);
         // Without the lab CA, the policy's certificate is not trusted: what a sender would refuse.
-        const untrusted = await inHost(lab, "sender", [`${ROOT}node_modules/.bin/tsx`, `${ROOT}src/cli/bin.ts`, "check", "--stack", "tls", "--stacks", dir, "--resolver", lab.resolver, "--no-smtp", "--json"], undefined, 120_000);
+        const untrusted = await inHost(lab, "sender", [...FACTEUR, "check", "--stack", "tls", "--stacks", dir, "--resolver", lab.resolver, "--no-smtp", "--json"], undefined, 120_000);
         const cert = (JSON.parse(untrusted.stdout) as typeof report).results.find((x) => x.id === "mta-sts-cert:entreprise.tld")!;
         assert.equal(cert.state, "CRITICAL");
         assert.match(cert.note!, /senders refuse the policy/);
