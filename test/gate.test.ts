@@ -5,7 +5,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
@@ -126,4 +126,34 @@ test("values that kill smtpd, qmgr or master pass postfix check and are refused 
     assert.equal(verdict.ok, false, `${c.name}: the gate refuses it`);
     assert.ok(verdict.reasons.some((r) => c.reason.test(r)), `${c.name}: ${JSON.stringify(verdict.reasons)}`);
   }
+});
+
+/** Processes whose command line or environment (MAIL_CONFIG of Postfix's daemons) names a path under `path`. */
+function processesUnder(path: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      if (cmdline.includes(path) || environ.some((e) => e.startsWith("MAIL_CONFIG=") && e.includes(path))) found.push(`${pid} ${cmdline}`);
+    } catch {
+      /* gone, or a kernel thread */
+    }
+  }
+  return found;
+}
+
+// Run last: every gate of this file used `dir`. The gate read master's pid from the first 20
+// bytes of master.pid, which Postfix writes right-aligned in 32: it never stopped the instance,
+// and each deploy left a Postfix (master, qmgr, pickup, postlogd...) running on the host.
+test("the gate leaves nothing running: no process of an instance it started outlives it", { skip, timeout: 120_000 }, async () => {
+  const s = staged("leftovers", "out1");
+  const verdict = await runPostfixGate(s.conf, s.bundle.probeRecipients, { tmpDir: dir });
+  assert.equal(verdict.ok, true, verdict.reasons.join("\n"));
+  let left = processesUnder(dir);
+  for (let i = 0; i < 50 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = processesUnder(dir);
+  }
+  assert.deepEqual(left, []);
 });

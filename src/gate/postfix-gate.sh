@@ -4,6 +4,12 @@
 # the configuration; otherwise exit 1 and one "gate: ..." line per reason on stderr.
 # Needs root. Leaves nothing behind. Placeholders @...@ are filled by postfix.ts.
 
+# master's pid, from the pid file Postfix writes right-aligned in 32 columns ("%*lu\n"):
+# reading fewer bytes gave only spaces, so the instance was never stopped and outlived the gate.
+facteur_gate_master_pid() {
+  head -c 64 "$G/q/pid/master.pid" 2>/dev/null | tr -dc 0-9
+}
+
 facteur_gate_failures() { # the log lines that mean a daemon refused its configuration or died
   grep -E '@FAILURE_ERE@' "$1" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [^ ]+ //'
 }
@@ -61,7 +67,7 @@ facteur_gate_instance() {
     fi
   fi
   local pid i=0
-  pid=$(head -c 20 "$G/q/pid/master.pid" 2>/dev/null | tr -dc 0-9)
+  pid=$(facteur_gate_master_pid)
   if [ -n "$pid" ]; then
     kill -TERM "$pid" 2>/dev/null
     while kill -0 "$pid" 2>/dev/null && [ $i -lt @STOP_TENTHS@ ]; do sleep 0.1; i=$((i + 1)); done
@@ -78,7 +84,7 @@ facteur_gate() {
   (
     cleanup() {
       local pid
-      pid=$(head -c 20 "$G/q/pid/master.pid" 2>/dev/null | tr -dc 0-9)
+      pid=$(facteur_gate_master_pid)
       if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null; fi
       rm -rf "$G"
     }
@@ -107,7 +113,7 @@ facteur_gate() {
       exit 1
     fi
     export G
-    unshare -n bash -c "$(declare -f facteur_gate_failures facteur_gate_instance); facteur_gate_instance \"\$@\"" facteur-gate "$@"
+    unshare -n bash -c "$(declare -f facteur_gate_master_pid facteur_gate_failures facteur_gate_instance); facteur_gate_instance \"\$@\"" facteur-gate "$@"
     local ns=$?
     local problems
     problems=$(facteur_gate_failures "$G/log/maillog")
