@@ -208,8 +208,35 @@ export interface RunOptions extends MockWorld {
 
 const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => (resolve(v), v)));
 
+// Pulumi captures and formats a stack trace for each promise it makes (runtime/debuggable.js:
+// `new Error().stack`, several per resource), read only in its report of leaked promises. With
+// source maps on (tsx turns them on) mapping those frames was over a third of a run's CPU, so a
+// run formats stacks unmapped; an error's stack read after the run is mapped as before. Runs may
+// overlap (a test file starting its runs at load): the first to start turns maps off, the last
+// to end restores what it found.
+let unmappedRuns = 0;
+let mapsBefore = false;
+function unmappedStacks(): () => void {
+  if (unmappedRuns++ === 0) {
+    mapsBefore = process.sourceMapsEnabled;
+    if (mapsBefore) process.setSourceMapsEnabled(false);
+  }
+  return () => {
+    if (--unmappedRuns === 0 && mapsBefore) process.setSourceMapsEnabled(true);
+  };
+}
+
 /** Deploys `spec` under strict mocks in this process, as `pulumi up` would run src/pulumi/index.ts. */
 export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<ProgramRun> {
+  const restoreMaps = unmappedStacks();
+  try {
+    return await deploy(spec, opts);
+  } finally {
+    restoreMaps();
+  }
+}
+
+async function deploy(spec: Spec, opts: RunOptions): Promise<ProgramRun> {
   const m = opts.mocks ?? strictMocks(opts);
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.config ?? {})) config[`facteur:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
