@@ -2,19 +2,18 @@
 // input that changes nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exampleText, exampleWith } from "./support/example.ts";
 import { facteurBatch } from "./support/cliBatch.ts";
+import { spawnTsx } from "./support/tsxNode.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 function facteur(args: string[], cwd = ROOT) {
-  const r = spawnSync(TSX, [join(ROOT, "src/cli/bin.ts"), ...args], { cwd, encoding: "utf8" });
+  const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), args, { cwd, encoding: "utf8" });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
