@@ -2,12 +2,12 @@
 // type that can no longer be ordered, naming the host and the replacement, and still exits 0.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exampleText } from "./support/example.ts";
+import { spawnTsx } from "./support/tsxNode.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -16,7 +16,7 @@ test("validate warns about deprecated server types (exit 0); current types draw 
   try {
     mkdirSync(join(dir, "stacks"));
     writeFileSync(join(dir, "stacks", "old.facteur.yaml"), exampleText().replace("mx1: { location: fsn1, serverType: cx23,", "mx1: { location: fsn1, serverType: cx22,").replace("serverType: cx23 }", "serverType: cpx11 }"));
-    const run = (stack: string) => spawnSync(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "src/cli/bin.ts"), "validate", "--stack", stack], { cwd: dir, encoding: "utf8" });
+    const run = (stack: string) => spawnTsx(join(ROOT, "src/cli/bin.ts"), ["validate", "--stack", stack], { cwd: dir, encoding: "utf8" });
     const r = run("old");
     assert.equal(r.status, 0, r.stderr);
     const warnings = r.stderr.trim().split("\n");

@@ -2,19 +2,18 @@
 // input that changes nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exampleText, exampleWith } from "./support/example.ts";
 import { facteurBatch } from "./support/cliBatch.ts";
+import { spawnTsx } from "./support/tsxNode.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 function facteur(args: string[], cwd = ROOT) {
-  const r = spawnSync(TSX, [join(ROOT, "src/cli/bin.ts"), ...args], { cwd, encoding: "utf8" });
+  const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), args, { cwd, encoding: "utf8" });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -105,28 +104,32 @@ test("render with a bad spec or a bad address book changes nothing in the output
   }
 });
 
+// Usage only: these go through main() as bin.ts runs it, in one process (test/support/cli-batch.ts).
 test("<command> --help prints that command's usage and exits 0, running nothing; lab, check and trace print their own", () => {
-  for (const [command, line] of [
-    ["validate", /^ {2}validate --stack NAME \| --file PATH {5}check a stack spec/m],
-    ["diff", /^ {2}diff {5}--stack NAME \[--repo DIR\] BASE_REF \[HEAD_REF\]\n {42}markdown of what a change does/m],
-  ] as const) {
-    const r = facteur([command, "--help"]);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, new RegExp(`^usage: facteur ${command} \\[options\\]\\n`));
-    assert.match(r.out, line);
-    assert.doesNotMatch(r.out, /^ {2}(lab|check|trace|schema|plan) /m, "only that command's entry");
-    assert.equal(r.err, "");
-  }
-  // -h too, and before other options: render writes nothing.
   const dir = mkdtempSync(join(tmpdir(), "facteur-help-"));
   try {
-    // A stack that does not exist: had render run, it would have failed on it.
-    const r = facteur(["render", "--stack", "no-such-stack", "--out", join(dir, "out"), "-h"]);
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^ {2}render {3}--stack NAME --out DIR \[--addresses FILE\]\n {42}per-host config bundles/m);
+    const [validate, diff, render, lab] = facteurBatch([
+      ["validate", "--help"],
+      ["diff", "--help"],
+      // -h too, and before other options: render writes nothing. A stack that does not exist: had render run, it would have failed on it.
+      ["render", "--stack", "no-such-stack", "--out", join(dir, "out"), "-h"],
+      ["lab", "--help"],
+    ]);
+    for (const [command, r, line] of [
+      ["validate", validate!, /^ {2}validate --stack NAME \| --file PATH {5}check a stack spec/m],
+      ["diff", diff!, /^ {2}diff {5}--stack NAME \[--repo DIR\] BASE_REF \[HEAD_REF\]\n {42}markdown of what a change does/m],
+    ] as const) {
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`^usage: facteur ${command} \\[options\\]\\n`));
+      assert.match(r.out, line);
+      assert.doesNotMatch(r.out, /^ {2}(lab|check|trace|schema|plan) /m, "only that command's entry");
+      assert.equal(r.err, "");
+    }
+    assert.equal(render!.code, 0, render!.err);
+    assert.match(render!.out, /^ {2}render {3}--stack NAME --out DIR \[--addresses FILE\]\n {42}per-host config bundles/m);
     assert.deepEqual(readdirSync(dir), [], "nothing rendered");
+    assert.match(lab!.out, /^usage: facteur lab up\|down\|status/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.match(facteur(["lab", "--help"]).out, /^usage: facteur lab up\|down\|status/);
 });

@@ -5,9 +5,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { parseSpec } from "../src/spec/load.ts";
-import { plain, runProgram, type ProgramRun, type RunOptions } from "../src/pulumi/mocks.ts";
+import { plain, type ProgramRun, type RunOptions } from "../src/pulumi/mocks.ts";
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { churn } from "./support/churn.ts";
+import { sharedRun } from "./support/programRuns.ts";
 import { planStack } from "../src/pulumi/stackPlan.ts";
 import { exampleText } from "./support/example.ts";
 
@@ -18,9 +19,10 @@ const OPTIONS: RunOptions = {
   secrets: { sshPrivateKey: privateKey, faiRelayPassword: "fai-Relay-pw-7Qx", johnSubmission: "john-Submission-pw-9Kz", quotaStorePassword: "0123456789abcdef0123456789abcdef" },
   cloudflareZones: { "relais.tld": "zone-relais" },
 };
-const run = (text: string) => runProgram(parseSpec(text, "stacks/example.facteur.yaml"), OPTIONS);
+/** One run per distinct input (test/support/programRuns.ts): several changes start from the same run. */
+const run = (text: string) => sharedRun(text, OPTIONS);
 /** Warm-up schedules read at a fixed day (facteur:at), as an operator's `pulumi config set facteur:at` does. */
-const runAt = (at: string, text: string) => runProgram(parseSpec(text, "stacks/example.facteur.yaml"), { ...OPTIONS, config: { ...OPTIONS.config, at } });
+const runAt = (at: string, text: string) => sharedRun(text, { ...OPTIONS, config: { ...OPTIONS.config, at } });
 
 /** The example with edits applied in order, each piece required to be there. */
 function edited(...edits: [string, string][]): string {

@@ -8,6 +8,7 @@ import { parseSpec } from "../src/spec/load.ts";
 import { isSecretValue, plain, runProgram, type ProgramRun, type RunOptions } from "../src/pulumi/mocks.ts";
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { churn } from "./support/churn.ts";
+import { sharedRun } from "./support/programRuns.ts";
 import { exampleText, exampleWith } from "./support/example.ts";
 
 const pair = generateKeyPairSync("ed25519");
@@ -20,7 +21,8 @@ const OPTIONS: RunOptions = {
   },
   secrets: { sshPrivateKey: privateKey, faiRelayPassword: "fai-pw", johnSubmission: "john-pw" },
 };
-const run = (text = exampleText()): Promise<ProgramRun> => runProgram(parseSpec(text, "stacks/example.facteur.yaml"), OPTIONS);
+/** One run per distinct spec text (test/support/programRuns.ts): a churn step's "after" is often the next one's "before". */
+const run = (text = exampleText()): Promise<ProgramRun> => sharedRun(text, OPTIONS);
 const RELAYS = ["mx1", "mx2"];
 const applies = (hosts: string[]) => Object.fromEntries(hosts.map((h) => [`apply:${h}`, ["create", "stdin"]]));
 

@@ -7,17 +7,17 @@ import assert from "node:assert/strict";
 import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { parseSpec } from "../src/spec/load.ts";
 import { buildPlan } from "../src/plan/plan.ts";
 import { quoteTxt, txtStrings } from "../src/plan/dns.ts";
 import { renderStack } from "../src/render/render.ts";
 import { fillSecrets } from "../src/render/bundle.ts";
 import { serverTypeWarnings } from "../src/plan/serverTypes.ts";
-import { isSecretValue, mockId, plain, runProgram, type ProgramRun, type RecordedResource, type RunOptions } from "../src/pulumi/mocks.ts";
+import { isSecretValue, mockId, plain, type ProgramRun, type RecordedResource, type RunOptions } from "../src/pulumi/mocks.ts";
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { SSH_DIAL } from "../src/pulumi/hosts.ts";
 import { DEFAULT_SMTP_PROBE_HOSTS } from "../src/pulumi/config.ts";
 import { churn, urnOf, aliasUrnsOf, REPLACE_TRIGGERS } from "./support/churn.ts";
+import { sharedRun } from "./support/programRuns.ts";
 import { exampleText, exampleWith } from "./support/example.ts";
 
 /** A real key pair, as `ssh-keygen -t ed25519` would give (PKCS#8 PEM private half). */
@@ -36,8 +36,8 @@ const OPTIONS: RunOptions = {
   // relais.tld is not in zoneIds: looked up by name.
   cloudflareZones: { "relais.tld": "zone-relais" },
 };
-const spec = (text = exampleText()) => parseSpec(text, "stacks/example.facteur.yaml");
-const run = (text?: string, opts: RunOptions = OPTIONS) => runProgram(spec(text), opts);
+/** One run per distinct input (test/support/programRuns.ts): a churn step's "after" is often the next one's "before". */
+const run = (text = exampleText(), opts: RunOptions = OPTIONS) => sharedRun(text, opts);
 
 const byType = (r: ProgramRun, type: string) => [...r.resources.values()].filter((x) => x.type === type);
 const res = (r: ProgramRun, name: string): RecordedResource => {
@@ -499,8 +499,9 @@ test("churn detector is not vacuous: moving a relay to another location replaces
   assert.deepEqual(c.created, []);
   assert.deepEqual(c.deleted, []);
   // Take away the servers' ignoreChanges and dropping an SSH key replaces every server at once: what the program prevents.
-  const [added, switched] = [await rotation.added(), await rotation.switched()];
-  for (const x of switched.resources.values()) if (x.type === "hcloud:index/server:Server") x.options = { ...x.options, ignoreChanges: [] };
+  const [added, shared] = [await rotation.added(), await rotation.switched()];
+  // A copy: the run itself is shared with the rotation's churn step.
+  const switched = { ...shared, resources: new Map([...shared.resources].map(([n, x]) => [n, x.type === "hcloud:index/server:Server" ? { ...x, options: { ...x.options, ignoreChanges: [] } } : x])) };
   const c2 = churn(added, switched);
   assert.deepEqual(Object.keys(c2.replaced).filter((n) => n.startsWith("server:")).sort(), HOSTS.map((h) => `server:${h}`));
   assert.deepEqual(c2.replaced["server:mx1"], ["sshKeys"]);

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnTsx } from "./support/tsxNode.ts";
 
 test("rendering is deterministic across processes, time zones and locales (byte-identical trees and plans)", () => {
   const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -22,9 +23,9 @@ test("rendering is deterministic across processes, time zones and locales (byte-
       // The environment really differs where it could leak into output: time zone and default locale.
       const probe = spawnSync(process.execPath, ["-e", "const o = Intl.DateTimeFormat().resolvedOptions(); console.log(o.timeZone, o.locale)"], { env: e, encoding: "utf8" });
       const out = join(base, `out${i}`);
-      const r = spawnSync(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "src/cli/bin.ts"), "render", "--stack", "example", "--out", out], { cwd: ROOT, env: e, encoding: "utf8" });
+      const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", "example", "--out", out], { cwd: ROOT, env: e, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
-      const p = spawnSync(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "src/cli/bin.ts"), "plan", "--stack", "example", "--json"], { cwd: ROOT, env: e, encoding: "utf8" });
+      const p = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["plan", "--stack", "example", "--json"], { cwd: ROOT, env: e, encoding: "utf8" });
       assert.equal(p.status, 0, p.stderr);
       return { seen: probe.stdout.trim(), tree: treeOf(out), plan: p.stdout };
     });

@@ -3,7 +3,6 @@
 // `--out stacks` once deleted the stack files, `--out .` would have wiped the checkout.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,9 +10,9 @@ import { fileURLToPath } from "node:url";
 import { RENDER_MARKER, outputDirProblem, writeRenderTree } from "../src/cli/renderOut.ts";
 import { UsageError } from "../src/cli/usage.ts";
 import { exampleText } from "./support/example.ts";
+import { spawnTsx } from "./support/tsxNode.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 function sandbox() {
   const dir = mkdtempSync(join(tmpdir(), "facteur-out-"));
@@ -27,7 +26,7 @@ const tree = (n: number) => new Map([["dns.txt", `records ${n}\n`], ["hosts/mx1/
 test("render --out stacks is refused with exit 2; nothing is deleted (--out . and the others: below)", () => {
   const dir = sandbox();
   try {
-    const r = spawnSync(TSX, [join(ROOT, "src/cli/bin.ts"), "render", "--stack", "example", "--out", "stacks"], { cwd: dir, encoding: "utf8" });
+    const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", "example", "--out", "stacks"], { cwd: dir, encoding: "utf8" });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^facteur render: --out: stacks is not empty and is not an earlier render output/);
     assert.equal(readFileSync(join(dir, "stacks", "example.facteur.yaml"), "utf8"), exampleText());

@@ -2,19 +2,18 @@
 // (exit 2, a message naming the flag), and hosts that cannot be reached over SSH named, exit 1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseTraceArgs } from "../src/cli/trace.ts";
 import { facteurBatch } from "./support/cliBatch.ts";
+import { spawnTsx } from "./support/tsxNode.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(ROOT, "node_modules/.bin/tsx");
 
 function facteur(args: string[]) {
-  const r = spawnSync(TSX, [join(ROOT, "src/cli/bin.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), args, { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

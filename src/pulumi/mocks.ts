@@ -208,8 +208,43 @@ export interface RunOptions extends MockWorld {
 
 const valueOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => (resolve(v), v)));
 
+// Pulumi captures and formats a stack trace for each promise it makes (runtime/debuggable.js:
+// `new Error().stack`, several per resource), read only in its report of leaked promises. With
+// source maps on (tsx turns them on) mapping those frames was over a third of a run's CPU, so a
+// run formats stacks unmapped; an error's stack read after the run is mapped as before.
+// Capturing ten frames for each was then half of what remained (about 230 ms a run of the
+// example, 120 ms with one frame), so a run captures one frame: an error the program throws
+// still names the line that threw it. Pulumi's own lookup of a resource's source position sets
+// its own limit (Resource.callsites). FACTEUR_MOCK_STACKS=full keeps node's settings, for
+// chasing an error through its callers. Runs may overlap (a test file starting its runs at
+// load): the first to start changes the settings, the last to end restores what it found.
+let cheapRuns = 0;
+let saved = { maps: false, limit: Error.stackTraceLimit };
+function cheapStacks(): () => void {
+  if (process.env.FACTEUR_MOCK_STACKS === "full") return () => {};
+  if (cheapRuns++ === 0) {
+    saved = { maps: process.sourceMapsEnabled, limit: Error.stackTraceLimit };
+    if (saved.maps) process.setSourceMapsEnabled(false);
+    Error.stackTraceLimit = Math.min(1, saved.limit);
+  }
+  return () => {
+    if (--cheapRuns > 0) return;
+    Error.stackTraceLimit = saved.limit;
+    if (saved.maps) process.setSourceMapsEnabled(true);
+  };
+}
+
 /** Deploys `spec` under strict mocks in this process, as `pulumi up` would run src/pulumi/index.ts. */
 export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<ProgramRun> {
+  const restoreStacks = cheapStacks();
+  try {
+    return await deploy(spec, opts);
+  } finally {
+    restoreStacks();
+  }
+}
+
+async function deploy(spec: Spec, opts: RunOptions): Promise<ProgramRun> {
   const m = opts.mocks ?? strictMocks(opts);
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.config ?? {})) config[`facteur:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
