@@ -1,7 +1,8 @@
-// The facteur CLI from the sources, as one node process: `node --import tsx src/cli/bin.ts`.
-// node_modules/.bin/tsx would start a second node process around it: a third more CPU per call,
-// and the lab tests call the CLI dozens of times.
+// The facteur CLI from the sources, as one node process: `node --import tsx src/cli/bin.ts`
+// (tsxNode.ts says why not the tsx command). For tests that start it themselves: in a lab
+// namespace, or asynchronously.
 import { fileURLToPath } from "node:url";
+import { TSX_LOADER } from "./tsxNode.ts";
 
 /** argv of `facteur` (append the command and its flags). */
-export const FACTEUR: readonly string[] = [process.execPath, "--import", import.meta.resolve("tsx"), fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url))];
+export const FACTEUR: readonly string[] = [process.execPath, "--import", TSX_LOADER, fileURLToPath(new URL("../../src/cli/bin.ts", import.meta.url))];
