@@ -1,6 +1,6 @@
 // The lab sinks' store program (src/lab/sink.ts), run as Postfix's pipe(8) runs it: argv
 // (maildir base, domain, local part), the message on stdin. No namespace needed.
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -8,12 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SINK_STORE_PL, byArrival, maildirArrival, sinkDirName } from "../src/lab/sink.ts";
 
-test("the sink stores a message in <base>/<domain>/<local>/new/ under the directory name sinkDirName gives, named by its arrival", (t) => {
+/** The store program written into a temporary directory, as the lab writes it for a sink. */
+function storeProgram(t: TestContext): { dir: string; store: string } {
   const dir = mkdtempSync(join(tmpdir(), "facteur-sink-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = join(dir, "store.pl");
   writeFileSync(store, SINK_STORE_PL);
   chmodSync(store, 0o755);
+  return { dir, store };
+}
+
+test("the sink stores a message in <base>/<domain>/<local>/new/ under the directory name sinkDirName gives, named by its arrival", (t) => {
+  const { dir, store } = storeProgram(t);
   const base = join(dir, "mail"); // made by the lab, owned by nobody
   mkdirSync(base);
   const before = Date.now() / 1000;
@@ -37,11 +43,7 @@ test("the sink stores a message in <base>/<domain>/<local>/new/ under the direct
 });
 
 test("a store that cannot write defers (75), never bounces", (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "facteur-sink-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const store = join(dir, "store.pl");
-  writeFileSync(store, SINK_STORE_PL);
-  chmodSync(store, 0o755);
+  const { dir, store } = storeProgram(t);
   writeFileSync(join(dir, "mail"), "a file where the maildir base should be");
   const r = spawnSync(store, [join(dir, "mail"), "doe.tld", "john"], { input: "Subject: x\n\nbody\n" });
   assert.equal(r.status, 75);
