@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnTsx } from "./support/tsxNode.ts";
+import { exampleStacksDir } from "./support/example.ts";
 
 test("rendering is deterministic across processes, time zones and locales (byte-identical trees and plans)", () => {
   const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -17,15 +18,17 @@ test("rendering is deterministic across processes, time zones and locales (byte-
     { TZ: "Pacific/Kiritimati", LANG: "tr_TR.UTF-8", LC_ALL: "tr_TR.UTF-8" },
   ];
   const base = mkdtempSync(join(tmpdir(), "facteur-determinism-"));
+  // The example under this test's own stack name, never the user's `example`.
+  const stacks = exampleStacksDir("determinism");
   try {
     const outputs = envs.map((env, i) => {
       const e = { ...process.env, ...env };
       // The environment really differs where it could leak into output: time zone and default locale.
       const probe = spawnSync(process.execPath, ["-e", "const o = Intl.DateTimeFormat().resolvedOptions(); console.log(o.timeZone, o.locale)"], { env: e, encoding: "utf8" });
       const out = join(base, `out${i}`);
-      const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", "example", "--out", out], { cwd: ROOT, env: e, encoding: "utf8" });
+      const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", "determinism", "--stacks", stacks, "--out", out], { cwd: ROOT, env: e, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
-      const p = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["plan", "--stack", "example", "--json"], { cwd: ROOT, env: e, encoding: "utf8" });
+      const p = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["plan", "--stack", "determinism", "--stacks", stacks, "--json"], { cwd: ROOT, env: e, encoding: "utf8" });
       assert.equal(p.status, 0, p.stderr);
       return { seen: probe.stdout.trim(), tree: treeOf(out), plan: p.stdout };
     });
@@ -36,6 +39,7 @@ test("rendering is deterministic across processes, time zones and locales (byte-
     assert.equal(outputs[1]!.plan, outputs[0]!.plan);
   } finally {
     rmSync(base, { recursive: true, force: true });
+    rmSync(stacks, { recursive: true, force: true });
   }
 });
 

@@ -13,11 +13,13 @@ import { exampleText } from "./support/example.ts";
 import { spawnTsx } from "./support/tsxNode.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** This file's own stack name, never the user's `example`. */
+const STACK = "renderout";
 
 function sandbox() {
   const dir = mkdtempSync(join(tmpdir(), "facteur-out-"));
   mkdirSync(join(dir, "stacks"));
-  writeFileSync(join(dir, "stacks", "example.facteur.yaml"), exampleText());
+  writeFileSync(join(dir, "stacks", `${STACK}.facteur.yaml`), exampleText());
   return dir;
 }
 
@@ -26,10 +28,10 @@ const tree = (n: number) => new Map([["dns.txt", `records ${n}\n`], ["hosts/mx1/
 test("render --out stacks is refused with exit 2; nothing is deleted (--out . and the others: below)", () => {
   const dir = sandbox();
   try {
-    const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", "example", "--out", "stacks"], { cwd: dir, encoding: "utf8" });
+    const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", STACK, "--out", "stacks"], { cwd: dir, encoding: "utf8" });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^facteur render: --out: stacks is not empty and is not an earlier render output/);
-    assert.equal(readFileSync(join(dir, "stacks", "example.facteur.yaml"), "utf8"), exampleText());
+    assert.equal(readFileSync(join(dir, "stacks", `${STACK}.facteur.yaml`), "utf8"), exampleText());
     assert.deepEqual(readdirSync(dir).sort(), ["stacks"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -44,13 +46,13 @@ test("outputDirProblem says why a directory is refused", () => {
     assert.match(outputDirProblem(dir, dir)!, /contains the current directory/);
     assert.throws(() => writeRenderTree(".", tree(1)), (e: Error) => e instanceof UsageError && /contains the current directory/.test(e.message));
     assert.match(outputDirProblem("..", join(dir, "stacks"))!, /contains the current directory/);
-    assert.match(outputDirProblem(join(dir, "stacks", "example.facteur.yaml"))!, /exists and is not a directory/);
+    assert.match(outputDirProblem(join(dir, "stacks", `${STACK}.facteur.yaml`))!, /exists and is not a directory/);
     symlinkSync(join(dir, "stacks"), join(dir, "link"));
     assert.match(outputDirProblem(join(dir, "link"))!, /is a symbolic link/);
     mkdirSync(join(dir, "empty"));
     assert.equal(outputDirProblem(join(dir, "empty")), undefined);
     assert.equal(outputDirProblem(join(dir, "new", "deeper")), undefined);
-    assert.match(outputDirProblem(join(dir, "stacks", "example.facteur.yaml", "x"))!, /a parent of it is not a directory/);
+    assert.match(outputDirProblem(join(dir, "stacks", `${STACK}.facteur.yaml`, "x"))!, /a parent of it is not a directory/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
