@@ -6,10 +6,10 @@
 // The example's 1 s default pacing would measure the pacing, so the bench stack is the example
 // spec with `policy.pacing.default.rateDelay: 0s` (written under the lab root); nothing else changes.
 // Usage (root): npm run bench:lab   [BENCH_MESSAGES=500] [BENCH_SESSIONS=8] [BENCH_KEEP=1]
-import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, swaks, hostOf, inHost } from "../test/support/lab.ts";
+import { labSkipReason, swaks, hostOf, inHost, storedCount } from "../test/support/lab.ts";
 import { sleep } from "../src/lab/proc.ts";
 import { labStack } from "../test/support/labStacks.ts";
 import { LAB_ROOT } from "../src/paths.ts";
@@ -25,14 +25,9 @@ function benchSpec(): string {
   return `# Written by bench/lab-throughput.ts: the example with no default pacing.\n${example.replace(re, "$10s")}`;
 }
 
-function count(state: LabState, address: string): number {
-  const [local, domain] = address.split("@") as [string, string];
-  const dir = `${state.mailboxes[domain]}/${domain}/${local}/new`;
-  return existsSync(dir) ? readdirSync(dir).length : 0;
-}
 
 async function phase(state: LabState, name: string, target: string, rcpt: string, counted: string): Promise<{ name: string; seconds: number; rate: number }> {
-  const base = count(state, counted);
+  const base = storedCount(state, counted);
   const t0 = process.hrtime.bigint();
   const src = await inHost(
     state,
@@ -45,7 +40,7 @@ async function phase(state: LabState, name: string, target: string, rcpt: string
   // Fail fast when nothing arrives for 30 s (deferred mail would otherwise stall the bench for minutes).
   let last = -1;
   let lastChange = Date.now();
-  for (let n = count(state, counted); n < base + N; n = count(state, counted)) {
+  for (let n = storedCount(state, counted); n < base + N; n = storedCount(state, counted)) {
     if (n !== last) [last, lastChange] = [n, Date.now()];
     if (Date.now() - lastChange > 30_000) throw new Error(`${name}: only ${n - base} of ${N} messages arrived, none for 30 s (see the hosts' postfix.log under ${state.root})`);
     await sleep(50);

@@ -9,12 +9,12 @@
 // Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync, readdirSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { dnsblListing } from "../src/lab/zones.ts";
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, header, headersNamed, queueOf, postfixLog, inHost, hostOf, restartPolicyd, postfixCtl,
-  sendBatch, LAB_WAIT_MS, type StoredMail,
+  sendBatch, storedCount, LAB_WAIT_MS, type StoredMail,
 } from "./support/lab.ts";
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
 import { maildirArrival } from "../src/lab/sink.ts";
@@ -56,11 +56,6 @@ let fai: LabState;
 const ip = (h: string, st = lab) => hostOf(st, h).ipv4[0]!;
 const addrs = (st: LabState, ...hs: string[]) => hs.flatMap((h) => [...hostOf(st, h).ipv4, ...hostOf(st, h).ipv6]);
 
-function count(st: LabState, address: string): number {
-  const [local, domain] = address.split("@") as [string, string];
-  const dir = `${st.mailboxes[domain]}/${domain}/${local}/new`;
-  return existsSync(dir) ? readdirSync(dir).length : 0;
-}
 
 /** The client of the first Received header: the host that handed the message to the sink. */
 function lastHopIp(m: StoredMail): string {
@@ -216,16 +211,16 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
   it("pool failover and drain: 500 messages with out1 stopped mid-batch all arrive, none lost, no duplicate beyond SMTP's announced end-of-data window; drained out3 gets nothing", async () => {
     const rcpt = "john@doe.tld";
     const prefix = token("batch");
-    const before = count(lab, rcpt);
+    const before = storedCount(lab, rcpt);
     const out3Before = postfixLog(lab, "out3", /connect from/).length;
     const batch = Promise.all([
       sendBatch(lab, { server: ip("mx1"), rcpt: "john-doe@entreprise.tld", prefix: `${prefix}-a`, n: 250, sessions: 4 }),
       sendBatch(lab, { server: ip("mx2"), rcpt: "john-doe@entreprise.tld", prefix: `${prefix}-b`, n: 250, sessions: 4 }),
     ]);
-    assert.ok(await waitFor(async () => count(lab, rcpt) - before >= 100, 120_000, 100), "the batch did not start arriving");
+    assert.ok(await waitFor(async () => storedCount(lab, rcpt) - before >= 100, 120_000, 100), "the batch did not start arriving");
     const stop = await postfixCtl(lab, "out1", "stop");
     assert.equal(stop.code, 0, stop.stderr);
-    const stoppedAt = count(lab, rcpt) - before;
+    const stoppedAt = storedCount(lab, rcpt) - before;
     for (const r of await batch) assert.equal(r.code, 0, `batch: ${r.stdout}${r.stderr}`);
     // The relays hand everything to out2 (relays retry a hop that vanished mid-session promptly).
     const relaysEmpty = await waitFor(
@@ -242,7 +237,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     assert.equal(start.code, 0, start.stderr);
     if (start.retried) console.log(`# out1 restart needed the maillog_file trap work-around: ${start.retried.split("\n").join(" | ")}`);
     await runCmd(["postqueue", "-c", hostOf(lab, "out1").postfixDir, "-f"], { ns: hostOf(lab, "out1").ns });
-    const all = await waitFor(async () => count(lab, rcpt) - before >= 500, 120_000, 200);
+    const all = await waitFor(async () => storedCount(lab, rcpt) - before >= 500, 120_000, 200);
     await sleep(2000);
     const tokens = mailbox(lab, rcpt)
       .map((m) => header(m, "subject") ?? "")

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SINK_STORE_PL, byArrival, maildirArrival, sinkDirName } from "../src/lab/sink.ts";
+import { SINK_STORE_PL, byArrival, maildirArrival, sinkDirName, sinkMaildirNew } from "../src/lab/sink.ts";
 
 /** The store program written into a temporary directory, as the lab writes it for a sink. */
 function storeProgram(t: TestContext): { dir: string; store: string } {
@@ -31,6 +31,8 @@ test("the sink stores a message in <base>/<domain>/<local>/new/ under the direct
     const name = sinkDirName(local);
     assert.doesNotMatch(name, /\//);
     assert.ok(!name.startsWith("."), name);
+    // Where the readers (tests, trace) look for it.
+    assert.equal(sinkMaildirNew(base, "DOE.tld", local), join(base, "doe.tld", name, "new"));
     const files = readdirSync(join(base, "doe.tld", name, "new"));
     assert.equal(files.length, 1, `${local} -> ${name}`);
     assert.equal(readFileSync(join(base, "doe.tld", name, "new", files[0]!), "utf8"), message);

@@ -9,6 +9,11 @@ export function sinkDirName(local: string): string {
   return local.toLowerCase().replace(/[^a-z0-9._+=-]/g, "_").replace(/^\./, "_");
 }
 
+/** The directory a sink stores `local@domain`'s messages in, under its maildir base. */
+export function sinkMaildirNew(base: string, domain: string, local: string): string {
+  return `${base}/${domain.toLowerCase()}/${sinkDirName(local)}/new`;
+}
+
 /** The store program (argv: maildir base, domain, local part); a failure defers (75), never bounces. */
 export const SINK_STORE_PL = String.raw`#!/usr/bin/perl
 # facteur lab sink: one file per message per recipient (src/lab/sink.ts).

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { LabState } from "../lab/index.ts";
-import { byArrival, sinkDirName } from "../lab/sink.ts";
+import { byArrival, sinkMaildirNew } from "../lab/sink.ts";
 import type { Model } from "../model/model.ts";
 import { daemonFacts } from "../render/daemons/index.ts";
 import { localClock } from "./clock.ts";
@@ -135,7 +135,7 @@ function storedCopy(state: LabState, to: string, queueId: string, mta: string): 
   const [local, domain] = to.toLowerCase().split("@") as [string, string];
   const base = state.mailboxes[domain ?? ""];
   if (!base || !local) return undefined;
-  const dir = `${base}/${domain}/${sinkDirName(local)}/new`;
+  const dir = sinkMaildirNew(base, domain, local);
   if (!existsSync(dir)) return undefined;
   const by = new RegExp(`^Received: from (\\S+) [^\\n]*(?:\\n[ \\t][^\\n]*)*?\\n[ \\t]+by ${mta.replace(/\./g, "\\.")} \\(Postfix\\) with E?SMTPS?A? id ${queueId}\\b`, "m");
   for (const f of byArrival(readdirSync(dir)).reverse()) {

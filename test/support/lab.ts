@@ -8,7 +8,7 @@ import { labUnboundConfPath } from "../../src/lab/outboundTls.ts";
 import { spawnDaemon } from "../../src/lab/hosts.ts";
 import { daemonFacts } from "../../src/render/daemons/index.ts";
 import type { LabState, LabHostInfo } from "../../src/lab/index.ts";
-import { byArrival, sinkDirName } from "../../src/lab/sink.ts";
+import { byArrival, sinkMaildirNew } from "../../src/lab/sink.ts";
 
 /**
  * How long a test waits for something that normally takes a second (mail to arrive, a daemon to
@@ -82,15 +82,25 @@ export const headersNamed = (m: StoredMail, name: string): string[] => m.headers
 
 /** Every message stored for an outside address (user@domain) at the lab's sinks. */
 export function mailbox(state: LabState, address: string): StoredMail[] {
-  const [local, domain] = address.toLowerCase().split("@") as [string, string];
-  const base = state.mailboxes[domain];
-  if (!base) throw new Error(`no lab sink for ${domain}`);
-  const dir = `${base}/${domain}/${sinkDirName(local)}/new`;
+  const dir = mailboxDir(state, address);
   if (!existsSync(dir)) return [];
   return byArrival(readdirSync(dir)).map((f) => storedMail(`${dir}/${f}`));
 }
 
-// A stored message never changes (virtual(8) writes it in tmp/ and moves it to new/): parsed
+/** How many messages are stored for an outside address (user@domain), without reading them. */
+export function storedCount(state: LabState, address: string): number {
+  const dir = mailboxDir(state, address);
+  return existsSync(dir) ? readdirSync(dir).length : 0;
+}
+
+function mailboxDir(state: LabState, address: string): string {
+  const [local, domain] = address.toLowerCase().split("@") as [string, string];
+  const base = state.mailboxes[domain];
+  if (!base) throw new Error(`no lab sink for ${domain}`);
+  return sinkMaildirNew(base, domain, local);
+}
+
+// A stored message never changes (the sink's store program writes it in tmp/ and moves it to new/): parsed
 // once per file, not on every poll of waitForMail (500 files, five polls a second).
 const parsed = new Map<string, StoredMail>();
 function storedMail(file: string): StoredMail {
