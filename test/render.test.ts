@@ -146,11 +146,14 @@ test("spam lane: rspamd tags and rejects by the spec's scores; tagged mail is ro
   assert.doesNotMatch(mx1.files.find((f) => f.path === "/etc/postfix/main.cf")!.content, /milter_header_checks/);
 });
 
-test("production bundles carry production settings only: no GTUBE test patterns; the lab adds its own overlay beside them", () => {
+test("production bundles carry production settings only: no GTUBE test patterns; the lab adds its own overlay beside them (and runs no unused rspamd worker)", () => {
   for (const b of bundles) for (const f of b.files) assert.doesNotMatch(f.content, /enable_test_patterns|gtube/i, `${b.host}:${f.path}`);
   const overlay = labRspamdOverlay("/ROOT/etc/rspamd", "/cache");
-  assert.deepEqual(overlay.map((o) => o.path), ["/ROOT/etc/rspamd/override.d/options.inc"]);
+  assert.deepEqual(overlay.map((o) => o.path), ["/ROOT/etc/rspamd/override.d/options.inc", "/ROOT/etc/rspamd/override.d/worker-normal.inc", "/ROOT/etc/rspamd/override.d/worker-controller.inc"]);
   assert.match(overlay[0]!.content, /^enable_test_patterns = true;$/m);
+  // The proxy scans in-process (self_scan): the lab starts no worker Postfix never talks to.
+  assert.match(file("mx1", "/etc/rspamd/local.d/worker-proxy.inc").content, /self_scan = yes;/);
+  for (const o of overlay.slice(1)) assert.equal(o.content, "enabled = false;\n");
   const rendered = new Set(bundles.flatMap((b) => b.files.map((f) => f.path.replace(/^/, "/ROOT"))));
   for (const o of overlay) assert.ok(!rendered.has(o.path), `${o.path} is a rendered file`);
 });

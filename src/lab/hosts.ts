@@ -289,7 +289,9 @@ async function startPostfix(h: HostContext, pf: PostfixRun, who: string, report:
  * Lab-only rspamd settings, written to override.d beside the rendered local.d (never part of a
  * production bundle): GTUBE test patterns, so tests can make rspamd tag or reject on purpose; and
  * one hyperscan cache for every lab relay of every stack (compiling rspamd's 9,600 TLD suffixes
- * and its regexps takes 15-40 s per start, loading them takes about a second).
+ * and its regexps takes 15-40 s per start, loading them takes about a second). And no normal or
+ * controller worker: Postfix talks to the proxy, which scans in-process (self_scan), so those
+ * workers never see a message; each cost its own start (about 0.7 s of CPU per relay, issue 11).
  */
 export function labRspamdOverlay(rspamdDir: string, hsCacheDir = RSPAMD_HS_CACHE): { path: string; content: string }[] {
   return [
@@ -305,6 +307,8 @@ export function labRspamdOverlay(rspamdDir: string, hsCacheDir = RSPAMD_HS_CACHE
         "",
       ].join("\n"),
     },
+    { path: `${rspamdDir}/override.d/worker-normal.inc`, content: "enabled = false;\n" },
+    { path: `${rspamdDir}/override.d/worker-controller.inc`, content: "enabled = false;\n" },
   ];
 }
 
