@@ -6,6 +6,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import type { Plan } from "../plan/plan.ts";
 import { ANYWHERE, type FirewallRule, type PlannedFirewall } from "../plan/firewall.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { must } from "./proc.ts";
 
 const cidrFamily = (cidr: string): 4 | 6 => {
@@ -44,14 +45,33 @@ export function nftRuleset(fw: PlannedFirewall): string {
   ].join("\n");
 }
 
-/** Loads each host's firewall into its namespace; returns one report line per host. */
-export async function applyLabFirewalls(plan: Plan, nsOf: (host: string) => string): Promise<string[]> {
-  const lines: string[] = [];
-  for (const h of plan.hosts) {
+/** One host's firewall as the lab keeps it: the ruleset file written at bring-up, and its report line. */
+export interface LabFirewall {
+  host: string;
+  ns: string;
+  /** The nftables file: it replaces the table `inet facteur` whole, so loading it twice is loading it once. */
+  file: string;
+  line: string;
+}
+
+/** Writes each host's firewall (by its role) to `<dir>/<host>.nft`; loads nothing. */
+export function writeLabFirewalls(plan: Plan, nsOf: (host: string) => string, dir: string): LabFirewall[] {
+  mkdirSync(dir, { recursive: true });
+  return plan.hosts.flatMap((h) => {
     const fw = plan.firewalls.find((f) => f.role === h.role);
-    if (!fw) continue;
-    await must(`nftables in ${nsOf(h.name)}`, ["ip", "netns", "exec", nsOf(h.name), "nft", "-f", "-"], { input: nftRuleset(fw) });
-    lines.push(`${h.name}: firewall ${fw.id} (${fw.rules.map((r) => r.id.split(":").pop()).join(", ")})`);
+    if (!fw) return [];
+    const file = `${dir}/${h.name}.nft`;
+    // Declaring the table then deleting it makes the file start from nothing whether or not the table exists.
+    writeFileSync(file, `table inet facteur\ndelete table inet facteur\n${nftRuleset(fw)}`);
+    return [{ host: h.name, ns: nsOf(h.name), file, line: `${h.name}: firewall ${fw.id} (${fw.rules.map((r) => r.id.split(":").pop()).join(", ")})` }];
+  });
+}
+
+/** Loads (on) or removes (off) each host's firewall in its namespace; returns the report lines of what it loaded. */
+export async function switchLabFirewalls(firewalls: LabFirewall[], on: boolean): Promise<string[]> {
+  for (const f of firewalls) {
+    const nft = on ? ["nft", "-f", f.file] : ["sh", "-c", "nft list table inet facteur >/dev/null 2>&1 || exit 0; exec nft delete table inet facteur"];
+    await must(`nftables ${on ? "on" : "off"} in ${f.ns}`, ["ip", "netns", "exec", f.ns, ...nft]);
   }
-  return lines;
+  return on ? firewalls.map((f) => f.line) : [];
 }

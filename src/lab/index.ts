@@ -19,7 +19,7 @@ import { labZones, startKnot, trustAnchors } from "./knot.ts";
 import type { ZoneRecord } from "./zones.ts";
 import { generateDkimKey, generateTlsKey, startOutsideHost, startOwnHost, type HostContext, type HostReport } from "./hosts.ts";
 import { describeDown, runProbes, type LabProbe, type ProbeResult } from "./probes.ts";
-import { applyLabFirewalls } from "./firewall.ts";
+import { switchLabFirewalls, writeLabFirewalls, type LabFirewall } from "./firewall.ts";
 import { makeLabCa } from "./ca.ts";
 import { startMtaStsWeb } from "./mtaSts.ts";
 import { startPebble } from "./acme.ts";
@@ -101,6 +101,9 @@ export interface LabState {
   tlsKeyFiles?: Record<string, string>;
   /** Sinks: mail domain -> maildir base (<base>/<domain>/<local>/new/...). */
   mailboxes: Record<string, string>;
+  /** The plan's firewall of each own host, written at bring-up; loaded when `firewallOn`. */
+  firewalls: LabFirewall[];
+  firewallOn: boolean;
   startedMs: number;
   upSeconds: number;
   /** Where bring-up spent its time: phases in order, then each host from its start to all its daemons answering. */
@@ -272,7 +275,9 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
   const ctx = (name: string, hostRoot: string): HostContext => ({ name, ns: nsName(stack, name), resolv, root: hostRoot, logDir: `${hostRoot}/var/log`, ca, dnsServer: resolver, trustAnchors: anchors });
   const checks: string[] = [`dns: ${knotProbe.what}`];
   const warnings: string[] = [];
-  if (opts.firewall) checks.push(...(await applyLabFirewalls(plan, (h) => nsName(stack, h))));
+  // Every host's firewall is written; loaded now when asked (setLabFirewall switches it later).
+  const firewalls = writeLabFirewalls(plan, (h) => nsName(stack, h), `${root}/firewall`);
+  if (opts.firewall) checks.push(...(await switchLabFirewalls(firewalls, true)));
 
   // Every host at once, outside and own: each one is up when all its daemons answer.
   const outsideHosts = topo.outside.filter((o) => o.kind !== "dns");
@@ -359,6 +364,8 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     signedZones: signed,
     ...(Object.keys(tlsKeyFiles).length ? { tlsKeyFiles } : {}),
     mailboxes,
+    firewalls,
+    firewallOn: opts.firewall === true,
     startedMs: Date.now(),
     upSeconds: (Date.now() - t0) / 1000,
     timings,
@@ -375,6 +382,18 @@ function outsideRole(o: OutsideHost): string {
   if (o.kind === "web") return `outside: HTTPS for ${o.names.join(", ")} (the rendered MTA-STS Workers, lab CA certificate)`;
   if (o.submission) return `outside: MX for ${o.domains.join(", ")} and external relay ${o.submission.map((s) => `${s.host}:${s.port}`).join(", ")} (stock Postfix, SASL)`;
   return `outside: MX for ${o.domains.join(", ")} (stock Postfix, maildir per recipient)`;
+}
+
+/**
+ * Loads (on) or removes (off) the plan's firewalls in a running stack, as LabOptions.firewall
+ * does at bring-up: tests sharing one stack switch them for their own part. Returns the report
+ * lines of what it loaded.
+ */
+export async function setLabFirewall(state: LabState, on: boolean): Promise<string[]> {
+  const lines = await switchLabFirewalls(state.firewalls, on);
+  state.firewallOn = on;
+  writeFileSync(statePath(state.root), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+  return lines;
 }
 
 export interface LabStatus {

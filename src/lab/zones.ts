@@ -27,7 +27,8 @@ export function zoneOf(name: string, zones: string[]): string | undefined {
   return zones.filter((z) => name === z || name.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
 }
 
-function rdata(r: ZoneRecord): string {
+/** A record's data as a zone file (and knotc zone-set) reads it: quoted TXT, absolute names. */
+export function rdata(r: ZoneRecord): string {
   if (r.type === "TXT") return quoteTxt(r.value);
   if (r.type === "MX") {
     const [prio, host] = r.value.split(" ");
