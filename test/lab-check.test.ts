@@ -4,21 +4,19 @@
 // everything else (records, SPF lookups, DKIM keys, DMARC, FCrDNS, banners and EHLO names).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { rmSync } from "node:fs";
-import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, inHost } from "./support/lab.ts";
-import { buildTopology } from "../src/lab/topology.ts";
-import { loadSpecFile } from "../src/spec/load.ts";
-import { buildModel } from "../src/model/model.ts";
+import type { LabState } from "../src/lab/index.ts";
+import { readLabRecords, setLabRecords, unsetLabRecords } from "../src/lab/dnsUpdate.ts";
+import type { ZoneRecord } from "../src/lab/zones.ts";
+import { labSkipReason, inHost, hostOf } from "./support/lab.ts";
 import { reverseName } from "../src/plan/addresses.ts";
-import { labStack } from "./support/labStacks.ts";
+import "./support/labStacks.ts";
+import { exampleLab, exampleLabStack } from "./support/exampleLab.ts";
 import { exampleStacksDir } from "./support/example.ts";
 import { FACTEUR } from "./support/facteurCli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SPEC = `${ROOT}stacks/example.facteur.yaml`;
-const STACK = labStack("check"); // its own namespaces and root: can run beside the example lab
+// Its own namespaces and root (can run beside the example lab), or the stack the lab-example suite shares.
+const STACK = exampleLabStack("check");
 /** A stacks directory holding the example under this test's own stack name, for `facteur check --stack`: never the user's `example`. */
 let STACKS: string;
 const skip = labSkipReason();
@@ -39,26 +37,28 @@ async function facteurCheck(args: string[]): Promise<{ code: number; report: { s
 }
 
 describe("facteur check against the lab", { skip }, () => {
+  /** The PTR this file replaces, as Knot served it before: put back at the end, for the files sharing the stack. */
+  let ptrBefore: { records: ZoneRecord[]; ttl: number } | undefined;
+  let listing: ZoneRecord[] = [];
   before(async () => {
     STACKS = exampleStacksDir(STACK);
-    // The lab's addresses are decided by its topology, before anything runs.
-    const { addresses } = buildTopology(buildModel(loadSpecFile(SPEC)), STACK);
-    const out1 = addresses.out1!.ipv4!;
-    const out2 = addresses.out2!.ipv4!;
+    lab = await exampleLab(STACK);
+    // The lab's blocklist lists out1; out2's PTR names mx1. Set in the running DNS, taken out after.
+    const out1 = hostOf(lab, "out1").ipv4[0]!;
+    const out2 = reverseName(hostOf(lab, "out2").ipv4[0]!)!;
     const listed = out1.split(".").reverse().join(".");
-    lab = await labUp(STACK, {
-      specFile: SPEC,
-      extraRecords: [
-        { name: `${listed}.bl.lab.tld`, type: "A", value: "127.0.0.2" },
-        { name: `${listed}.bl.lab.tld`, type: "TXT", value: "listed for the facteur lab test" },
-      ],
-      overrideRecords: [{ name: reverseName(out2)!, type: "PTR", value: "mx1.relais.tld" }],
-    });
+    listing = [
+      { name: `${listed}.bl.lab.tld`, type: "A", value: "127.0.0.2" },
+      { name: `${listed}.bl.lab.tld`, type: "TXT", value: "listed for the facteur lab test" },
+    ];
+    ptrBefore = await readLabRecords(lab, out2, "PTR");
+    await setLabRecords(lab, [...listing, { name: out2, type: "PTR", value: "mx1.relais.tld" }]);
   });
   after(async () => {
-    // Also after a failed bring-up: a half-started stack must not outlive the test.
-    if (!process.env.LAB_KEEP) await labDown(STACK);
     if (STACKS) rmSync(STACKS, { recursive: true, force: true });
+    if (!lab) return;
+    await unsetLabRecords(lab, listing);
+    if (ptrBefore) await setLabRecords(lab, ptrBefore.records, ptrBefore.ttl);
   });
 
   it("is CRITICAL for exactly the listed smarthost and the wrong PTR, naming the list, and OK for the rest", async () => {

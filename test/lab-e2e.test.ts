@@ -2,25 +2,23 @@
 // SMTP from an outside sender, assertions on what the outside MX hosts store. The operators'
 // stories of ../shared/FIELD-NOTES.md, told against running Postfix, OpenDKIM, postsrsd, rspamd
 // and Knot. Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
-import { describe, it, before, after } from "node:test";
+import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { existsSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { labUp, labDown, labStatus, formatStatus, type LabState } from "../src/lab/index.ts";
+import { labStatus, formatStatus, type LabState } from "../src/lab/index.ts";
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, allMail, header, headersNamed, dkimResults, dkimverify, spfCheck,
   signAsSender, queueOf, postfixLog, inHost, hostOf, smtpSessions, LAB_WAIT_MS, type StoredMail,
 } from "./support/lab.ts";
 import { namespacePids, sleep, waitFor } from "../src/lab/proc.ts";
-import { labStack } from "./support/labStacks.ts";
+import "./support/labStacks.ts";
+import { exampleLab, exampleLabStack, retireExampleLab } from "./support/exampleLab.ts";
 import { FACTEUR } from "./support/facteurCli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const STACKS = `${ROOT}stacks`;
-// The example spec under the test's own lab stack name: a user's `example` lab is never touched.
-const STACK = labStack("e2e");
-const SPEC = `${STACKS}/example.facteur.yaml`;
+// The example spec under the test's own lab stack name, or the stack the lab-example suite
+// shares (test/support/exampleLab.ts): a user's `example` lab is never touched.
+const STACK = exampleLabStack("e2e");
 const skip = labSkipReason();
 if (skip) console.log(`# lab e2e skipped: ${skip}`);
 
@@ -49,15 +47,10 @@ function lastHop(m: StoredMail): { helo: string; ptr: string; ip: string } {
 
 describe("lab: the example stack end to end", { skip }, () => {
   before(async () => {
-    lab = await labUp(STACK, { specFile: SPEC });
+    lab = await exampleLab(STACK);
     // postscreen makes a new client wait for its pregreet test once per relay: do it up front, in parallel.
     await Promise.all(RELAYS.map((r) => swaks(lab, ["--server", ip(r), "--helo", "mail.expediteur.tld", "--quit-after", "EHLO"])));
   });
-  after(async () => {
-    // Also after a failed bring-up: a half-started stack must not outlive the test.
-    if (!process.env.LAB_KEEP) await labDown(STACK);
-  });
-
   it("came up with every check passed and every daemon answering, and status asks them all again", async () => {
     console.log(`# lab e2e: bring-up ${lab.upSeconds.toFixed(1)} s (${lab.timings.filter((t) => !t.step.startsWith(" ")).map((t) => `${t.step} ${t.seconds.toFixed(1)}`).join(", ")})`);
     assert.deepEqual(lab.warnings, []);
@@ -265,8 +258,10 @@ describe("lab: the example stack end to end", { skip }, () => {
     assert.equal(allMail(lab).length, count, "mail kept arriving");
   });
 
-  // Last: it leaves out1 without its signer (the stack is taken down after).
+  // Last: it leaves out1 without its signer. The stack goes down at the end of the process, and a
+  // file after this one that asks for it gets a fresh one.
   it("lab status: with out1's OpenDKIM killed (its socket file left behind), it names it and its log, and exits 1", async () => {
+    retireExampleLab(STACK);
     const out1 = hostOf(lab, "out1");
     const conf = readFileSync(`${out1.root}/etc/opendkim.conf`, "utf8");
     const sock = /^Socket\s+local:(\S+)/m.exec(conf)![1]!;

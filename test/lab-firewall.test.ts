@@ -4,15 +4,15 @@
 // and mail still flows relay -> smarthost -> destination, over IPv4 and IPv6.
 import { describe, it, before, after, test } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { labUp, labDown, type LabState } from "../src/lab/index.ts";
+import { setLabFirewall, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, inHost, hostOf, swaks, waitForMail } from "./support/lab.ts";
 import { nftRuleset } from "../src/lab/firewall.ts";
 import { examplePlan } from "./support/example.ts";
-import { labStack } from "./support/labStacks.ts";
+import "./support/labStacks.ts";
+import { exampleLab, exampleLabStack } from "./support/exampleLab.ts";
 
-const SPEC = fileURLToPath(new URL("../stacks/example.facteur.yaml", import.meta.url));
-const STACK = labStack("fw");
+// Its own stack, or the one the lab-example suite shares: the firewalls are loaded for this file's tests and taken out after.
+const STACK = exampleLabStack("fw");
 const skip = labSkipReason();
 if (skip) console.log(`# lab firewall skipped: ${skip}`);
 
@@ -40,6 +40,8 @@ async function probe(from: string, address: string, port: number): Promise<"open
 }
 
 let lab: LabState;
+/** The report lines of the firewalls this file loaded. */
+let loaded: string[] = [];
 const addrs = (h: string) => [hostOf(lab, h).ipv4[0]!, hostOf(lab, h).ipv6[0]!];
 type Probed = { a: string; want: string; got: Promise<string> };
 /** out1's port 25 from outside (filtered) and from both relays (open), over IPv4 and IPv6. */
@@ -64,19 +66,20 @@ let sourceProbes: (Probed & { port: number })[] = [];
 
 describe("lab: the plan's firewalls in the namespaces", { skip }, () => {
   before(async () => {
-    lab = await labUp(STACK, { specFile: SPEC, firewall: true });
+    lab = await exampleLab(STACK);
+    loaded = await setLabFirewall(lab, true);
     // Every probe of the two reachability tests at once, each test reading its own: a filtered
     // port costs the probe's whole bound, and the answers do not depend on each other.
     smtpProbes = smtpExpected().map((e) => ({ ...e, got: probe(e.from, e.a, 25) }));
     sourceProbes = sourceExpected().map((e) => ({ ...e, got: probe("sender", e.a, e.port) }));
   });
   after(async () => {
-    if (lab && !process.env.LAB_KEEP) await labDown(STACK);
+    if (lab) await setLabFirewall(lab, false);
   });
 
   it("loads one firewall per host, by role, and reports it", async () => {
-    for (const h of ["mx1", "mx2"]) assert.ok(lab.checks.includes(`${h}: firewall fw:relay (smtp, icmp, ssh)`), `${h}: ${lab.checks.join("; ")}`);
-    for (const h of ["out1", "out2", "spam1"]) assert.ok(lab.checks.includes(`${h}: firewall fw:smarthost (smtp, submission, submissions, icmp, ssh)`));
+    for (const h of ["mx1", "mx2"]) assert.ok(loaded.includes(`${h}: firewall fw:relay (smtp, icmp, ssh)`), `${h}: ${loaded.join("; ")}`);
+    for (const h of ["out1", "out2", "spam1"]) assert.ok(loaded.includes(`${h}: firewall fw:smarthost (smtp, submission, submissions, icmp, ssh)`));
     const listed = await inHost(lab, "out1", ["nft", "list", "chain", "inet", "facteur", "input"]);
     assert.match(listed.stdout, /comment "fw:smarthost:smtp"/);
   });
@@ -97,5 +100,17 @@ describe("lab: the plan's firewalls in the namespaces", { skip }, () => {
     assert.equal(r.code, 0, r.transcript);
     const got = await waitForMail(lab, "john@doe.tld", token, 1, 90_000);
     assert.equal(got.length, 1, "delivered once, through a smarthost behind its firewall");
+  });
+
+  it("switched off on the running stack, the firewalls are gone: out1's port 25 answers the outside again (a stack shared with other files is as they expect)", async () => {
+    assert.deepEqual(await setLabFirewall(lab, false), []);
+    const listed = await inHost(lab, "out1", ["nft", "list", "tables"]);
+    assert.doesNotMatch(listed.stdout, /facteur/);
+    assert.deepEqual(await Promise.all(addrs("out1").map((a) => probe("sender", a, 25))), ["open", "open"]);
+    // And on again: loading twice is loading once (the file replaces the whole table).
+    assert.equal((await setLabFirewall(lab, true)).length, 5);
+    assert.equal((await setLabFirewall(lab, true)).length, 5);
+    const rules = await inHost(lab, "out1", ["nft", "list", "chain", "inet", "facteur", "input"]);
+    assert.equal(rules.stdout.match(/comment "fw:smarthost:smtp"/g)?.length, 2, "one rule per family, not loaded twice");
   });
 });

@@ -30,7 +30,8 @@ function labUsageProblems(file: string): string[] {
   const fromLabStack = new Set<string>();
   let drivesLab = false;
   let importsLabStacks = false;
-  const isLabStackCall = (e: ts.Expression) => ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === "labStack";
+  // exampleLabStack (test/support/exampleLab.ts) gives labStack(base) or the suite's labStack("plain").
+  const isLabStackCall = (e: ts.Expression) => ts.isCallExpression(e) && ts.isIdentifier(e.expression) && /^(labStack|exampleLabStack)$/.test(e.expression.text);
   // labStack("x"), a name bound to one, or `${thatName}-more` (still the test's own, tagged prefix).
   const derived = (e: ts.Expression): boolean =>
     isLabStackCall(e) ||

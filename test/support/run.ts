@@ -1,31 +1,30 @@
 // `npm test`: node's test runner over every test/*.test.ts, three files at a time, the longest
 // first. `node --test` sorts its files by name, which started the lab-policy file (the longest,
 // mostly waiting on mail) after a minute of short ones and made it the end of every run; here
-// the slow files start at once and the short ones fill the other slots around them.
+// the slow files start at once and the short ones fill the other slots around them. The files
+// a suite imports (test/support/suites.ts) run in one process, that suite's.
 // Arguments, when given, are the files to run (npm test -- test/plan.test.ts).
 import { run } from "node:test";
 import { spec, tap } from "node:test/reporters";
-import { readdirSync } from "node:fs";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { wholeRunFiles } from "./suites.ts";
 
 const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** Slowest first, as measured (a file missing here just runs after these). */
 // Durations of a full run on 2 cores beside a neighbour lab (2026-12-07): lab-policy 150 s,
 // lab-weighted 124, lab-outbound 96, lab-trace 89, lab-e2e 74, lab-firewall 67, lab-dane-inbound
 // and lab-check about 60, lab-transport 57, lab-acme 35; then tsc 17 and the gate and apply files.
-const SLOW_FIRST = ["lab-policy", "lab-weighted", "lab-outbound", "lab-trace", "lab-e2e", "lab-firewall", "lab-dane-inbound", "lab-check", "lab-transport", "lab-acme", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "pulumi-engine-start", "cli", "pulumi-program", "diff-smarthost", "lab-isolation"];
+const SLOW_FIRST = ["lab-policy", "lab-example-suite", "lab-weighted", "lab-outbound", "lab-trace", "lab-dane-inbound", "lab-transport", "lab-acme", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "in-process-suite", "pulumi-engine-start", "pulumi-program", "lab-isolation"];
 
 const given = process.argv.slice(2);
-const all = readdirSync(TEST_DIR)
-  .filter((f) => f.endsWith(".test.ts"))
-  .sort()
-  .map((f) => `${TEST_DIR}${f}`);
+// The files each suite of test/support/suites.ts imports share one process in a whole run.
+const all = wholeRunFiles(TEST_DIR);
 const rank = (f: string) => {
   const i = SLOW_FIRST.indexOf(byName(f));
   return i < 0 ? SLOW_FIRST.length : i;
 };
-const byName = (f: string) => f.slice(f.lastIndexOf("/") + 1).replace(/\.test\.ts$/, "");
+const byName = (f: string) => f.slice(f.lastIndexOf("/") + 1).replace(/\.(test\.)?ts$/, "");
 /**
  * Files that run alone, after the others, in a second batch (one report for both). None today:
  * lab-firewall ran here while its probes timed out on a machine also running other sessions'
