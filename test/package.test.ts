@@ -1,4 +1,4 @@
-// The package as a newcomer gets it: `npm pack` builds dist/ (the prepare script runs tsc),
+// The package as a newcomer gets it: `npm pack` builds dist/ (the prepare script, scripts/transpile-src.mjs then the bundles),
 // the tarball installs into a fresh directory, and `npx facteur` runs the compiled JavaScript,
 // with no TypeScript compiled at run time, finding its templates and its gate script from
 // dist/. Each command loads only what it needs: validate and plan load no Handlebars, no
