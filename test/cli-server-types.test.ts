@@ -5,18 +5,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { exampleText } from "./support/example.ts";
-import { spawnTsx } from "./support/tsxNode.ts";
+import { spawnFacteur } from "./support/facteurCli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 test("validate warns about deprecated server types (exit 0); current types draw no warning", () => {
   const dir = mkdtempSync(join(tmpdir(), "facteur-types-"));
   try {
     mkdirSync(join(dir, "stacks"));
     writeFileSync(join(dir, "stacks", "old.facteur.yaml"), exampleText().replace("mx1: { location: fsn1, serverType: cx23,", "mx1: { location: fsn1, serverType: cx22,").replace("serverType: cx23 }", "serverType: cpx11 }"));
-    const run = (stack: string) => spawnTsx(join(ROOT, "src/cli/bin.ts"), ["validate", "--stack", stack], { cwd: dir, encoding: "utf8" });
+    const run = (stack: string) => spawnFacteur(["validate", "--stack", stack], { cwd: dir, encoding: "utf8" });
     const r = run("old");
     assert.equal(r.status, 0, r.stderr);
     const warnings = r.stderr.trim().split("\n");

@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exampleText, exampleWith } from "./support/example.ts";
 import { facteurBatch } from "./support/cliBatch.ts";
-import { spawnTsx } from "./support/tsxNode.ts";
+import { spawnFacteur } from "./support/facteurCli.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 function facteur(args: string[], cwd = ROOT) {
-  const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), args, { cwd, encoding: "utf8" });
+  const r = spawnFacteur(args, { cwd, encoding: "utf8" });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -16,6 +16,7 @@ import { labDown, labUp, protectedStacks } from "../src/lab/index.ts";
 import { listNamespaces } from "../src/lab/net.ts";
 import { LAB_ROOT } from "../src/paths.ts";
 import { run } from "../src/lab/proc.ts";
+import { spawnFacteur } from "./support/facteurCli.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LAB_API = new Set(["labUp", "labDown", "labStatus"]);
@@ -125,7 +126,7 @@ test("a protected stack is refused by labUp, labDown and the CLI, and keeps its 
     process.env.FACTEUR_LAB_PROTECT = `${saved ?? ""} ${decoy}`;
     await assert.rejects(labDown(decoy), /lab stack "iso-decoy[^"]*" is protected here .*refusing to take down/);
     await assert.rejects(labUp(decoy, { specFile: `${ROOT}stacks/example.facteur.yaml` }), /protected here .*refusing to bring up/);
-    const cli = spawnSync(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}src/cli/bin.ts`, "lab", "down", "--stack", decoy], { encoding: "utf8", env: { ...process.env } });
+    const cli = spawnFacteur(["lab", "down", "--stack", decoy], { encoding: "utf8", env: { ...process.env } });
     assert.equal(cli.status, 2, cli.stderr);
     assert.match(cli.stderr, /protected here/);
     assert.ok((await listNamespaces()).includes(ns), "the protected stack's namespace is gone");

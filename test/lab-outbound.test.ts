@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { labSkipReason, swaks, replies, waitForMail, hostOf, restartPolicyd, inHost, queueOf, type SwaksResult } from "./support/lab.ts";
+import { FACTEUR } from "./support/facteurCli.ts";
 import { runCheckCommand } from "../src/cli/check.ts";
 import { run as runCmd, waitFor } from "../src/lab/proc.ts";
 import { restartLabQuotaStore, stopLabQuotaStore } from "../src/lab/quotaStore.ts";
@@ -195,7 +196,7 @@ describe("lab: outbound operations (issue #15): one quota across the pool, deliv
       const sshd = await startLabSshd(lab, ["mx1", "mx2", "out1", "out2", "spam1"]);
       try {
         const overSsh = await runCmd(
-          [process.execPath, "--import", "tsx", `${ROOT}src/cli/bin.ts`, "check", "--delivery", "--stack", STACK, "--stacks", labStackRoot(STACK), "--source", "ssh", "--json",
+          [...FACTEUR, "check", "--delivery", "--stack", STACK, "--stacks", labStackRoot(STACK), "--source", "ssh", "--json",
             "--addresses", sshd.addressesFile, "--identity", sshd.identity, ...sshd.sshOptions.flatMap((o) => ["--ssh-option", o])],
           { ns: hostOf(lab, "sender").ns },
         );

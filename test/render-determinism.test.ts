@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnTsx } from "./support/tsxNode.ts";
+import { spawnFacteur } from "./support/facteurCli.ts";
 import { exampleStacksDir } from "./support/example.ts";
 
 test("rendering is deterministic across processes, time zones and locales (byte-identical trees and plans)", () => {
@@ -26,9 +26,9 @@ test("rendering is deterministic across processes, time zones and locales (byte-
       // The environment really differs where it could leak into output: time zone and default locale.
       const probe = spawnSync(process.execPath, ["-e", "const o = Intl.DateTimeFormat().resolvedOptions(); console.log(o.timeZone, o.locale)"], { env: e, encoding: "utf8" });
       const out = join(base, `out${i}`);
-      const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", "determinism", "--stacks", stacks, "--out", out], { cwd: ROOT, env: e, encoding: "utf8" });
+      const r = spawnFacteur(["render", "--stack", "determinism", "--stacks", stacks, "--out", out], { cwd: ROOT, env: e, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
-      const p = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["plan", "--stack", "determinism", "--stacks", stacks, "--json"], { cwd: ROOT, env: e, encoding: "utf8" });
+      const p = spawnFacteur(["plan", "--stack", "determinism", "--stacks", stacks, "--json"], { cwd: ROOT, env: e, encoding: "utf8" });
       assert.equal(p.status, 0, p.stderr);
       return { seen: probe.stdout.trim(), tree: treeOf(out), plan: p.stdout };
     });

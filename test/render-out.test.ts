@@ -6,13 +6,11 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { RENDER_MARKER, outputDirProblem, writeRenderTree } from "../src/cli/renderOut.ts";
 import { UsageError } from "../src/cli/usage.ts";
 import { exampleText } from "./support/example.ts";
-import { spawnTsx } from "./support/tsxNode.ts";
+import { spawnFacteur } from "./support/facteurCli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** This file's own stack name, never the user's `example`. */
 const STACK = "renderout";
 
@@ -28,7 +26,7 @@ const tree = (n: number) => new Map([["dns.txt", `records ${n}\n`], ["hosts/mx1/
 test("render --out stacks is refused with exit 2; nothing is deleted (--out . and the others: below)", () => {
   const dir = sandbox();
   try {
-    const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), ["render", "--stack", STACK, "--out", "stacks"], { cwd: dir, encoding: "utf8" });
+    const r = spawnFacteur(["render", "--stack", STACK, "--out", "stacks"], { cwd: dir, encoding: "utf8" });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^facteur render: --out: stacks is not empty and is not an earlier render output/);
     assert.equal(readFileSync(join(dir, "stacks", `${STACK}.facteur.yaml`), "utf8"), exampleText());

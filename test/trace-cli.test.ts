@@ -8,12 +8,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseTraceArgs } from "../src/cli/trace.ts";
 import { facteurBatch } from "./support/cliBatch.ts";
-import { spawnTsx } from "./support/tsxNode.ts";
+import { spawnFacteur } from "./support/facteurCli.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 function facteur(args: string[]) {
-  const r = spawnTsx(join(ROOT, "src/cli/bin.ts"), args, { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const r = spawnFacteur(args, { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

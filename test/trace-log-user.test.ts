@@ -14,6 +14,7 @@ import { READER_PATH, LOG_USER_HOME, authorizedKeyLines, checkLogReaderKey, logU
 import { parseAnswer } from "../src/trace/protocol.ts";
 import { applyScript } from "../src/pulumi/apply.ts";
 import { applySandbox } from "./support/applySandbox.ts";
+import { FACTEUR } from "./support/facteurCli.ts";
 import { sshdConfig } from "./support/labSshd.ts";
 import { renderStack } from "../src/render/render.ts";
 import type { Trace } from "../src/trace/types.ts";
@@ -202,7 +203,7 @@ ${ssh} "cat /etc/shadow" >${dir}/shadow.out 2>${dir}/shadow.err; echo $? >${dir}
 ${ssh} >${dir}/shell.out 2>${dir}/shell.err </dev/null; echo $? >${dir}/shell.rc
 ${ssh} -tt "maillog since 0" >${dir}/pty.out 2>${dir}/pty.err </dev/null; echo $? >${dir}/pty.rc
 timeout 20 ${ssh} -W ${hosts.out1}:22 >${dir}/fwd.out 2>${dir}/fwd.err </dev/null; echo $? >${dir}/fwd.rc
-cd ${ROOT} && timeout 120 ${process.execPath} --import tsx src/cli/bin.ts trace --stacks ${dir}/stacks --stack two --source ssh --addresses ${dir}/addresses.json \\
+cd ${ROOT} && timeout 120 ${FACTEUR.join(" ")} trace --stacks ${dir}/stacks --stack two --source ssh --addresses ${dir}/addresses.json \\
   --identity ${priv} --ssh-option StrictHostKeyChecking=no --ssh-option UserKnownHostsFile=${dir}/known_hosts \\
   --message-id group-20625-75351@expediteur.tld --since 366d --json >${dir}/trace.json 2>${dir}/trace.err; echo $? >${dir}/trace.rc
 exit 0

@@ -59,10 +59,12 @@ function ownNodeModules(): string {
 }
 
 /**
- * A revision's code is TypeScript: run from the compiled package, facteur imports it through
- * tsx (a dependency), registered once; run from the sources, tsx is already there.
+ * A revision's code is TypeScript: facteur imports it through tsx (a dependency), registered
+ * once, unless node was started with tsx's loader already (the sources run through tsx, or as
+ * Pulumi.yaml's nodeargs start them). Whether this module is a .ts file says nothing of that:
+ * the tests' bundle of the CLI keeps the sources' paths and runs without tsx.
  */
-let tsxRegistered = !import.meta.url.endsWith(".js");
+let tsxRegistered = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((a) => /\btsx\b/.test(a));
 async function importSource(url: string): Promise<Record<string, (...a: unknown[]) => unknown>> {
   if (!tsxRegistered) {
     const { register } = await import("tsx/esm/api");

@@ -9,6 +9,8 @@ import { spec, tap } from "node:test/reporters";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { wholeRunFiles } from "./suites.ts";
+import { buildCliBundle } from "./cliBundle.ts";
+import { CLI_BUNDLE_ENV } from "./facteurCli.ts";
 
 const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** Slowest first, as measured (a file missing here just runs after these). */
@@ -57,5 +59,10 @@ async function* events() {
     }
   }
 }
+
+// The CLI the tests start, bundled once for the run (cliBundle.ts); the files inherit its path.
+const cli = await buildCliBundle();
+process.env[CLI_BUNDLE_ENV] = cli.entry;
+process.on("exit", cli.remove);
 
 Readable.from(events()).compose(process.stdout.isTTY ? new spec() : tap).pipe(process.stdout);
