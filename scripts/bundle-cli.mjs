@@ -10,6 +10,7 @@
 import { build } from "esbuild";
 import { writeFile } from "node:fs/promises";
 import { ownImportMeta } from "./own-import-meta.mjs";
+import { CLI_BUNDLE_OPTIONS } from "./cli-bundle-options.mjs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -35,12 +36,7 @@ const result = await build({
   entryPoints: { bin: join(root, "dist/cli/bin.js") },
   outdir,
   allowOverwrite: true,
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
+  ...CLI_BUNDLE_OPTIONS,
   chunkNames: "bin-[name]-[hash]",
   plugins: [vendorZodExternal, ownMeta],
   metafile: true,

@@ -4,11 +4,13 @@
 // A CLI start from the bundle costs about half the CPU of one through tsx (issue 11, CI time).
 // Every module keeps its own import.meta.url (scripts/own-import-meta.mjs): the source file's,
 // so templates and scripts are found beside the sources, as when run through tsx.
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { mkdirSync, rmSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 // @ts-expect-error: a plain ES module of the build scripts, without types.
 import { ownImportMeta } from "../../scripts/own-import-meta.mjs";
+// @ts-expect-error: the same.
+import { CLI_BUNDLE_OPTIONS } from "../../scripts/cli-bundle-options.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -23,12 +25,7 @@ export async function buildCliBundle(): Promise<{ entry: string; remove: () => v
   await build({
     entryPoints: { bin: `${ROOT}src/cli/bin.ts` },
     outdir: dir,
-    bundle: true,
-    splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    packages: "external",
+    ...(CLI_BUNDLE_OPTIONS as BuildOptions),
     logLevel: "warning",
     plugins: [ownImportMeta({ filter: /\/src\/.*\.ts$/, loader: "ts", meta: (path: string) => ({ url: JSON.stringify(pathToFileURL(path).href) }) })],
   });
