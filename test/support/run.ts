@@ -14,9 +14,9 @@ import { CLI_BUNDLE_ENV } from "./facteurCli.ts";
 
 const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** Slowest first, as measured (a file missing here just runs after these). */
-// Durations of a full run on 2 cores beside a neighbour lab (2026-12-07): lab-policy 150 s,
-// lab-weighted 124, lab-outbound 96, lab-trace 89, lab-e2e 74, lab-firewall 67, lab-dane-inbound
-// and lab-check about 60, lab-transport 57, lab-acme 35; then tsc 17 and the gate and apply files.
+// Durations of a full run on 2 cores, otherwise idle (2026-12-07, 339 s): lab-policy 129 s, the
+// lab-example suite 123, lab-weighted 84, lab-outbound 81, lab-trace and lab-dane-inbound 68,
+// lab-transport 46, pulumi-apply 44, gate 30, pulumi-engine-start 29, the in-process suite 26.
 const SLOW_FIRST = ["lab-policy", "lab-example-suite", "lab-weighted", "lab-outbound", "lab-trace", "lab-dane-inbound", "lab-transport", "lab-acme", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "in-process-suite", "pulumi-engine-start", "pulumi-program", "lab-isolation"];
 
 const given = process.argv.slice(2);
