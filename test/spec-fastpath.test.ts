@@ -212,6 +212,22 @@ test("fast path: anything it does not read takes the careful path (anchors, tags
     assert.equal(fastYamlData(text), undefined, text);
 });
 
+// Every number form of YAML's core schema but plain decimal, as a value, a list item and a flow
+// item: the careful path reads each as a number (and refuses its form), so the fast path must
+// never take one as a string (the mutation run's survivors in OTHER_NUMBER and NULL/BOOL).
+test("fast path: each other number form, null and boolean spelling, wherever a value goes, takes the careful path or reads as the careful path does", () => {
+  const forms = [
+    "0o17", "+12", "-12", "0x1F", "0xff", "+.inf", "-.Inf", ".INF", ".nan", ".NaN", ".NAN",
+    "1e5", "1E5", "1e+5", "1e-5", "-1E-5", "+1.5e3", ".5e3", "-.5E+3", "12.e3", "+.5", "-.5", ".5", "1.", "-1.", "+1.5", "12.50e1",
+    "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+  ];
+  let taken = 0;
+  for (const f of forms)
+    for (const text of [`a: ${f}\n`, `a:\n  - ${f}\n`, `a: [${f}, x]\n`, `a: { b: ${f} }\n`, `a: x${f}\n`, `a: ${f}x\n`]) if (agrees(text)) taken++;
+  // Not by declining everything: the plain strings around them (x1e5, 1e5x, nullx...) are its own.
+  assert.ok(taken >= forms.length, `${taken} texts taken`);
+});
+
 test("fast path: a spec error reads the same, file:line:col included, whichever path read the text", () => {
   const messageOf = (text: string, fastPath: boolean): string => {
     try {
