@@ -41,7 +41,7 @@ async function changeRecords<R extends Pick<ZoneRecord, "name" | "type">>(state:
   }
 }
 
-/** The records Knot serves now for (name, type), with their TTL: what a test changes and puts back. */
+/** The records Knot serves now for (name, type), with their TTL: what a test changes and puts back. Knot refuses a name it has no record of. */
 export async function readLabRecords(state: LabState, name: string, type: ZoneRecord["type"]): Promise<{ records: ZoneRecord[]; ttl: number }> {
   const zone = zoneOf(name.toLowerCase().replace(/\.$/, ""), state.zones);
   if (!zone) throw new Error(`no lab zone for ${name}`);

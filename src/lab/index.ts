@@ -101,9 +101,8 @@ export interface LabState {
   tlsKeyFiles?: Record<string, string>;
   /** Sinks: mail domain -> maildir base (<base>/<domain>/<local>/new/...). */
   mailboxes: Record<string, string>;
-  /** The plan's firewall of each own host, written at bring-up; loaded when `firewallOn`. */
+  /** The plan's firewall of each own host, written at bring-up (loaded by LabOptions.firewall or setLabFirewall). */
   firewalls: LabFirewall[];
-  firewallOn: boolean;
   startedMs: number;
   upSeconds: number;
   /** Where bring-up spent its time: phases in order, then each host from its start to all its daemons answering. */
@@ -365,7 +364,6 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     ...(Object.keys(tlsKeyFiles).length ? { tlsKeyFiles } : {}),
     mailboxes,
     firewalls,
-    firewallOn: opts.firewall === true,
     startedMs: Date.now(),
     upSeconds: (Date.now() - t0) / 1000,
     timings,
@@ -390,10 +388,7 @@ function outsideRole(o: OutsideHost): string {
  * lines of what it loaded.
  */
 export async function setLabFirewall(state: LabState, on: boolean): Promise<string[]> {
-  const lines = await switchLabFirewalls(state.firewalls, on);
-  state.firewallOn = on;
-  writeFileSync(statePath(state.root), JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
-  return lines;
+  return switchLabFirewalls(state.firewalls, on);
 }
 
 export interface LabStatus {
