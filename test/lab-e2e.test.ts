@@ -5,7 +5,6 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { labStatus, formatStatus, type LabState } from "../src/lab/index.ts";
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, allMail, header, headersNamed, dkimResults, dkimverify, spfCheck,
@@ -14,7 +13,7 @@ import {
 import { namespacePids, sleep, waitFor } from "../src/lab/proc.ts";
 import "./support/labStacks.ts";
 import { exampleLab, exampleLabStack, retireExampleLab } from "./support/exampleLab.ts";
-import { FACTEUR } from "./support/facteurCli.ts";
+import { spawnFacteur } from "./support/facteurCli.ts";
 
 // The example spec under the test's own lab stack name, or the stack the lab-example suite
 // shares (test/support/exampleLab.ts): a user's `example` lab is never touched.
@@ -270,7 +269,7 @@ describe("lab: the example stack end to end", { skip }, () => {
     for (const p of dkimPids) process.kill(p, "SIGKILL");
     assert.ok(await waitFor(async () => dkimPids.every((p) => !existsSync(`/proc/${p}`)), LAB_WAIT_MS), "opendkim did not die");
     assert.ok(existsSync(sock), "the socket file stays: a check for the file alone would say OpenDKIM listens");
-    const r = spawnSync(FACTEUR[0]!, [...FACTEUR.slice(1), "lab", "status", "--stack", STACK], { encoding: "utf8", timeout: 120_000 });
+    const r = spawnFacteur(["lab", "status", "--stack", STACK], { encoding: "utf8", timeout: 120_000 });
     assert.equal(r.status, 1, `lab status should exit 1:\n${r.stdout}${r.stderr}`);
     const down = r.stdout.split("\n").filter((l) => /^\s+DOWN/.test(l));
     assert.equal(down.length, 1, r.stdout);

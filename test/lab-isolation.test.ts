@@ -89,14 +89,14 @@ test("the static check is sharp: it flags a literal stack, a user stack and a mi
         'import { labUp, labDown } from "../../src/lab/index.ts";',
         'const S = "e2e";',
         'await labUp(S, {});',
-        'await labDown("example");',
-        'spawnSync("tsx", ["src/cli/bin.ts", "lab", "down", "--stack", "example"]);',
+        `await labDown("${USER_STACK}");`,
+        `spawnSync("tsx", ["src/cli/bin.ts", "lab", "down", "--stack", "${USER_STACK}"]);`,
       ].join("\n"),
     );
     const p = labUsageProblems(f);
     assert.equal(p.filter((x) => /does not name its stack/.test(x)).length, 2, p.join("\n"));
-    assert.ok(p.some((x) => /the user's stack "example"/.test(x)), p.join("\n"));
-    assert.ok(p.some((x) => /facteur lab --stack "example"/.test(x)), p.join("\n"));
+    assert.ok(p.some((x) => x.includes(`the user's stack "${USER_STACK}"`)), p.join("\n"));
+    assert.ok(p.some((x) => x.includes(`facteur lab --stack "${USER_STACK}"`)), p.join("\n"));
     assert.ok(p.some((x) => /without importing test\/support\/labStacks\.ts/.test(x)), p.join("\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });

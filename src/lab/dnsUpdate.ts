@@ -4,6 +4,13 @@ import type { LabState } from "./index.ts";
 import { rdata, zoneOf, type ZoneRecord } from "./zones.ts";
 import { must } from "./proc.ts";
 
+/** The lab zone a record name falls in; a name outside every zone is an error. */
+function labZone(state: LabState, name: string): string {
+  const zone = zoneOf(name.toLowerCase().replace(/\.$/, ""), state.zones);
+  if (!zone) throw new Error(`no lab zone for ${name}`);
+  return zone;
+}
+
 /** Replaces every record of each (name, type) given with the given ones, zone by zone, and waits for the commit. */
 export async function setLabRecords(state: LabState, records: ZoneRecord[], ttl = 60): Promise<void> {
   // A TXT value is one quoted string; knotc reads the other types' fields as separate words.
@@ -20,8 +27,7 @@ async function changeRecords<R extends Pick<ZoneRecord, "name" | "type">>(state:
   const conf = `${state.root}/dns/knot.conf`;
   const byZone = new Map<string, R[]>();
   for (const r of records) {
-    const z = zoneOf(r.name.toLowerCase().replace(/\.$/, ""), state.zones);
-    if (!z) throw new Error(`no lab zone for ${r.name}`);
+    const z = labZone(state, r.name);
     byZone.set(z, [...(byZone.get(z) ?? []), r]);
   }
   for (const [zone, recs] of byZone) {
@@ -43,8 +49,7 @@ async function changeRecords<R extends Pick<ZoneRecord, "name" | "type">>(state:
 
 /** The records Knot serves now for (name, type), with their TTL: what a test changes and puts back. Knot refuses a name it has no record of. */
 export async function readLabRecords(state: LabState, name: string, type: ZoneRecord["type"]): Promise<{ records: ZoneRecord[]; ttl: number }> {
-  const zone = zoneOf(name.toLowerCase().replace(/\.$/, ""), state.zones);
-  if (!zone) throw new Error(`no lab zone for ${name}`);
+  const zone = labZone(state, name);
   const r = await must(`knotc zone-read ${name} ${type}`, ["knotc", "-c", `${state.root}/dns/knot.conf`, "zone-read", zone, `${name.replace(/\.$/, "")}.`, type]);
   // Lines: "[zone.] owner. ttl TYPE data...", the data as a zone file has it: back to a ZoneRecord's value.
   const rows = r.stdout.split("\n").filter((l) => l.trim()).map((l) => l.trim().split(/\s+/));

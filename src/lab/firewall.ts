@@ -45,6 +45,9 @@ export function nftRuleset(fw: PlannedFirewall): string {
   ].join("\n");
 }
 
+/** nftables input that empties the table `inet facteur`: declaring it then deleting it works whether or not it exists. */
+const NO_TABLE = "table inet facteur\ndelete table inet facteur\n";
+
 /** One host's firewall as the lab keeps it: the ruleset file written at bring-up, and its report line. */
 export interface LabFirewall {
   host: string;
@@ -61,8 +64,8 @@ export function writeLabFirewalls(plan: Plan, nsOf: (host: string) => string, di
     const fw = plan.firewalls.find((f) => f.role === h.role);
     if (!fw) return [];
     const file = `${dir}/${h.name}.nft`;
-    // Declaring the table then deleting it makes the file start from nothing whether or not the table exists.
-    writeFileSync(file, `table inet facteur\ndelete table inet facteur\n${nftRuleset(fw)}`);
+    // It starts from no table, whether or not one is loaded.
+    writeFileSync(file, `${NO_TABLE}${nftRuleset(fw)}`);
     return [{ host: h.name, ns: nsOf(h.name), file, line: `${h.name}: firewall ${fw.id} (${fw.rules.map((r) => r.id.split(":").pop()).join(", ")})` }];
   });
 }
@@ -70,8 +73,7 @@ export function writeLabFirewalls(plan: Plan, nsOf: (host: string) => string, di
 /** Loads (on) or removes (off) each host's firewall in its namespace; returns the report lines of what it loaded. */
 export async function switchLabFirewalls(firewalls: LabFirewall[], on: boolean): Promise<string[]> {
   for (const f of firewalls) {
-    const nft = on ? ["nft", "-f", f.file] : ["sh", "-c", "nft list table inet facteur >/dev/null 2>&1 || exit 0; exec nft delete table inet facteur"];
-    await must(`nftables ${on ? "on" : "off"} in ${f.ns}`, ["ip", "netns", "exec", f.ns, ...nft]);
+    await must(`nftables ${on ? "on" : "off"} in ${f.ns}`, ["ip", "netns", "exec", f.ns, "nft", "-f", on ? f.file : "-"], on ? {} : { input: NO_TABLE });
   }
   return on ? firewalls.map((f) => f.line) : [];
 }
