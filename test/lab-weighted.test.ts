@@ -16,10 +16,7 @@ import { run as runCmd, waitFor } from "../src/lab/proc.ts";
 import { daemonFacts } from "../src/render/daemons/index.ts";
 import { labStackRoot } from "../src/paths.ts";
 import { labStack } from "./support/labStacks.ts";
-import { parseSpec } from "../src/spec/load.ts";
-import { buildModel } from "../src/model/model.ts";
-import { buildPlan } from "../src/plan/plan.ts";
-import { renderHost } from "../src/render/render.ts";
+import { renderedLabFile, changedSettings } from "./support/labRender.ts";
 
 const STACK = labStack("weighted");
 const skip = labSkipReason() ?? (existsSync("/usr/bin/prometheus-postfix-exporter") ? undefined : "missing prometheus-postfix-exporter: run scripts/setup-system.sh");
@@ -182,17 +179,12 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
     const live = readFileSync(main, "utf8");
     const drained = SPEC.replace("weight: 4 }", "weight: 4, drain: true }");
     assert.notEqual(drained, SPEC);
-    const model = buildModel(parseSpec(drained, "drained.yaml"));
-    const addresses = Object.fromEntries(["mx1", "out1", "out2"].map((h) => [h, { ipv4: hostOf(lab, h).ipv4[0]!, ipv6: hostOf(lab, h).ipv6[0]! }]));
-    const plan = buildPlan(model, { addresses, at: new Date().toISOString().slice(0, 10) });
-    const file = renderHost(model, plan, plan.hosts.find((h) => h.name === "mx1")!, { root: mx1.root }).files.find((f) => f.path === main);
-    assert.ok(file, `the render has no ${main}`);
-    const changed = (a: string, b: string) => a.split("\n").filter((l) => !b.split("\n").includes(l));
-    assert.deepEqual(changed(live, file.content).map((l) => l.split(" = ")[0]!.slice(0, 40)), ["# weight (out1 20%, out2 80%).", "sender_dependent_relayhost_maps"], "only the pool lines differ from the live file");
-    assert.match(file.content, /^sender_dependent_relayhost_maps = randmap:\{\[out1\.relais\.tld\]:25\}$/m);
+    const file = renderedLabFile(lab, drained, "mx1", main);
+    assert.deepEqual(changedSettings(live, file), ["# weight (out1 20%, out2 80%).", "sender_dependent_relayhost_maps"], "only the pool lines differ from the live file");
+    assert.match(file, /^sender_dependent_relayhost_maps = randmap:\{\[out1\.relais\.tld\]:25\}$/m);
     const refusedBefore = postfixLog(lab, "mx1", /connect to out2\.relais\.tld/).length;
     const before = sentBy();
-    writeFileSync(main, file.content);
+    writeFileSync(main, file);
     const reload = () => runCmd(["postfix", "-c", mx1.postfixDir, "reload"], { ns: mx1.ns, resolv: lab.resolv });
     try {
       assert.equal((await reload()).code, 0);
