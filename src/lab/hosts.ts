@@ -24,7 +24,7 @@ import { issueLabCert, type LabCa } from "./ca.ts";
 import { startMtaStsResolver } from "./mtaSts.ts";
 import { startOutboundTls } from "./outboundTls.ts";
 import { startAcmeTimer } from "./acme.ts";
-import { SINK_STORE_PL } from "./sink.ts";
+import { SINK_LMTP_PY } from "./sink.ts";
 
 /** /etc/passwd and /etc/group, read once: an `id` process per lookup blocked the event loop of every host's bring-up. */
 const accounts = (() => {
@@ -612,14 +612,19 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
   let master = STOCK_MASTER;
   if (o.kind === "sink") {
     // Every recipient of the sink's domains is accepted and stored as one file per message in
-    // <root>/mail/<domain>/<local>/new/ (Return-Path, Delivered-To, X-Original-To added) by sink.ts's program.
+    // <root>/mail/<domain>/<local>/new/ (Return-Path, X-Original-To, Delivered-To added) by
+    // sink.ts's LMTP server, listening in the queue directory before Postfix starts, so no
+    // delivery ever finds it missing. Postfix's lmtp client resolves "sinkstore" there.
     const mail = `${h.root}/mail`;
     mkdirOwned(mail, "nobody", "nogroup", 0o755);
-    const store = `${h.root}/store.pl`;
-    writeFileSync(store, SINK_STORE_PL);
-    chmodSync(store, 0o755);
-    lines.push(`relay_domains = ${o.domains.join(" ")}`, "relay_recipient_maps =", "relay_transport = sinkstore", "sinkstore_destination_recipient_limit = 1");
-    master += `sinkstore unix  -       n       n       -       -       pipe\n  flags=DRO user=nobody argv=${store} ${mail} \${domain} \${user}\n`;
+    mkdirSync(queueDirectory, { recursive: true });
+    const socket = `${queueDirectory}/sinkstore`;
+    const log = `${h.logDir}/sink-lmtp.log`;
+    mkdirSync(h.logDir, { recursive: true });
+    spawnDetached(["/usr/bin/python3", "-c", SINK_LMTP_PY, socket, mail, o.names[0]!, "nobody"], log, { ns: h.ns });
+    probe(report, h, "sink store", `LMTP on unix:${socket}`, { kind: "lmtp", socket }, [log]);
+    lines.push(`relay_domains = ${o.domains.join(" ")}`, "relay_recipient_maps =", "relay_transport = lmtp:unix:sinkstore");
+    master += "lmtp      unix  -       -       n       -       -       lmtp\n";
   }
   if (o.submission?.length) {
     // An external relay (an ISP's or a commercial relay): SMTP AUTH over STARTTLS on its port,
@@ -688,7 +693,7 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
   step("Postfix answering");
   for (const s of o.submission ?? [])
     report.checks.push(`outside ${o.name}: external relay ${s.host}:${s.port} answers (SASL ${s.logins.map((l) => l.username).join(", ")}, STARTTLS)`);
-  report.checks.push(`${who}: Postfix answers 220 on ${report.probes.map((p) => (p.check.kind === "smtp" ? p.check.port : "?")).join(", ")}`);
+  report.checks.push(`${who}: Postfix answers 220 on ${report.probes.flatMap((p) => (p.check.kind === "smtp" ? [p.check.port] : [])).join(", ")}`);
   report.seconds = (Date.now() - t0) / 1000;
   return report;
 }

@@ -26,6 +26,8 @@ export type ProbeCheck =
   | { kind: "dns"; address: string; zones: string[] }
   /** The lab's syslog listener accepting a datagram on its /dev/log socket. */
   | { kind: "syslog"; socket: string }
+  /** An LMTP server (a lab sink's store) greeting 220 on a UNIX socket. */
+  | { kind: "lmtp"; socket: string }
   /** An HTTPS server answering 200 for https://host/path, its certificate verified against `ca` (a PEM file). */
   | { kind: "https"; address: string; port: number; host: string; path: string; ca: string };
 
@@ -163,6 +165,17 @@ def syslog(c):
     finally:
         s.close()
 
+def lmtp(c):
+    s = connect('unix:' + c['socket'])
+    try:
+        l = line(s)
+        if not l.startswith('220 '):
+            return False, 'no 220 greeting: %r' % l
+        s.sendall(b'QUIT\r\n')
+        return True, l
+    finally:
+        s.close()
+
 def postgres(c):
     s = socket.create_connection((c['address'], c['port']), timeout=each)
     try:
@@ -224,7 +237,7 @@ def resolver(c):
     finally:
         s.close()
 
-kinds = {'postgres': postgres, 'resolver': resolver, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog, 'https': https, 'socketmap': socketmap, 'metrics': metrics}
+kinds = {'postgres': postgres, 'resolver': resolver, 'smtp': smtp, 'milter': milter, 'table': table, 'policy': policy, 'dns': dns, 'syslog': syslog, 'lmtp': lmtp, 'https': https, 'socketmap': socketmap, 'metrics': metrics}
 res = [None] * len(checks)
 end = time.time() + wait
 while True:
