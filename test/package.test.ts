@@ -1,7 +1,8 @@
 // The package as a newcomer gets it: `npm pack` builds dist/ (the prepare script, scripts/transpile-src.mjs then the bundles),
 // the tarball installs into a fresh directory, and `npx facteur` runs the compiled JavaScript,
 // with no TypeScript compiled at run time, finding its templates and its gate script from
-// dist/. Each command loads only what it needs: validate and plan load no Handlebars, no
+// dist/, and the files its modules run from beside themselves (the gate script, the lab's MTA-STS
+// server, the trace's verifier). Each command loads only what it needs: validate and plan load no Handlebars, no
 // Pulumi, none of the check's DNS and SMTP code.
 //
 // The install is offline: this checkout's dependencies are linked into the fresh directory
@@ -9,7 +10,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -97,6 +98,24 @@ test("package: the installed render finds its templates and writes what the sour
 
   const gate = (await import(pathToFileURL(join(app, "node_modules", "facteur", "dist", "gate", "postfix.js")).href)) as { gateFunctions: () => string };
   assert.match(gate.gateFunctions(), /^facteur_gate\(\) \{/m);
+});
+
+test("package: every file a module runs from beside itself (a script, a server, the trace's verifier) ships beside its compiled module", () => {
+  // What the sources open through new URL("./<file>", import.meta.url), other than modules the build compiles.
+  const besides: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+      if (e.isDirectory()) walk(`${dir}/${e.name}`);
+      else if (e.name.endsWith(".ts"))
+        for (const m of readFileSync(join(ROOT, dir, e.name), "utf8").matchAll(/new URL\("\.\/([^"/]+)", import\.meta\.url\)/g))
+          if (!m[1]!.endsWith(".ts") && !m[1]!.endsWith(".js")) besides.push(`${dir.slice("src/".length)}/${m[1]}`);
+    }
+  };
+  walk("src");
+  assert.deepEqual(besides.sort(), ["gate/postfix-gate.sh", "lab/mta-sts-server.mjs", "trace/verify-stored.mjs"]);
+  const installed = join(app, "node_modules", "facteur", "dist");
+  assert.deepEqual(besides.filter((f) => !existsSync(join(installed, f))), [], "missing from the installed package");
+  for (const f of besides) assert.equal(readFileSync(join(installed, f), "utf8"), readFileSync(join(ROOT, "src", f), "utf8"), f);
 });
 
 /** The modules `facteur <args>` resolved, as URLs (node's loader hooks log them). */

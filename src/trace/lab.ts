@@ -95,14 +95,12 @@ export async function addDestinationChecks(state: LabState, t: Trace, run: LabRu
   }
   const byNs = new Map<string, { job: VerifyJob; paths: Path[] }[]>();
   for (const j of jobs.values()) (byNs.get(j.job.ns) ?? byNs.set(j.job.ns, []).get(j.job.ns)!).push(j);
-  // Beside this module: the compiled verifier runs as it is, the source one through tsx.
-  const compiled = import.meta.url.endsWith(".js");
-  const script = fileURLToPath(new URL(compiled ? "./verify-stored.js" : "./verify-stored.ts", import.meta.url));
-  const nodeArgs = compiled ? [script] : ["--import", import.meta.resolve("tsx"), script];
+  // Beside this module (plain JavaScript, in the sources as in dist/).
+  const script = fileURLToPath(new URL("./verify-stored.mjs", import.meta.url));
   await Promise.all(
     [...byNs].map(async ([ns, list]) => {
       const input = JSON.stringify(list.map(({ job: { ns: _ns, ...j } }) => j));
-      const r = await run([process.execPath, ...nodeArgs], { ns, resolv: state.resolv, input, timeoutMs: 60_000 });
+      const r = await run([process.execPath, script], { ns, resolv: state.resolv, input, timeoutMs: 60_000 });
       let results: (DestinationCheck & { error?: string })[] = [];
       try {
         results = JSON.parse(r.stdout) as typeof results;
