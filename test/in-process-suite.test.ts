@@ -79,3 +79,15 @@ test("no file of the suite loads Pulumi or the lab, changes directory or hooks e
   assert.ok(sharingProblems(`${TEST_DIR}pulumi-program.test.ts`).includes("loads @pulumi/pulumi (through src/pulumi/mocks.ts)"));
   assert.ok(sharingProblems(`${TEST_DIR}lab-e2e.test.ts`).includes("loads the lab"));
 });
+
+test("the Pulumi suite's files keep the sharing rules but for Pulumi itself, and deploy only through runProgram (one run at a time)", () => {
+  const pulumiSuite = suiteMembers(`${TEST_DIR}support/pulumi-suite.ts`);
+  assert.ok(pulumiSuite.length >= 4, pulumiSuite.map(name).join(" "));
+  const problems = pulumiSuite.flatMap((m) => [
+    ...sharingProblems(m).filter((p) => !p.startsWith("loads @pulumi/")),
+    // Mocks or config set outside runProgram would reach the other files' runs.
+    ...(/\b(setMocks|setAllConfig|setConfig)\s*\(/.test(readFileSync(m, "utf8")) ? ["sets Pulumi's mocks or config itself"] : []),
+  ].map((p) => `${name(m)}: ${p}`));
+  assert.deepEqual(problems, []);
+  assert.deepEqual(pulumiSuite.filter((m) => members.includes(m)).map(name), [], "in the in-process suite too");
+});

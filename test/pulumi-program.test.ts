@@ -8,11 +8,12 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { buildPlan } from "../src/plan/plan.ts";
+import { parseSpec } from "../src/spec/load.ts";
 import { quoteTxt, txtStrings } from "../src/plan/dns.ts";
 import { renderStack } from "../src/render/render.ts";
 import { fillSecrets } from "../src/render/bundle.ts";
 import { serverTypeWarnings } from "../src/plan/serverTypes.ts";
-import { isSecretValue, mockId, plain, type ProgramRun, type RecordedResource, type RunOptions } from "../src/pulumi/mocks.ts";
+import { isSecretValue, mockId, plain, runProgram, type ProgramRun, type RecordedResource, type RunOptions } from "../src/pulumi/mocks.ts";
 import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { SSH_DIAL } from "../src/pulumi/hosts.ts";
 import { DEFAULT_SMTP_PROBE_HOSTS } from "../src/pulumi/config.ts";
@@ -259,6 +260,20 @@ test("a secret named by the spec but not set stops the program, naming the confi
 
 test("an SSH private key whose public half is not in facteur:sshKeys stops the update before it locks facteur out", async () => {
   await assert.rejects(run(undefined, { ...OPTIONS, secrets: { ...SECRETS, sshPrivateKey: OPS2.privateKey } }), /facteur:sshPrivateKey is not the private half of any facteur:sshKeys entry.*Rotate in two updates/s);
+});
+
+test("runs asked for at once take turns (one Pulumi runtime per process): each gets its own resources, a failing one fails alone", async () => {
+  const { johnSubmission: _, ...rest } = SECRETS;
+  const spec = parseSpec(exampleText(), "stacks/example.facteur.yaml");
+  const withOut3 = parseSpec(exampleWith("  out2: { kind: own", "  out3: { kind: own, location: hel1, serverType: cx23 }\n  out2: { kind: own"), "stacks/example.facteur.yaml");
+  const [a, failed, b] = await Promise.allSettled([runProgram(spec, OPTIONS), runProgram(spec, { ...OPTIONS, secrets: rest }), runProgram(withOut3, OPTIONS)]);
+  assert.equal(a.status, "fulfilled", a.status === "rejected" ? String(a.reason) : "");
+  assert.equal(b.status, "fulfilled", b.status === "rejected" ? String(b.reason) : "");
+  assert.equal(failed.status, "rejected");
+  assert.match(String((failed as PromiseRejectedResult).reason), /facteur:johnSubmission/);
+  const servers = (r: ProgramRun) => [...r.resources.values()].filter((x) => x.type === "hcloud:index/server:Server").map((x) => x.name).sort();
+  assert.deepEqual(servers(a.value), ["server:mx1", "server:mx2", "server:out1", "server:out2", "server:spam1"]);
+  assert.deepEqual(servers(b.value), ["server:mx1", "server:mx2", "server:out1", "server:out2", "server:out3", "server:spam1"]);
 });
 
 test("PTR names are the A/AAAA names and the HELO name, for every address", async () => {

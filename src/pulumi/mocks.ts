@@ -234,14 +234,25 @@ function cheapStacks(): () => void {
   };
 }
 
-/** Deploys `spec` under strict mocks in this process, as `pulumi up` would run src/pulumi/index.ts. */
-export async function runProgram(spec: Spec, opts: RunOptions = {}): Promise<ProgramRun> {
-  const restoreStacks = cheapStacks();
-  try {
-    return await deploy(spec, opts);
-  } finally {
-    restoreStacks();
-  }
+/** The run in progress: Pulumi's runtime (mocks, config, the root stack) is one per process. */
+let turn: Promise<unknown> = Promise.resolve();
+
+/**
+ * Deploys `spec` under strict mocks in this process, as `pulumi up` would run src/pulumi/index.ts.
+ * Runs asked for at once take turns: two at a time would register into the same mocks and the
+ * same root stack ("duplicate resource name").
+ */
+export function runProgram(spec: Spec, opts: RunOptions = {}): Promise<ProgramRun> {
+  const run = turn.then(async () => {
+    const restoreStacks = cheapStacks();
+    try {
+      return await deploy(spec, opts);
+    } finally {
+      restoreStacks();
+    }
+  });
+  turn = run.catch(() => undefined);
+  return run;
 }
 
 async function deploy(spec: Spec, opts: RunOptions): Promise<ProgramRun> {

@@ -1,4 +1,4 @@
-// Which test files a suite module (test/support/in-process-suite.ts, mutation-suite.ts) runs:
+// Which test files a suite module (test/support/in-process-suite.ts, pulumi-suite.ts...) runs:
 // read from its `import "../x.test.ts";` lines, following the suites it imports in turn.
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,7 +13,7 @@ export function suiteMembers(suite: string): string[] {
 }
 
 /** The suites of a whole run, each one process for the files it imports (see each file's header). */
-export const SUITES = ["in-process-suite.ts", "lab-example-suite.ts"];
+export const SUITES = ["in-process-suite.ts", "lab-example-suite.ts", "pulumi-suite.ts"];
 
 /**
  * What a whole `npm test` gives node's runner, one process per entry: every test/*.test.ts that
