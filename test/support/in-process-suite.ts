@@ -8,8 +8,10 @@
 // environment change it does not undo, no daemon left running. Top-level before/after are fine:
 // they run at the start and the end of the process. Every file still runs alone as well
 // (`npm test -- test/x.test.ts`); test/in-process-suite.test.ts checks the list against these rules.
-// Files that mostly wait (on daemons, timeouts, many child processes) run on their own instead:
-// here they would wait one after another and hold one of the run's slots for minutes.
+// Files that wait for minutes (on lab daemons, on the deploy gate's Postfix instances) run on
+// their own instead: here they would wait one after another and hold one of the run's slots.
+// Those that wait seconds (a Knot started for check, git for diff, CLI processes) are here: each
+// alone cost its process's start again, about 20 s of CPU over the ten of them.
 import "./mutation-suite.ts";
 import "../cli-server-types.test.ts";
 import "../diff-weights.test.ts";
@@ -24,3 +26,13 @@ import "../workflows.test.ts";
 import "../in-process-suite.test.ts";
 import "../trace-cli.test.ts";
 import "../lab-spawner.test.ts";
+import "../check-dane.test.ts";
+import "../check-dnssec.test.ts";
+import "../check-hostile.test.ts";
+import "../check-live.test.ts";
+import "../diff-firewall.test.ts";
+import "../diff-hostile.test.ts";
+import "../diff-smarthost.test.ts";
+import "../cli.test.ts";
+import "../trace-log-user.test.ts";
+import "../architecture.test.ts";

@@ -17,7 +17,7 @@ const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
 // Durations of a full run on 2 cores, otherwise idle (2026-12-07, 339 s): lab-policy 129 s, the
 // lab-example suite 123, lab-weighted 84, lab-outbound 81, lab-trace and lab-dane-inbound 68,
 // lab-transport 46, pulumi-apply 44, gate 30, pulumi-engine-start 29, the in-process suite 26.
-const SLOW_FIRST = ["lab-policy", "lab-example-suite", "lab-weighted", "lab-outbound", "lab-trace", "lab-dane-inbound", "lab-transport", "lab-acme", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "in-process-suite", "pulumi-suite", "pulumi-engine-start", "lab-isolation"];
+const SLOW_FIRST = ["lab-policy", "lab-example-suite", "lab-weighted", "lab-outbound", "lab-trace", "lab-dane-inbound", "lab-transport", "lab-acme", "in-process-suite", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "pulumi-suite", "pulumi-engine-start", "lab-isolation"];
 
 const given = process.argv.slice(2);
 // The files each suite of test/support/suites.ts imports share one process in a whole run.
