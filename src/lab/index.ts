@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { loadSpecFile } from "../spec/load.ts";
 import { buildModel, type Model } from "../model/model.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
-import { renderStack } from "../render/render.ts";
+import { renderHost } from "../render/render.ts";
 import { plannedKeys } from "../plan/dns.ts";
 import { SpecError } from "../spec/errors.ts";
 import type { HostBundle } from "../render/bundle.ts";
@@ -286,7 +286,7 @@ export async function labUp(stack: string, opts: LabOptions = {}): Promise<LabSt
     Promise.all(
       plan.hosts.map(async (h) => {
         const hostRoot = `${root}/hosts/${h.name}`;
-        const bundle = renderStack(model, plan, { root: hostRoot }).find((b) => b.host === h.name)!;
+        const bundle = renderHost(model, plan, h, { root: hostRoot });
         bundles.set(h.name, bundle);
         return startOwnHost(bundle, ctx(h.name, hostRoot), secrets, dkimPrivate, { ipv4: h.ipv4, ipv6: h.ipv6 });
       }),
