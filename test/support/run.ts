@@ -14,9 +14,9 @@ import { CLI_BUNDLE_ENV } from "./facteurCli.ts";
 
 const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** Slowest first, as measured (a file missing here just runs after these). */
-// Durations of a full run on 2 cores, otherwise idle (2026-12-07, 339 s): lab-policy 129 s, the
-// lab-example suite 123, lab-weighted 84, lab-outbound 81, lab-trace and lab-dane-inbound 68,
-// lab-transport 46, pulumi-apply 44, gate 30, pulumi-engine-start 29, the in-process suite 26.
+// Durations of a full run on 2 cores, otherwise idle (2026-12-07, 304 s): lab-policy 114 s, the
+// lab-example suite 101, the in-process suite 90, lab-weighted 71, lab-outbound and
+// lab-dane-inbound 69, lab-trace 65, lab-transport 48, pulumi-apply 47, the Pulumi suite 34.
 const SLOW_FIRST = ["lab-policy", "lab-example-suite", "lab-weighted", "lab-outbound", "lab-trace", "lab-dane-inbound", "lab-transport", "lab-acme", "in-process-suite", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "pulumi-suite", "pulumi-engine-start", "lab-isolation"];
 
 const given = process.argv.slice(2);
