@@ -85,14 +85,9 @@ def until(s, end, step=1):
 def line(s):
     return until(s, b'\n')
 
-def smtp(c):
-    s = socket.create_connection((c['address'], c['port']), timeout=each)
+def greeting(s):
+    """An SMTP or LMTP server's 220 greeting on s (closed after), then QUIT."""
     try:
-        if c.get('tls'):
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            s = ctx.wrap_socket(s)
         l = line(s)
         while l.startswith('220-'):
             l = line(s)
@@ -102,6 +97,19 @@ def smtp(c):
         return True, l
     finally:
         s.close()
+
+def smtp(c):
+    s = socket.create_connection((c['address'], c['port']), timeout=each)
+    if c.get('tls'):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        try:
+            s = ctx.wrap_socket(s)
+        except Exception:
+            s.close()
+            raise
+    return greeting(s)
 
 def milter(c):
     s = connect(c['socket'])
@@ -166,15 +174,7 @@ def syslog(c):
         s.close()
 
 def lmtp(c):
-    s = connect('unix:' + c['socket'])
-    try:
-        l = line(s)
-        if not l.startswith('220 '):
-            return False, 'no 220 greeting: %r' % l
-        s.sendall(b'QUIT\r\n')
-        return True, l
-    finally:
-        s.close()
+    return greeting(connect('unix:' + c['socket']))
 
 def postgres(c):
     s = socket.create_connection((c['address'], c['port']), timeout=each)
