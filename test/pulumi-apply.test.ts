@@ -42,8 +42,9 @@ const STUBS: Record<string, string> = {
   systemctl: `echo "systemctl $*" >>"$LOG"; if [ "$1" = restart ] && grep -q BROKEN_RELOAD "$FACTEUR_ROOT/etc/postfix/main.cf"; then echo "Job for postfix.service failed"; exit 1; fi`,
   hostnamectl: `echo "hostnamectl $*" >>"$LOG"`,
   openssl: `[ -n "\${FAIL_OPENSSL:-}" ] && { echo "openssl: out of entropy"; exit 1; }; while [ $# -gt 0 ]; do case "$1" in -keyout) echo key >"$2"; shift;; -out) echo cert >"$2"; shift;; esac; shift; done`,
-  // Packages: installed are those listed in $INSTALLED.
-  "dpkg-query": `for p in $INSTALLED; do if [ "$p" = "\${@: -1}" ]; then echo "install ok installed"; exit 0; fi; done; exit 1`,
+  // Packages: installed are those listed in $INSTALLED. As dpkg-query -W -f='${Status} ${Package}\n':
+  // a line per package it knows, exit 1 when one is unknown.
+  "dpkg-query": `rc=0; for a in "$@"; do case "$a" in -*) continue;; esac; if [[ " $INSTALLED " == *" $a "* ]]; then echo "install ok installed $a"; else echo "dpkg-query: no packages found matching $a" >&2; rc=1; fi; done; exit $rc`,
   "apt-get": `echo "apt-get $*" >>"$LOG"`,
   "debconf-set-selections": `echo "debconf $(cat)" >>"$LOG"`,
   // The port 25 probe: connects unless SMTP_BLOCKED is set.

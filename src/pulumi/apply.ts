@@ -139,7 +139,9 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     'if [ -z "$R" ] && command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null 2>&1 || true; fi',
     `PACKAGES=(${options.packages.map(q).join(" ")})`,
     "missing=()",
-    'for p in "${PACKAGES[@]}"; do dpkg-query -W -f=\'${Status}\' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done',
+    // One dpkg-query for all (it names each package it knows; an unknown one only makes it exit 1).
+    'installed=""; [ ${#PACKAGES[@]} -eq 0 ] || installed=$(dpkg-query -W -f=\'${Status} ${Package}\\n\' "${PACKAGES[@]}" 2>/dev/null || true)',
+    'for p in "${PACKAGES[@]}"; do [[ $\'\\n\'"$installed"$\'\\n\' == *$\'\\ninstall ok installed \'"$p"$\'\\n\'* ]] || missing+=("$p"); done',
     'if [ ${#missing[@]} -gt 0 ]; then',
     '  say "installing ${missing[*]}"',
     // Postfix stays unconfigured until the bundle has been checked.
