@@ -17,12 +17,13 @@ export function sinkMaildirNew(base: string, domain: string, local: string): str
 
 /**
  * The sink's LMTP server (argv: UNIX socket path, maildir base, the host's name, the user to run
- * as). Started as root (the lab), it binds the socket, then runs as that user. Each recipient's copy gets what
- * pipe(8)'s flags=DRO wrote before it (Return-Path, X-Original-To, Delivered-To), LF line
- * endings, and its own reply: a copy that cannot be written is deferred (451), never bounced.
+ * as). Started as root (the lab), it binds the socket, then runs as that user. Each recipient's
+ * copy gets what pipe(8)'s flags=DRO wrote before it (Return-Path, X-Original-To, Delivered-To),
+ * LF line endings, and its own reply: a copy that cannot be written is deferred (451), never
+ * bounced.
  */
 export const SINK_LMTP_PY = String.raw`
-import itertools, os, pwd, re, socket, socketserver, sys, threading, time
+import itertools, os, pwd, re, socketserver, sys, threading, time
 path, base, name, user = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 seq, lock = itertools.count(1), threading.Lock()
 # sinkDirName (sink.ts): lower case; a character outside a-z 0-9 . _ + = - (one per UTF-16 unit, as JS counts) and a leading dot become "_".
