@@ -234,7 +234,10 @@ function cheapStacks(): () => void {
   };
 }
 
-/** The last run asked for; the next one starts once it has settled. Pulumi's runtime (mocks, config, the root stack) is one per process. */
+/**
+ * The last run asked for; the next one starts once it has settled. Pulumi's runtime (mocks,
+ * config, the root stack) is one per process.
+ */
 let turn: Promise<unknown> = Promise.resolve();
 
 /**
