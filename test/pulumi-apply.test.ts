@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSyn
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
-import type { HostBundle } from "../src/render/bundle.ts";
+import type { BundleFile, HostBundle } from "../src/render/bundle.ts";
 import { applyCommand, applyScript, bundleHash, cloudInit, secretsNeeded, EXIT_SMTP_BLOCKED, type ApplyOptions } from "../src/pulumi/apply.ts";
 import { examplePlan, exampleWith } from "./support/example.ts";
 import { applySandbox } from "./support/applySandbox.ts";
@@ -64,6 +64,24 @@ function changed(b: HostBundle, mainCfExtra: string): HostBundle {
     ),
   };
 }
+
+test("apply: each staged file gets its mode exactly, made at creation (0644, 0640, 0600) or set after it (execute and setgid bits)", () => {
+  const s = sandbox();
+  try {
+    const b = bundle("out1");
+    // Bundles hold 0644, 0640 and 0600 today; the others prove the script does not depend on it.
+    const modes = ["0644", "0640", "0600", "0755", "0750", "2755"];
+    const extra = modes.map((mode) => ({ path: `/usr/local/lib/facteur/mode-${mode}`, mode: mode as BundleFile["mode"], content: `#!/bin/sh\n# ${mode}\n` }));
+    const r = s.apply(applyScript({ ...b, files: [...b.files, ...extra] }, SECRETS, keysOf(b), OPTIONS(b)));
+    assert.equal(r.status, 0, r.stderr);
+    for (const f of extra) {
+      assert.equal(s.read(f.path), f.content);
+      assert.equal((statSync(join(s.root, f.path)).mode & 0o7777).toString(8), f.mode.replace(/^0/, ""), f.path);
+    }
+  } finally {
+    s.done();
+  }
+});
 
 test("apply: stages, postmaps, writes DKIM keys, sasldb and authorized_keys, checks, then reloads; leaves nothing behind", () => {
   const s = sandbox();

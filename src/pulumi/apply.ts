@@ -170,10 +170,12 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '  exit "$rc"',
     "}",
     "trap finish EXIT",
-    // put PATH MODE OWNER: base64 on stdin -> $STAGE/PATH
+    // put PATH MODE OWNER: base64 on stdin -> $STAGE/PATH, made with MODE under the umask that
+    // gives it (0666 & ~umask), chmod-ed only for execute, setuid, setgid or sticky bits.
     // (${p%/*}: the parent directory without forking dirname; mkdir only for a directory not
-    // made yet: a bundle is some sixty files in a dozen directories, and each process counts.)
-    'put() { [ -d "$STAGE${1%/*}" ] || mkdir -p "$STAGE${1%/*}"; base64 -d >"$STAGE$1"; chmod "$2" "$STAGE$1"; own "$3" "$STAGE$1"; }',
+    // made yet; printf -v and $(( )) are builtins: a bundle is some sixty files in a dozen
+    // directories, and each process counts.)
+    'put() { [ -d "$STAGE${1%/*}" ] || mkdir -p "$STAGE${1%/*}"; printf -v u %03o $(( 0777 & ~8#$2 )); umask "$u"; base64 -d >"$STAGE$1"; umask 077; [ $(( 8#$2 & 07111 )) -eq 0 ] || chmod "$2" "$STAGE$1"; own "$3" "$STAGE$1"; }',
     "",
     "# 1. Stage every file (nothing live is touched yet).",
   );
