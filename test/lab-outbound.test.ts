@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, swaks, replies, waitForMail, hostOf, restartPolicyd, inHost, queueOf, type SwaksResult } from "./support/lab.ts";
+import { labSkipReason, swaks, replies, waitForMail, hostOf, restartPolicyd, inHost, queueOf, postfixCtl, type SwaksResult } from "./support/lab.ts";
 import { FACTEUR } from "./support/facteurCli.ts";
 import { runCheckCommand } from "../src/cli/check.ts";
 import { run as runCmd, waitFor } from "../src/lab/proc.ts";
@@ -158,7 +158,7 @@ describe("lab: outbound operations (issue #15): one quota across the pool, deliv
     const cidr = `${sink.root}/etc/postfix/pushback.cidr`;
     writeFileSync(cidr, [...out1.ipv4, ...out1.ipv6].map((a) => `${a} ${gmail.replace("%s", a)}`).join("\n") + "\n");
     const postconf = (...args: string[]) => runCmd(["postconf", "-c", sink.postfixDir, ...args]);
-    const reload = () => runCmd(["postfix", "-c", sink.postfixDir, "reload"], { ns: sink.ns, resolv: lab.resolv });
+    const reload = () => postfixCtl(lab, "mx-smit", "reload");
     assert.equal((await postconf("-e", `smtpd_client_restrictions = check_client_access cidr:${cidr}`)).code, 0);
     assert.equal((await reload()).code, 0);
     const check = async () => {

@@ -284,7 +284,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     assert.match(main, /^relayhost = \[smtp\.fai\.tld\]:587$/m);
     const db = `${hostOf(lab, "ext-fai").root}/etc/sasldb2`;
     const password = (pw: string) => runCmd(["saslpasswd2", "-p", "-f", db, "-u", "fai.tld", "relais"], { input: pw });
-    const reload = () => runCmd(["postfix", "-c", mx1.postfixDir, "reload"], { ns: mx1.ns, resolv: lab.resolv });
+    const reload = () => postfixCtl(lab, "mx1", "reload");
     // Earlier tests may have used the external relay as the pool's fallback: only lines after now count.
     const count = (host: string, re: RegExp) => postfixLog(lab, host, re).length;
     const SENT = /relay=smtp\.fai\.tld\[[^\]]+\]:587.*status=sent/;

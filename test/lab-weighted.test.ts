@@ -187,7 +187,7 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
     const refusedBefore = postfixLog(lab, "mx1", /connect to out2\.relais\.tld/).length;
     const before = sentBy();
     writeFileSync(main, file);
-    const reload = () => runCmd(["postfix", "-c", mx1.postfixDir, "reload"], { ns: mx1.ns, resolv: lab.resolv });
+    const reload = () => postfixCtl(lab, "mx1", "reload");
     try {
       assert.equal((await reload()).code, 0);
       const r = await sendBatch(lab, { server: ip("mx1"), rcpt: rcpts, prefix: token("drain"), n: 40, sessions: 2 });

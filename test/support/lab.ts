@@ -220,8 +220,8 @@ export async function restartPolicyd(state: LabState, host: string): Promise<{ o
   return { oldPid, newPid };
 }
 
-/** `postfix -c DIR stop|start` for a lab host, inside its namespace. */
-export async function postfixCtl(state: LabState, host: string, action: "stop" | "start"): Promise<RunResult & { retried?: string }> {
+/** `postfix -c DIR stop|start|reload` for a lab host, inside its namespace. */
+export async function postfixCtl(state: LabState, host: string, action: "stop" | "start" | "reload"): Promise<RunResult & { retried?: string }> {
   const h = hostOf(state, host);
   const go = () => run(["postfix", "-c", h.postfixDir, action], { ns: h.ns, resolv: state.resolv });
   const r = await go();
