@@ -5,7 +5,10 @@
 // - strictMocks(): the mocks and what they recorded; test/support/engineHarness.ts uses them to
 //   run the real entry (src/pulumi/index.ts) as the engine starts it.
 // - runProgram(): deploys a spec in this process (the churn tests run it many times).
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Spec } from "../spec/schema.ts";
 import { deployStack, type DeployedStack } from "./program.ts";
@@ -51,21 +54,85 @@ export function mockIpv6Network(name: string): string {
   return `2001:db8:${sha(name).readUInt16BE(0).toString(16)}::/64`;
 }
 
-// Real keys (DKIM TXT content and TLSA digests must come from real keys), made once per key name per process.
-const keyCache = new Map<string, { privateKeyPem: string; publicKeyPem: string }>();
-function mockKey(name: string, algorithm: unknown) {
-  let k = keyCache.get(name);
+// Real keys (DKIM TXT content and TLSA digests must come from real keys), made once per key name
+// and algorithm, and kept on disk for the next process: an RSA key takes 0.1 to 0.3 s of CPU to
+// make, and every run of the program (each engine start of the tests, each test process) asked
+// for the same few again. Mock keys only: nothing here is anyone's secret.
+const keyCache = new Map<string, MockKey>();
+interface MockKey {
+  privateKeyPem: string;
+  publicKeyPem: string;
+}
+const keyId = (name: string, ec: boolean) => createHash("sha256").update(`${ec ? "ecdsa-p256" : "rsa-2048"}\0${name}`).digest("hex").slice(0, 32);
+
+/** Where the mock key of that name and algorithm is kept between processes; undefined when not kept. */
+export function mockKeyFile(name: string, algorithm: unknown): string | undefined {
+  const dir = mockKeyDir();
+  return dir && join(dir, `${keyId(name, algorithm === "ECDSA")}.json`);
+}
+
+function mockKey(name: string, algorithm: unknown): MockKey {
+  const ec = algorithm === "ECDSA";
+  const id = keyId(name, ec);
+  let k = keyCache.get(id);
   if (!k) {
-    // As the tls provider makes them: RSA keys in PKCS#1, ECDSA keys in SEC1 ("EC PRIVATE KEY").
-    const ec = algorithm === "ECDSA";
-    const pair = ec ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
-    k = {
-      privateKeyPem: pair.privateKey.export({ type: ec ? "sec1" : "pkcs1", format: "pem" }) as string,
-      publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }) as string,
-    };
-    keyCache.set(name, k);
+    const file = mockKeyFile(name, algorithm);
+    k = file ? readMockKey(file, ec) : undefined;
+    if (!k) {
+      k = makeMockKey(ec);
+      if (file) saveMockKey(file, k);
+    }
+    keyCache.set(id, k);
   }
   return k;
+}
+
+/** As the tls provider makes them: RSA keys in PKCS#1, ECDSA keys in SEC1 ("EC PRIVATE KEY"). */
+function makeMockKey(ec: boolean): MockKey {
+  const pair = ec ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return {
+    privateKeyPem: pair.privateKey.export({ type: ec ? "sec1" : "pkcs1", format: "pem" }) as string,
+    publicKeyPem: pair.publicKey.export({ type: "spki", format: "pem" }) as string,
+  };
+}
+
+/**
+ * This user's key directory under the system's temporary directory, or undefined (no cache)
+ * when it cannot be made, or is not a directory of this user's alone (a link, another user's).
+ */
+function mockKeyDir(): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const dir = join(tmpdir(), `facteur-mock-keys-${uid}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") return undefined;
+  }
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  return st?.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 ? dir : undefined;
+}
+
+/** A key saved by an earlier process; undefined when absent or not a pair this code wrote. */
+function readMockKey(file: string, ec: boolean): MockKey | undefined {
+  try {
+    const k = JSON.parse(readFileSync(file, "utf8")) as Partial<MockKey>;
+    const ok = typeof k.privateKeyPem === "string" && typeof k.publicKeyPem === "string" && k.privateKeyPem.startsWith(`-----BEGIN ${ec ? "EC" : "RSA"} PRIVATE KEY-----`);
+    return ok && createPublicKey(k.privateKeyPem!).export({ type: "spki", format: "pem" }) === k.publicKeyPem ? (k as MockKey) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole or not at all (a temporary file renamed): processes side by side read a complete one. */
+function saveMockKey(file: string, k: MockKey): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(k), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
 }
 
 export function isSecretValue(v: unknown): boolean {

@@ -9,3 +9,4 @@ import "../pulumi-program.test.ts";
 import "../pulumi-churn-outbound.test.ts";
 import "../pulumi-churn-transport.test.ts";
 import "../pulumi-preflight.test.ts";
+import "../pulumi-mock-keys.test.ts";
