@@ -1,41 +1,32 @@
 // Issue #16 in the lab: `facteur trace` follows real messages through real Postfix logs (relay ->
 // smarthost -> destination), and shows what the destination saw (SPF, DKIM, DMARC by mailauth).
-// The stack is the example without its external relay, so that a message that finds the
-// smarthost pool stopped is deferred (with the external relay as fallback it would leave there).
+// The stack is the example (in a whole run, the one the lab-example suite shares): a message
+// that finds the smarthost pool and its fallback, the external relay, stopped is deferred.
 // Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
-import { labUp, labDown, type LabState } from "../src/lab/index.ts";
+import type { LabState } from "../src/lab/index.ts";
 import { labSkipReason, swaks, replies, waitForMail, hostOf, inHost, queueOf, postfixCtl, postfixLog, signAsSender, headersNamed } from "./support/lab.ts";
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
-import { LAB_ROOT } from "../src/paths.ts";
 import type { Path, Trace } from "../src/trace/types.ts";
 import { parseTraceArgs } from "../src/cli/trace.ts";
 import { loadSpecFile } from "../src/spec/load.ts";
 import { buildModel, type Model } from "../src/model/model.ts";
 import { labLogs } from "../src/trace/lab.ts";
 import { trace } from "../src/trace/join.ts";
-import { labStack } from "./support/labStacks.ts";
+import { exampleLab, exampleLabStack } from "./support/exampleLab.ts";
 import { FACTEUR } from "./support/facteurCli.ts";
 
-const STACK = labStack("trace");
+const STACK = exampleLabStack("trace");
 const skip = labSkipReason();
 if (skip) console.log(`# lab trace skipped: ${skip}`);
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const EXAMPLE = readFileSync(join(ROOT, "stacks/example.facteur.yaml"), "utf8");
 const run = `${process.pid}-${Date.now() % 100000}`;
 const GTUBE = "JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
-
-function traceSpec(): string {
-  const fai = /\n  fai:\n(?: {4}.*\n)+/;
-  if (!fai.test(EXAMPLE)) throw new Error("stacks/example.facteur.yaml: the external relay fai was not found (the trace lab spec removes it)");
-  return `# Written by test/lab-trace.test.ts from the example, without the external relay.\n${EXAMPLE.replace(fai, "\n")}`;
-}
 
 function facteur(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -86,10 +77,7 @@ const ip = (h: string) => hostOf(lab, h).ipv4[0]!;
 
 describe("lab: facteur trace (issue #16) on real Postfix logs", { skip }, () => {
   before(async () => {
-    mkdirSync(`${LAB_ROOT}/${STACK}`, { recursive: true });
-    const specFile = `${LAB_ROOT}/${STACK}/${STACK}.facteur.yaml`;
-    writeFileSync(specFile, traceSpec());
-    lab = await labUp(STACK, { specFile });
+    lab = await exampleLab(STACK);
     // On a loaded machine rspamd can take longer than the lab waits; the scanner must answer
     // before the spam lane is tested, so give it more time here (and say so).
     for (const r of ["mx1", "mx2"]) {
@@ -101,14 +89,9 @@ describe("lab: facteur trace (issue #16) on real Postfix logs", { skip }, () => 
     // postscreen's one-time pregreet wait per new client, up front.
     await Promise.all(["mx1", "mx2"].map((r) => swaks(lab, ["--server", ip(r), "--helo", "mail.expediteur.tld", "--quit-after", "EHLO"])));
   });
-  after(async () => {
-    if (process.env.LAB_KEEP) return;
-    if (lab) await labDown(STACK);
-  });
-
-  it("the stack came up with no warning and no external relay", () => {
+  it("the stack came up with no warning; the relays fall back on the external relay (stopped too where mail must wait)", () => {
     assert.deepEqual(lab.warnings, []);
-    assert.doesNotMatch(readFileSync(`${hostOf(lab, "mx1").postfixDir}/main.cf`, "utf8"), /^smtp_fallback_relay = \S/m);
+    assert.match(readFileSync(`${hostOf(lab, "mx1").postfixDir}/main.cf`, "utf8"), /^smtp_fallback_relay = \[smtp\.fai\.tld\]:587$/m);
   });
 
   it("a message to a group alias gives one path per member: arrival (client, HELO, TLS), SRS, verdict, smarthost, DKIM, delivery, and what each destination saw", async () => {
@@ -207,8 +190,10 @@ describe("lab: facteur trace (issue #16) on real Postfix logs", { skip }, () => 
     assert.match(text.out, /rspamd: add header, score \d+(\.\d+)? \(reject at 15\).*; spam lane \(X-Spam: Yes -> smtp:spam-pool\.relais\.tld\)/);
   });
 
-  it("a message deferred while the clean pool was stopped shows the deferral (reason, next try), then its delivery through out2 once out2 is back (out1 still stopped)", async () => {
-    for (const h of ["out1", "out2"]) assert.equal((await postfixCtl(lab, h, "stop")).code, 0);
+  it("a message deferred while the clean pool and its fallback were stopped shows the deferral (reason, next try), then its delivery through out2 once out2 is back (out1 still stopped)", async () => {
+    // The external relay is the relays' fallback: with it up, the message would leave there.
+    const stopped = ["out1", "out2", "ext-fai"];
+    for (const h of stopped) assert.equal((await postfixCtl(lab, h, "stop")).code, 0);
     try {
       const id = `deferred-${run}@expediteur.tld`;
       const r = await swaks(lab, ["--server", ip("mx1"), "--helo", "mail.expediteur.tld", "--from", "alice@expediteur.tld", "--to", "tom-smit@entreprise.tld", "--data", "-"], {
@@ -219,10 +204,10 @@ describe("lab: facteur trace (issue #16) on real Postfix logs", { skip }, () => 
       const p1 = t1.messages[0]?.paths[0];
       assert.equal(p1?.outcome.status, "deferred", JSON.stringify(t1, null, 1));
       assert.equal(p1!.outcome.host, "mx1");
-      assert.match(p1!.outcome.reply ?? "", /connect to out[12]\.relais\.tld\[[^\]]+\]:25: Connection refused/);
+      assert.match(p1!.outcome.reply ?? "", /connect to smtp\.fai\.tld\[[^\]]+\]:587: Connection refused/, "the fallback is tried last");
       const d = p1!.hops[0]!.attempts.at(-1)!;
       assert.equal(d.dsn, "4.4.1");
-      assert.ok(d.skipped.some((s) => /^connect to out[12]\.relais\.tld/.test(s)), d.skipped.join("\n"));
+      for (const h of ["out1", "out2"]) assert.ok(d.skipped.some((s) => s.startsWith(`connect to ${h}.relais.tld[`) && s.endsWith(":25: Connection refused")), d.skipped.join("\n"));
       assert.ok(d.nextTryAfter !== undefined && Date.parse(String(d.nextTryAfter)) - Date.parse(String(d.at)) >= 300_000, "Postfix waits at least minimal_backoff_time");
       assert.match(await queueOf(lab, "mx1"), /Connection refused/);
 
@@ -246,12 +231,12 @@ describe("lab: facteur trace (issue #16) on real Postfix logs", { skip }, () => 
       assert.equal(tries.at(-1)!.status, "sent");
       assert.equal(tries.at(-1)!.peer?.host, "out2");
       const text = await facteur(["trace", "--stack", STACK, "--message-id", id]);
-      assert.match(text.out, /deferred \(4\.4\.1, [\d.]+ s\): connect to out[12]\.relais\.tld.*Connection refused/);
+      assert.match(text.out, /deferred \(4\.4\.1, [\d.]+ s\): connect to smtp\.fai\.tld.*Connection refused/);
       assert.match(text.out, /next try not before /);
       assert.match(text.out, /sent to out2\.relais\.tld/);
       console.log(`trace of a deferral:\n${text.out}`);
     } finally {
-      for (const h of ["out1", "out2"]) await postfixCtl(lab, h, "start");
+      for (const h of stopped) await postfixCtl(lab, h, "start");
     }
   });
 });

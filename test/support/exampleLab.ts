@@ -1,5 +1,5 @@
 // The example stack in the lab, for the files that tell their stories against it as it is
-// (lab-e2e, lab-check, lab-firewall). Alone, each file brings up its own stack under its own
+// (lab-e2e, lab-check, lab-firewall, lab-trace). Alone, each file brings up its own stack under its own
 // name. A whole `npm test` runs them in one process (test/support/lab-example-suite.ts), where
 // they share one stack: a bring-up costs about 20 s of CPU on 2 cores (issue 11, CI time). A file
 // that changes the shared stack puts it back (its records, its firewall); one that breaks it

@@ -4,4 +4,5 @@
 import "./exampleLabShared.ts";
 import "../lab-check.test.ts";
 import "../lab-firewall.test.ts";
+import "../lab-trace.test.ts";
 import "../lab-e2e.test.ts";

@@ -17,7 +17,7 @@ const TEST_DIR = fileURLToPath(new URL("..", import.meta.url));
 // Durations of a full run on 2 cores, otherwise idle (2026-12-07, 304 s): lab-policy 114 s, the
 // lab-example suite 101, the in-process suite 90, lab-weighted 71, lab-outbound and
 // lab-dane-inbound 69, lab-trace 65, lab-transport 48, pulumi-apply 47, the Pulumi suite 34.
-const SLOW_FIRST = ["lab-policy", "lab-example-suite", "lab-weighted", "lab-outbound", "lab-trace", "lab-dane-inbound", "lab-transport", "lab-acme", "in-process-suite", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "pulumi-suite", "pulumi-engine-start", "lab-isolation"];
+const SLOW_FIRST = ["lab-policy", "lab-example-suite", "lab-weighted", "lab-outbound", "lab-dane-inbound", "lab-transport", "lab-acme", "in-process-suite", "typecheck", "gate", "gate-apply", "pulumi-apply", "spec-property", "render-parsers", "render-determinism", "pulumi-suite", "pulumi-engine-start", "lab-isolation"];
 
 const given = process.argv.slice(2);
 // The files each suite of test/support/suites.ts imports share one process in a whole run.
