@@ -28,7 +28,7 @@ test("a whole run gives each test file exactly one process: its own, or one suit
 
 test("the lab-example suite's files share its stack: each gets it from exampleLab(), none brings up its own", () => {
   const lab = suiteMembers(`${TEST_DIR}support/lab-example-suite.ts`);
-  assert.deepEqual(lab.map(name), ["lab-check.test.ts", "lab-firewall.test.ts", "lab-e2e.test.ts"]);
+  assert.deepEqual(lab.map(name), ["lab-check.test.ts", "lab-firewall.test.ts", "lab-trace.test.ts", "lab-e2e.test.ts"]);
   for (const f of lab) {
     const text = readFileSync(f, "utf8");
     assert.match(text, /= exampleLabStack\("[a-z0-9]+"\);/, name(f));

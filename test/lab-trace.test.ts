@@ -17,6 +17,7 @@ import { loadSpecFile } from "../src/spec/load.ts";
 import { buildModel, type Model } from "../src/model/model.ts";
 import { labLogs } from "../src/trace/lab.ts";
 import { trace } from "../src/trace/join.ts";
+import "./support/labStacks.ts";
 import { exampleLab, exampleLabStack } from "./support/exampleLab.ts";
 import { FACTEUR } from "./support/facteurCli.ts";
 
