@@ -23,7 +23,8 @@ export async function buildCliBundle(): Promise<{ entry: string; remove: () => v
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   await build({
-    entryPoints: { bin: `${ROOT}src/cli/bin.ts` },
+    // The batch runner too (cli-batch.ts, beside bin.js): main() without tsx for the batches.
+    entryPoints: { bin: `${ROOT}src/cli/bin.ts`, "cli-batch": `${ROOT}test/support/cli-batch.ts` },
     outdir: dir,
     ...(CLI_BUNDLE_OPTIONS as BuildOptions),
     logLevel: "warning",
