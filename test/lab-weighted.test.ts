@@ -1,6 +1,6 @@
 // Issue #15, parts 3 and 4, with real mail in the lab, on one stack (its own: weights 1:4 and
 // metrics). Part 4: the relay mx1 picks each message's smarthost at random in proportion to the
-// weights (Postfix randmap): 500 messages split within 5 points of 20/80. Losing a member loses
+// weights (Postfix randmap): 300 messages split within 7 points of 20/80. Losing a member loses
 // nothing: with out2 stopped, every message still arrives, through the pool MX fallback. Drain
 // still works: mx1's configuration rendered with out2 drained picks out1 only. Part 3:
 // every host runs prometheus-postfix-exporter; the plan's firewall lets the monitoring source
@@ -31,6 +31,15 @@ const token = (what: string) => `${what}-${run}`;
  */
 const ALIASES = Array.from({ length: 16 }, (_, i) => `w${String(i).padStart(2, "0")}`);
 const SENDER_V4 = "203.0.113.10";
+/**
+ * The split: out1's share of SPLIT picks must be 20% within BOUND. Its standard deviation at 300
+ * is 2.3 points, so 7 points is 3 of them (a false failure about one run in 400; 500 messages
+ * within 5 points was 2.8, at 200 more messages and 10 s of CPU more, issue 11). Weights ignored
+ * (50%), reversed (80%) or entries of 1:2 (33%) fall far outside; the map's entries themselves
+ * are the plan's, 1:4 exactly (test/plan-weights.test.ts).
+ */
+const SPLIT = 300;
+const BOUND = 0.07;
 
 const SPEC = `# Written by test/lab-weighted.test.ts: weights 1:4, metrics for the lab's sender host.
 version: 1
@@ -136,24 +145,24 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
     for (const [i, x] of (await fromOutside).entries()) assert.equal(x, undefined, `${hosts[i]}: a scrape from outside monitoringSources must be refused`);
   });
 
-  it("500 messages through mx1 split within 5 points of 20/80 (weights 1:4); mx1's delivered counter follows", async () => {
+  it(`${SPLIT} messages through mx1 split within ${BOUND * 100} points of 20/80 (weights 1:4); mx1's delivered counter follows`, async () => {
     const before = await scrape("sender", "mx1");
     const already = total(sentBy());
-    const r = await sendBatch(lab, { server: ip("mx1"), rcpt: rcpts, prefix: token("split"), n: 500, sessions: 4 });
+    const r = await sendBatch(lab, { server: ip("mx1"), rcpt: rcpts, prefix: token("split"), n: SPLIT, sessions: 4 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     let by = sentBy();
-    assert.ok(await waitFor(async () => total((by = sentBy())) - already >= 500, 300_000, 1000), `only ${total(by) - already} of 500 left mx1: ${JSON.stringify(by)}`);
+    assert.ok(await waitFor(async () => total((by = sentBy())) - already >= SPLIT, 300_000, 1000), `only ${total(by) - already} of ${SPLIT} left mx1: ${JSON.stringify(by)}`);
     const picks = firstPicks();
     const out1 = (picks.out1 ?? 0) / total(picks);
     console.log(`# lab weighted: picked ${JSON.stringify(picks)}, sent by ${JSON.stringify(by)}: out1 picked for ${(out1 * 100).toFixed(1)}%`);
     assert.ok(total(picks) >= total(by) - already, `every sent message has a first attempt in mx1's log: ${JSON.stringify(picks)}`);
-    assert.ok(out1 >= 0.15 && out1 <= 0.25, `out1 was picked for ${(out1 * 100).toFixed(1)}% of ${total(picks)} (${JSON.stringify(picks)}; sent by ${JSON.stringify(by)}); weight 1 of 5 is 20% ±5`);
-    const got = await arrived(token("split"), 500);
-    assert.equal(got.length, 500, "every message arrived");
+    assert.ok(Math.abs(out1 - 0.2) <= BOUND, `out1 was picked for ${(out1 * 100).toFixed(1)}% of ${total(picks)} (${JSON.stringify(picks)}; sent by ${JSON.stringify(by)}); weight 1 of 5 is 20% ±${BOUND * 100}`);
+    const got = await arrived(token("split"), SPLIT);
+    assert.equal(got.length, SPLIT, "every message arrived");
     assert.ok(before);
     // The exporter follows mx1's log as it is written: its count may trail the last removal by a moment.
     let after = before;
-    const counted = await waitFor(async () => delivered((after = (await scrape("sender", "mx1")) ?? after)) - delivered(before) >= 500, 60_000, 500);
+    const counted = await waitFor(async () => delivered((after = (await scrape("sender", "mx1")) ?? after)) - delivered(before) >= SPLIT, 60_000, 500);
     assert.ok(counted, `postfix_qmgr_messages_removed_total went from ${delivered(before)} to ${delivered(after)}`);
   });
 
