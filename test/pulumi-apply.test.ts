@@ -83,6 +83,29 @@ test("apply: each staged file gets its mode exactly, made at creation (0644, 064
   }
 });
 
+test("apply: a file's bytes go through as they are (quotes, backslashes, $( ), backticks, escapes, no final newline, UTF-8); a NUL byte is refused before anything runs", () => {
+  const s = sandbox();
+  try {
+    const b = bundle("out1");
+    const contents = [
+      "it's a 'quoted' line\\n with \\\\ backslashes\\\\\n",
+      "$(touch /tmp/facteur-pwned) `id` ${HOME} $'x' \\x41\\u00e9 \\0 \\\n",
+      "no final newline; tab\there; CR\r; bell\u0007",
+      "UTF-8: é ß 日本 🙂\n\n\n",
+      "",
+    ];
+    const extra = contents.map((content, i) => ({ path: `/etc/facteur/bytes-${i}`, mode: "0644" as BundleFile["mode"], content }));
+    const r = s.apply(applyScript({ ...b, files: [...b.files, ...extra] }, SECRETS, keysOf(b), OPTIONS(b)));
+    assert.equal(r.status, 0, r.stderr);
+    for (const f of extra) assert.equal(readFileSync(join(s.root, f.path), "utf8"), f.content, f.path);
+    assert.equal(existsSync("/tmp/facteur-pwned"), false);
+    const nul = { path: "/etc/facteur/nul", mode: "0644" as BundleFile["mode"], content: "a\0b" };
+    assert.throws(() => applyScript({ ...b, files: [...b.files, nul] }, SECRETS, keysOf(b), OPTIONS(b)), /\/etc\/facteur\/nul: a NUL byte cannot be written/);
+  } finally {
+    s.done();
+  }
+});
+
 test("apply: stages, postmaps, writes DKIM keys, sasldb and authorized_keys, checks, then reloads; leaves nothing behind", () => {
   const s = sandbox();
   try {

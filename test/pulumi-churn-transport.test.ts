@@ -10,6 +10,7 @@ import { publicKeyOfPrivate } from "../src/pulumi/sshKeys.ts";
 import { churn } from "./support/churn.ts";
 import { sharedRun } from "./support/programRuns.ts";
 import { exampleText, exampleWith } from "./support/example.ts";
+import { stagedFiles } from "./support/applyScript.ts";
 
 const pair = generateKeyPairSync("ed25519");
 const privateKey = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
@@ -202,9 +203,10 @@ for (const c of CHANGES) {
 test("ARC: the relay's apply script writes the ARC private key for rspamd (owned _rspamd), and its record carries that key's public half", async () => {
   const on = await arc.on();
   const script = scriptOf(on, "mx1");
-  const put = /^put '\/var\/lib\/rspamd\/arc\/relais\.tld\.arc2026a\.key' 0600 _rspamd:_rspamd <<'FACTEUR_EOF'\n([\s\S]*?)\nFACTEUR_EOF$/m.exec(script);
+  const put = stagedFiles(script).get("/var/lib/rspamd/arc/relais.tld.arc2026a.key");
   assert.ok(put, "the key is staged for rspamd");
-  const pem = Buffer.from(put[1]!.replace(/\n/g, ""), "base64").toString("utf8");
+  assert.deepEqual([put.mode, put.owner], ["0600", "_rspamd:_rspamd"]);
+  const pem = put.content;
   const key = on.resources.get("arc-relais.tld-arc2026a")!;
   assert.equal(pem, plain(key.state.privateKeyPem));
   assert.match(script, /chmod 0700 "\$R"'\/var\/lib\/rspamd\/arc'; own _rspamd:_rspamd/);
@@ -264,9 +266,10 @@ test("DANE: the TLSA record carries the SHA-256 of the managed key's public half
   }
   assert.deepEqual(plain(on.resources.get("tls-mx1.relais.tld-mx2026b")!.inputs), { algorithm: "ECDSA", ecdsaCurve: "P256" });
   const script = scriptOf(on, "mx1");
-  const put = /^put '\/etc\/facteur\/tls\/key\.pem' 0600 root:root <<'FACTEUR_EOF'\n([\s\S]*?)\nFACTEUR_EOF$/m.exec(script);
+  const put = stagedFiles(script).get("/etc/facteur/tls/key.pem");
   assert.ok(put, "the current key is staged");
-  assert.equal(Buffer.from(put[1]!.replace(/\n/g, ""), "base64").toString("utf8"), plain(on.resources.get("tls-mx1.relais.tld-tls1")!.state.privateKeyPem), "the current key, not the next");
+  assert.deepEqual([put.mode, put.owner], ["0600", "root:root"]);
+  assert.equal(put.content, plain(on.resources.get("tls-mx1.relais.tld-tls1")!.state.privateKeyPem), "the current key, not the next");
   assert.match(script, /openssl req -x509 -new -key "\$STAGE"'\/etc\/facteur\/tls\/key\.pem'/);
   assert.doesNotMatch(script, /-newkey rsa/, "no key made on the host");
   assert.equal(JSON.stringify(on.stack.planned.plan.dnssec?.map((d) => d.zone)), '["relais.tld"]');

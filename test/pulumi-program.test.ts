@@ -20,6 +20,7 @@ import { DEFAULT_SMTP_PROBE_HOSTS } from "../src/pulumi/config.ts";
 import { churn, urnOf, aliasUrnsOf, REPLACE_TRIGGERS } from "./support/churn.ts";
 import { sharedRun } from "./support/programRuns.ts";
 import { exampleText, exampleWith } from "./support/example.ts";
+import { stagedFiles as stagedBy } from "./support/applyScript.ts";
 
 /** A real key pair, as `ssh-keygen -t ed25519` would give (PKCS#8 PEM private half). */
 function sshKeyPair(comment: string) {
@@ -48,12 +49,8 @@ const res = (r: ProgramRun, name: string): RecordedResource => {
 };
 const inp = (r: ProgramRun, name: string) => plain(res(r, name).inputs) as Record<string, any>;
 
-/** Files a host's apply script stages, decoded from its heredocs. */
-function stagedFiles(script: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of script.matchAll(/^put '([^']+)' \d{4} \S+ <<'FACTEUR_EOF'\n([\s\S]*?)\nFACTEUR_EOF$/gm)) out.set(m[1]!, Buffer.from(m[2]!.replace(/\n/g, ""), "base64").toString("utf8"));
-  return out;
-}
+/** Files a host's apply script stages: path -> content. */
+const stagedFiles = (script: string) => new Map([...stagedBy(script)].map(([p, f]) => [p, f.content]));
 const scriptOf = (r: ProgramRun, host: string) => {
   const s = res(r, `apply:${host}`).inputs.stdin;
   assert.ok(isSecretValue(s), `apply:${host} stdin must be a secret`);

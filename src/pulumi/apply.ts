@@ -93,6 +93,16 @@ const b64 = (s: string) => {
   return enc.match(/.{1,76}/g)?.join("\n") ?? "";
 };
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/**
+ * A file's content as one bash word, $'...' (ANSI-C quoting): every byte stands for itself but the
+ * backslash and the quote, escaped. `put` writes it with the printf builtin, where a heredoc
+ * needed a base64 process per file (some sixty per bundle). Bash strings end at a NUL byte: a
+ * content holding one is refused (no rendered file, key or secret has a reason to).
+ */
+const word = (s: string, what: string) => {
+  if (s.includes("\0")) throw new Error(`${what}: a NUL byte cannot be written through the apply script`);
+  return `$'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+};
 
 export const AUTHORIZED_KEYS = "/root/.ssh/authorized_keys";
 
@@ -170,19 +180,19 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
     '  exit "$rc"',
     "}",
     "trap finish EXIT",
-    // put PATH MODE OWNER: base64 on stdin -> $STAGE/PATH, made with MODE under the umask that
+    // put PATH MODE OWNER CONTENT: CONTENT -> $STAGE/PATH, made with MODE under the umask that
     // gives it (0666 & ~umask), chmod-ed only for execute, setuid, setgid or sticky bits.
     // (${p%/*}: the parent directory without forking dirname; mkdir only for a directory not
     // made yet; printf -v and $(( )) are builtins: a bundle is some sixty files in a dozen
     // directories, and each process counts.)
-    'put() { [ -d "$STAGE${1%/*}" ] || mkdir -p "$STAGE${1%/*}"; printf -v u %03o $(( 0777 & ~8#$2 )); umask "$u"; base64 -d >"$STAGE$1"; umask 077; [ $(( 8#$2 & 07111 )) -eq 0 ] || chmod "$2" "$STAGE$1"; own "$3" "$STAGE$1"; }',
+    'put() { [ -d "$STAGE${1%/*}" ] || mkdir -p "$STAGE${1%/*}"; printf -v u %03o $(( 0777 & ~8#$2 )); umask "$u"; printf %s "$4" >"$STAGE$1"; umask 077; [ $(( 8#$2 & 07111 )) -eq 0 ] || chmod "$2" "$STAGE$1"; own "$3" "$STAGE$1"; }',
     "",
     "# 1. Stage every file (nothing live is touched yet).",
   );
   for (const f of bundle.files) {
     const content = fillSecrets(f.content, secrets, `${where}: ${f.path}`, f.secretRefs ?? []);
     // Rendered files are root's: the daemons read them before dropping privileges, or as root.
-    L.push(`put ${q(f.path)} ${f.mode} root:root <<'${EOF}'`, b64(content), EOF);
+    L.push(`put ${q(f.path)} ${f.mode} root:root ${word(content, `${where}: ${f.path}`)}`);
     targets.push(f.path);
   }
   // Tables are indexed once every file is staged, with the staged main.cf: a fresh host
@@ -197,12 +207,12 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
   for (const k of bundle.dkimKeys) {
     const pem = dkimKeys[k.path];
     if (pem === undefined) throw new Error(`${where}: no ${isTlsKey(k) ? "TLS" : "DKIM"} private key for ${k.domain}/${k.selector} (${k.path})`);
-    L.push(`put ${q(k.path)} 0600 ${ownerOf(k)} <<'${EOF}'`, b64(pem), EOF);
+    L.push(`put ${q(k.path)} 0600 ${ownerOf(k)} ${word(pem, `${where}: ${k.path}`)}`);
     targets.push(k.path);
   }
   if (options.authorizedKeys !== undefined) {
     if (!options.authorizedKeys.trim()) throw new Error(`${where}: no SSH key for root's authorized_keys: the host would lock everyone out`);
-    L.push(`put ${q(AUTHORIZED_KEYS)} 0600 root:root <<'${EOF}'`, b64(options.authorizedKeys), EOF);
+    L.push(`put ${q(AUTHORIZED_KEYS)} 0600 root:root ${word(options.authorizedKeys, `${where}: ${AUTHORIZED_KEYS}`)}`);
     targets.push(AUTHORIZED_KEYS);
   }
   if (bundle.saslDb) {
