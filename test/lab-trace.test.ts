@@ -3,7 +3,7 @@
 // The stack is the example (in a whole run, the one the lab-example suite shares): a message
 // that finds the smarthost pool and its fallback, the external relay, stopped is deferred.
 // Needs root and the Debian packages of scripts/setup-system.sh; skips otherwise.
-import { describe, it, before, after } from "node:test";
+import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
