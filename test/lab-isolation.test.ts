@@ -17,6 +17,7 @@ import { listNamespaces } from "../src/lab/net.ts";
 import { LAB_ROOT } from "../src/paths.ts";
 import { run } from "../src/lab/proc.ts";
 import { spawnFacteur } from "./support/facteurCli.ts";
+import { TSX_LOADER } from "./support/tsxNode.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LAB_API = new Set(["labUp", "labDown", "labStatus"]);
@@ -109,7 +110,8 @@ test('labStack() refuses "example" and anything under its namespace prefix; impo
   assert.match(labStack("e2e"), /^e2e(-[a-z0-9]{1,4})?$/);
   assert.ok(protectedStacks().includes("example"), `FACTEUR_LAB_PROTECT=${process.env.FACTEUR_LAB_PROTECT}`);
   // Child processes inherit it: a spawned CLI refuses too (exit 2, before touching anything).
-  const r = spawnSync(`${ROOT}node_modules/.bin/tsx`, ["-e", 'import("./src/lab/index.ts").then(m => console.log(m.protectedStacks().join(" ")))'], { cwd: ROOT, encoding: "utf8" });
+  // (One node with tsx's loader, as tsxNode.ts starts TypeScript, not the tsx command's two.)
+  const r = spawnSync(process.execPath, ["--import", TSX_LOADER, "-e", 'import("./src/lab/index.ts").then(m => console.log(m.protectedStacks().join(" ")))'], { cwd: ROOT, encoding: "utf8" });
   assert.match(r.stdout, /\bexample\b/);
 });
 
