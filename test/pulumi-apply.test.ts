@@ -65,14 +65,19 @@ function changed(b: HostBundle, mainCfExtra: string): HostBundle {
   };
 }
 
+/** out1's apply script with `extra` files staged beside its bundle's own. */
+function out1ScriptWith(extra: BundleFile[]): string {
+  const b = bundle("out1");
+  return applyScript({ ...b, files: [...b.files, ...extra] }, SECRETS, keysOf(b), OPTIONS(b));
+}
+
 test("apply: each staged file gets its mode exactly, made at creation (0644, 0640, 0600) or set after it (execute and setgid bits)", () => {
   const s = sandbox();
   try {
-    const b = bundle("out1");
     // Bundles hold 0644, 0640 and 0600 today; the others prove the script does not depend on it.
     const modes = ["0644", "0640", "0600", "0755", "0750", "2755"];
     const extra = modes.map((mode) => ({ path: `/usr/local/lib/facteur/mode-${mode}`, mode: mode as BundleFile["mode"], content: `#!/bin/sh\n# ${mode}\n` }));
-    const r = s.apply(applyScript({ ...b, files: [...b.files, ...extra] }, SECRETS, keysOf(b), OPTIONS(b)));
+    const r = s.apply(out1ScriptWith(extra));
     assert.equal(r.status, 0, r.stderr);
     for (const f of extra) {
       assert.equal(s.read(f.path), f.content);
@@ -86,7 +91,6 @@ test("apply: each staged file gets its mode exactly, made at creation (0644, 064
 test("apply: a file's bytes go through as they are (quotes, backslashes, $( ), backticks, escapes, no final newline, UTF-8); a NUL byte is refused before anything runs", () => {
   const s = sandbox();
   try {
-    const b = bundle("out1");
     const contents = [
       "it's a 'quoted' line\\n with \\\\ backslashes\\\\\n",
       "$(touch /tmp/facteur-pwned) `id` ${HOME} $'x' \\x41\\u00e9 \\0 \\\n",
@@ -95,12 +99,12 @@ test("apply: a file's bytes go through as they are (quotes, backslashes, $( ), b
       "",
     ];
     const extra = contents.map((content, i) => ({ path: `/etc/facteur/bytes-${i}`, mode: "0644" as BundleFile["mode"], content }));
-    const r = s.apply(applyScript({ ...b, files: [...b.files, ...extra] }, SECRETS, keysOf(b), OPTIONS(b)));
+    const r = s.apply(out1ScriptWith(extra));
     assert.equal(r.status, 0, r.stderr);
-    for (const f of extra) assert.equal(readFileSync(join(s.root, f.path), "utf8"), f.content, f.path);
+    for (const f of extra) assert.equal(s.read(f.path), f.content, f.path);
     assert.equal(existsSync("/tmp/facteur-pwned"), false);
     const nul = { path: "/etc/facteur/nul", mode: "0644" as BundleFile["mode"], content: "a\0b" };
-    assert.throws(() => applyScript({ ...b, files: [...b.files, nul] }, SECRETS, keysOf(b), OPTIONS(b)), /\/etc\/facteur\/nul: a NUL byte cannot be written/);
+    assert.throws(() => out1ScriptWith([nul]), /\/etc\/facteur\/nul: a NUL byte cannot be written/);
   } finally {
     s.done();
   }
