@@ -225,8 +225,9 @@ async function answerAll(probes: LabProbe[], who: string): Promise<void> {
 
 /**
  * The queue and data directories Postfix's own postfix-files lists, with their owners and
- * modes: what `postfix post-install create-missing` makes, without its hundred-odd processes.
- * For the lab's stock outside hosts only; the rendered hosts go through `postfix check`.
+ * modes: what `postfix post-install create-missing` makes, without its processes (a mkdir, a
+ * chown, a find and a chmod per directory: some 50 per instance, 8 ms each on a VM). On a host
+ * the Debian package has made them; `postfix check` then finds them there and checks them.
  */
 function createPostfixDirs(pf: PostfixRun): void {
   const vars: Record<string, string> = { $queue_directory: pf.queueDirectory, $data_directory: pf.dataDirectory, $mail_owner: "postfix", $setgid_group: "postdrop" };
@@ -244,11 +245,11 @@ function createPostfixDirs(pf: PostfixRun): void {
 type PostfixRun = Pick<PostfixFacts, "configDir" | "queueDirectory" | "dataDirectory" | "maillog" | "dirs" | "logs" | "readiness">;
 
 /**
- * Postfix queue/data/log directories, `postfix check` (the rendered configuration must pass it
- * before it runs), `postfix start`; its listeners become probes. `checked: false` is for the
- * lab's own stock outside hosts: their directories are made directly (createPostfixDirs) and
- * the integrity checks skipped. No `postfix set-permissions`: it re-chowns every file Postfix
- * installed (over 300 processes per host) and the lab needs none of it.
+ * Postfix queue/data/log directories (createPostfixDirs), `postfix check` (the rendered
+ * configuration must pass it before it runs, and it checks those directories' owners and modes),
+ * `postfix start`; its listeners become probes. `checked: false` is for the lab's own stock
+ * outside hosts: the integrity checks skipped. No `postfix set-permissions`: it re-chowns every
+ * file Postfix installed (over 300 processes per host) and the lab needs none of it.
  */
 async function startPostfix(h: HostContext, pf: PostfixRun, who: string, report: HostReport, checked = true): Promise<() => void> {
   const pfDir = pf.configDir;
@@ -258,6 +259,7 @@ async function startPostfix(h: HostContext, pf: PostfixRun, who: string, report:
   report.logs.push(pf.maillog);
   report.maillog = pf.maillog;
   const logTail = () => tail(pf.maillog);
+  createPostfixDirs(pf);
   if (checked) {
     const check = await run(["postfix", "-c", pfDir, "check"], { ns: h.ns, resolv: h.resolv });
     if (check.code !== 0 || /fatal|error/i.test(check.stderr)) {
@@ -265,13 +267,10 @@ async function startPostfix(h: HostContext, pf: PostfixRun, who: string, report:
     }
     report.checks.push(`${who}: postfix -c ${pfDir} check`);
     if (/warning/i.test(check.stderr)) report.warnings.push(`${who}: postfix -c ${pfDir} check warned: ${check.stderr.trim().split("\n").join("; ")}`);
-    // `postfix start` would run the very same integrity checks again (postfix-script check-fatal
-    // and check-warn); its own quick-start marker skips them once, as after `postfix quick-stop`.
-    writeFileSync(`${pf.queueDirectory}/quick-start`, "");
-  } else {
-    createPostfixDirs(pf);
-    writeFileSync(`${pf.queueDirectory}/quick-start`, "");
   }
+  // `postfix start` would run the very same integrity checks again (postfix-script check-fatal
+  // and check-warn); its own quick-start marker skips them once, as after `postfix quick-stop`.
+  writeFileSync(`${pf.queueDirectory}/quick-start`, "");
   const logFrom = existsSync(pf.maillog) ? statSync(pf.maillog).size : 0;
   const start = await run(["postfix", "-c", pfDir, "start"], { ns: h.ns, resolv: h.resolv });
   if (start.code !== 0) throw new Error(`${who}: postfix -c ${pfDir} start failed (${start.timedOut ? "timed out" : `exit ${start.code}`}):\n${(start.stderr + start.stdout).trim()}\n${logTail()}`);
