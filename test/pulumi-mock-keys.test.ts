@@ -29,10 +29,14 @@ async function keyOf(name: string, algorithm: "RSA" | "ECDSA"): Promise<{ privat
   return { privateKeyPem, publicKeyPem };
 }
 const spki = (pem: string) => createPublicKey(pem).export({ type: "spki", format: "pem" });
-const pair = (kind: "rsa" | "ec") => {
+const makePair = (kind: "rsa" | "ec") => {
   const p = kind === "ec" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
   return { privateKeyPem: p.privateKey.export({ type: kind === "ec" ? "sec1" : "pkcs1", format: "pem" }) as string, publicKeyPem: p.publicKey.export({ type: "spki", format: "pem" }) as string };
 };
+// The files "an earlier process" left: made once for the file (an RSA pair costs some 100 ms of CPU).
+const RSA_A = makePair("rsa");
+const RSA_B = makePair("rsa");
+const EC_A = makePair("ec");
 
 test("a key is made once and kept, mode 0600 in a 0700 directory of this user's; a later process reads that pair", async () => {
   const name = `dkim-kept-${run}`;
@@ -48,11 +52,11 @@ test("a key is made once and kept, mode 0600 in a 0700 directory of this user's;
 
   // What an earlier process left for a name this process never asked for: read, not made again.
   const other = `dkim-earlier-${run}`;
-  const earlier = pair("rsa");
+  const earlier = RSA_A;
   writeFileSync(mockKeyFile(other, "RSA")!, JSON.stringify(earlier), { mode: 0o600 });
   assert.deepEqual(await keyOf(other, "RSA"), earlier);
   const ec = `tls-earlier-${run}`;
-  const earlierEc = pair("ec");
+  const earlierEc = EC_A;
   writeFileSync(mockKeyFile(ec, "ECDSA")!, JSON.stringify(earlierEc), { mode: 0o600 });
   assert.deepEqual(await keyOf(ec, "ECDSA"), earlierEc);
 });
@@ -60,9 +64,9 @@ test("a key is made once and kept, mode 0600 in a 0700 directory of this user's;
 test("a kept file that is not a pair for its name and algorithm is never used: a new pair replaces it", async () => {
   const bad: [string, "RSA" | "ECDSA", string][] = [
     [`torn-${run}`, "RSA", '{"privateKeyPem": "-----BEGIN RSA PRIV'],
-    [`mismatched-${run}`, "RSA", JSON.stringify({ privateKeyPem: pair("rsa").privateKeyPem, publicKeyPem: pair("rsa").publicKeyPem })],
-    [`wrong-kind-${run}`, "RSA", JSON.stringify(pair("ec"))],
-    [`wrong-kind-ec-${run}`, "ECDSA", JSON.stringify(pair("rsa"))],
+    [`mismatched-${run}`, "RSA", JSON.stringify({ privateKeyPem: RSA_A.privateKeyPem, publicKeyPem: RSA_B.publicKeyPem })],
+    [`wrong-kind-${run}`, "RSA", JSON.stringify(EC_A)],
+    [`wrong-kind-ec-${run}`, "ECDSA", JSON.stringify(RSA_A)],
   ];
   for (const [name, alg, text] of bad) {
     writeFileSync(mockKeyFile(name, alg)!, text, { mode: 0o600 });
@@ -86,7 +90,7 @@ test("no directory of this user's alone, no keeping: a link, or one others can w
     make();
     const before = readdirSync(dir);
     assert.equal(mockKeyFile(`shared-${run}`, "RSA"), undefined);
-    const k = await keyOf(`shared-${run}-${before.length}`, "RSA");
+    const k = await keyOf(`shared-${run}-${before.length}`, "ECDSA");
     assert.equal(spki(k.privateKeyPem), k.publicKeyPem);
     assert.deepEqual(readdirSync(dir), before, "nothing written there");
     rmSync(dir, { recursive: true, force: true });
