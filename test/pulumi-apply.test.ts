@@ -125,6 +125,9 @@ test("apply: stages, postmaps, writes DKIM keys, sasldb and authorized_keys, che
       assert.equal(s.read(k.path), pem(k.domain));
       assert.equal((statSync(join(s.root, k.path)).mode & 0o777).toString(8), "600");
     }
+    // Dated back (src/gate/postfix.ts, cool): Postfix reads the new main.cf without waiting up to 2 s for it to cool down.
+    const mainCf = b.files.find((f) => f.path.endsWith("/postfix/main.cf"))!.path;
+    assert.ok(statSync(join(s.root, mainCf)).mtimeMs < Date.now() - 3000, `${mainCf} is dated back`);
     assert.equal(s.read("/etc/sasldb2"), `john@entreprise.tld:${SECRETS.johnSubmission}\n`);
     assert.equal(s.read("/root/.ssh/authorized_keys"), KEYS);
     assert.equal((statSync(join(s.root, "root/.ssh/authorized_keys")).mode & 0o777).toString(8), "600");

@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { renderStack } from "../src/render/render.ts";
+import { cool } from "../src/gate/postfix.ts";
 import { examplePlan } from "./support/example.ts";
 
 const { model, plan } = examplePlan();
@@ -23,6 +24,7 @@ test("the real postconf and opendkim parse every rendered config without a warni
         mkdirSync(dirname(path), { recursive: true });
         writeFileSync(path, f.content.replaceAll(join(base, "ROOT"), root));
       }
+      cool(join(root, "etc/postfix/main.cf")); // whole: no waiting for it to cool down (src/gate/postfix.ts)
       for (const args of [["-n"], ["-M"]]) {
         const r = spawnSync("postconf", ["-c", join(root, "etc/postfix"), ...args], { encoding: "utf8" });
         assert.equal(r.status, 0, `${b.host}: postconf ${args} failed: ${r.stderr}`);
@@ -33,6 +35,7 @@ test("the real postconf and opendkim parse every rendered config without a warni
     // The check itself is sharp: a misspelt parameter is reported.
     const main = join(base, "mx1", "etc/postfix/main.cf");
     writeFileSync(main, "relayhots = pool.relais.tld\n", { flag: "a" });
+    cool(main);
     const r = spawnSync("postconf", ["-c", dirname(main), "-n"], { encoding: "utf8" });
     assert.match(r.stderr, /unused parameter: relayhots=pool\.relais\.tld/);
   } finally {

@@ -94,6 +94,9 @@ facteur_gate() {
     chmod 755 "$G"
     mkdir -p "$G/etc" "$G/data" "$G/log" "$G/q"
     cp "$conf/main.cf" "$conf/master.cf" "$G/etc/" || { echo "gate: no main.cf or master.cf in $conf" >&2; exit 1; }
+    # Whole copies, dated back: Postfix would otherwise wait up to 2 s for a main.cf this new
+    # to "cool down", in postconf and again in every daemon (src/gate/postfix.ts, cool).
+    @COOL@ "$G/etc/main.cf" || exit 1
     # Only the instance's own places change (and what it does not run); every other parameter is the staged value.
     local out
     if ! out=$(postconf -c "$G/etc" -e "config_directory=$G/etc" "queue_directory=$G/q" "data_directory=$G/data" \
@@ -102,6 +105,7 @@ facteur_gate() {
       echo "gate: postconf cannot read $conf/main.cf: $out" >&2
       exit 1
     fi
+    @COOL@ "$G/etc/main.cf" || exit 1
     # The queue layout of Postfix's postfix-files, made directly (post-install takes seconds).
     local owned="active bounce corrupt defer deferred flush hold incoming private saved trace"
     (cd "$G/q" && mkdir $owned maildrop public pid && chown postfix $owned && chmod 700 $owned &&

@@ -19,9 +19,25 @@
 //
 // The bash lives in postfix-gate.sh; the apply script embeds gateFunctions() and the local
 // runner (run.ts, used by the tests) runs the very same text.
-import { readFileSync } from "node:fs";
+import { readFileSync, utimesSync } from "node:fs";
 import type { HostBundle } from "../render/bundle.ts";
 import { daemonFacts } from "../render/daemons/index.ts";
+
+/**
+ * Postfix reads main.cf again, 0.3 s later, for as long as the file changed less than about two
+ * seconds ago (util/dict.c, dict_load_file_xt: "Read the file again if it is hot", so that it
+ * never takes a file half-written). postmap, postconf, postfix check and every daemon started on
+ * a main.cf just written wait up to 2 s for that. A writer that has put the whole file in place
+ * dates it a few seconds back: the content is the same, and Postfix reads it at once. The
+ * shell's form is COOL_SH (the apply script and the gate).
+ */
+export function cool(path: string): void {
+  const past = Date.now() / 1000 - COOL_SECONDS;
+  utimesSync(path, past, past);
+}
+const COOL_SECONDS = 5;
+/** `cool` for bash (5.0 or later, for EPOCHSECONDS): `${COOL_SH} FILE...`. */
+export const COOL_SH = `touch -d "@$((EPOCHSECONDS - ${COOL_SECONDS}))"`;
 
 /** A log line where a daemon refused its configuration or died (the same test as the bash's FAILURE_ERE). */
 const FAILURE = /(fatal|panic): |warning: process [^ ]+ pid [0-9]+ (exit status [1-9]|killed by signal)|bad command startup|error: open database|unix-domain name too long/;
@@ -46,7 +62,8 @@ export function gateFunctions(): string {
     .replaceAll("@FAILURE_ERE@", FAILURE.source)
     .replaceAll("@CONNECT_SECONDS@", String(GATE_WAIT.connectSeconds))
     .replaceAll("@DELIVERY_SECONDS@", String(GATE_WAIT.deliverySeconds))
-    .replaceAll("@STOP_TENTHS@", String(GATE_WAIT.stopSeconds * 10));
+    .replaceAll("@STOP_TENTHS@", String(GATE_WAIT.stopSeconds * 10))
+    .replaceAll("@COOL@", COOL_SH);
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

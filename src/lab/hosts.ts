@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fillSecrets, secretValue, type HostBundle } from "../render/bundle.ts";
 import { heldKeyId, isTlsKey } from "../plan/dns.ts";
 import { daemonFacts, type DaemonFacts, type OwnedPath, type PostfixFacts } from "../render/daemons/index.ts";
-import { daemonFailures } from "../gate/postfix.ts";
+import { cool, daemonFailures } from "../gate/postfix.ts";
 import { must, run, sleep, spawnDetached, waitFor } from "./proc.ts";
 import { describeDown, readyBoundMs, runProbes, type LabProbe, type ProbeCheck } from "./probes.ts";
 import type { OutsideHost } from "./topology.ts";
@@ -380,6 +380,8 @@ export async function startOwnHost(
   }
   const postfix = daemonFacts(bundle.daemons, "postfix");
   if (!postfix) throw new Error(`${who}: the bundle runs no Postfix`);
+  // Whole files: dated back, Postfix reads main.cf at once instead of waiting for it to cool down.
+  cool(`${postfix.configDir}/main.cf`);
   await Promise.all(bundle.files.filter((f) => f.postmap).map((f) => must(`${who}: postmap ${f.path}`, ["postmap", "-c", postfix.configDir, `hash:${f.path}`])));
   step("files and postmap");
   // 2. The TLS key pair main.cf names: from the lab CA, so verifying senders can check it. A
@@ -665,6 +667,7 @@ export async function startOutsideHost(o: OutsideHost, h: HostContext, secrets: 
     }
   }
   writeFileSync(`${pfDir}/main.cf`, lines.join("\n") + "\n");
+  cool(`${pfDir}/main.cf`);
   writeFileSync(`${pfDir}/master.cf`, master);
   const who = `outside ${o.name} (${o.names[0]})`;
   step("files");

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import type { HostBundle } from "../../src/render/bundle.ts";
 import { fillSecrets } from "../../src/render/bundle.ts";
+import { cool } from "../../src/gate/postfix.ts";
 
 const PAIR = join(tmpdir(), "facteur-test-tls");
 
@@ -28,6 +29,7 @@ export function stageBundle(bundle: HostBundle, secrets: Record<string, string> 
     writeFileSync(f.path, fillSecrets(f.content, fill, f.path, f.secretRefs ?? []), { mode: parseInt(f.mode, 8) });
   }
   const pf = dirname(bundle.files.find((f) => f.path.endsWith("/postfix/main.cf"))!.path);
+  cool(join(pf, "main.cf")); // as the apply step does: Postfix reads it at once
   for (const f of bundle.files.filter((f) => f.postmap)) execFileSync("postmap", ["-c", pf, `hash:${f.path}`], { stdio: "ignore" });
   const pair = tlsPair();
   mkdirSync(dirname(bundle.tls.cert), { recursive: true });
