@@ -14,7 +14,7 @@ import { labUp, labDown, type LabState } from "../src/lab/index.ts";
 import { dnsblListing } from "../src/lab/zones.ts";
 import {
   labSkipReason, swaks, replies, waitForMail, mailbox, header, headersNamed, queueOf, postfixLog, inHost, hostOf, restartPolicyd, postfixCtl,
-  sendBatch, storedCount, LAB_WAIT_MS, type StoredMail,
+  sendBatch, storedCount, LAB_WAIT_MS, type StoredMail, writeMainCf,
 } from "./support/lab.ts";
 import { run as runCmd, sleep, waitFor } from "../src/lab/proc.ts";
 import { maildirArrival } from "../src/lab/sink.ts";
@@ -298,7 +298,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
     const REFUSED = /smtp\.fai\.tld\[[^\]]+\]:587.*said: 535/;
     const TLS = /(Trusted|Untrusted|Anonymous) TLS connection established to smtp\.fai\.tld\[/;
     const before = { sent: count("mx1", SENT), auth: count("ext-fai", AUTH), refused: count("mx1", REFUSED), tls: count("mx1", TLS) };
-    writeFileSync(mainCf, main);
+    writeMainCf(mainCf, main);
     try {
       assert.equal((await reload()).code, 0);
       const tok = token("viafai");
@@ -324,7 +324,7 @@ describe("lab: policy (issue #5) with real mail", { skip }, () => {
       assert.equal(mailbox(lab, "john@doe.tld").filter((x) => (header(x, "subject") ?? "").includes(tok2)).length, 0);
     } finally {
       // The stack as it came up (LAB_KEEP leaves it running): mx1's own pool, the lab's password.
-      writeFileSync(mainCf, live);
+      writeMainCf(mainCf, live);
       await reload();
       await password(lab.secrets.faiRelayPassword!);
     }

@@ -11,7 +11,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { labUp, labDown, type LabState } from "../src/lab/index.ts";
-import { labSkipReason, hostOf, inHost, postfixLog, postfixCtl, sendBatch, mailbox, header, type StoredMail } from "./support/lab.ts";
+import { labSkipReason, hostOf, inHost, postfixLog, postfixCtl, sendBatch, mailbox, header, type StoredMail, writeMainCf } from "./support/lab.ts";
 import { run as runCmd, waitFor } from "../src/lab/proc.ts";
 import { daemonFacts } from "../src/render/daemons/index.ts";
 import { labStackRoot } from "../src/paths.ts";
@@ -196,7 +196,7 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
     assert.match(file, /^sender_dependent_relayhost_maps = randmap:\{\[out1\.relais\.tld\]:25\}$/m);
     const refusedBefore = postfixLog(lab, "mx1", /connect to out2\.relais\.tld/).length;
     const before = sentBy();
-    writeFileSync(main, file);
+    writeMainCf(main, file);
     const reload = () => postfixCtl(lab, "mx1", "reload");
     try {
       assert.equal((await reload()).code, 0);
@@ -208,7 +208,7 @@ describe("lab: weighted smarthost pool and Postfix metrics (issue #15, parts 3 a
       assert.equal((after.out1 ?? 0) - (before.out1 ?? 0), 40);
       assert.equal(postfixLog(lab, "mx1", /connect to out2\.relais\.tld/).length, refusedBefore, "out2 was never even tried");
     } finally {
-      writeFileSync(main, live);
+      writeMainCf(main, live);
       await reload();
     }
   });

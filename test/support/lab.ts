@@ -1,12 +1,13 @@
 // Helpers for the lab's end-to-end tests and benches: run things inside a lab host, talk SMTP
 // with swaks, read what the outside MX hosts stored, verify DKIM and SPF with python3-dkim /
 // python3-spf (Debian's /usr/bin/python3: pyenv's python3 lacks them).
-import { chownSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { must, run, sleep, waitFor, type RunResult } from "../../src/lab/proc.ts";
 import { labUnboundConfPath } from "../../src/lab/outboundTls.ts";
 import { spawnDaemon } from "../../src/lab/hosts.ts";
 import { daemonFacts } from "../../src/render/daemons/index.ts";
+import { cool } from "../../src/gate/postfix.ts";
 import type { LabState, LabHostInfo } from "../../src/lab/index.ts";
 import { byArrival, sinkMaildirNew } from "../../src/lab/sink.ts";
 
@@ -218,6 +219,12 @@ export async function restartPolicyd(state: LabState, host: string): Promise<{ o
   }, LAB_WAIT_MS);
   if (!ok) throw new Error(`${host}: policyd-rate-limit did not come back (${d.config})`);
   return { oldPid, newPid };
+}
+
+/** Puts a whole main.cf in place for a reload, dated back so the daemons read it at once (src/gate/postfix.ts, cool). */
+export function writeMainCf(path: string, text: string): void {
+  writeFileSync(path, text);
+  cool(path);
 }
 
 /** `postfix -c DIR stop|start|reload` for a lab host, inside its namespace. */
