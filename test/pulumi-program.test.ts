@@ -230,7 +230,7 @@ test("secrets: filled bundles are secret outputs, and no secret value reaches a 
   assert.ok(!mx1.includes("${secret:"), "every reference is filled");
   assert.ok(![...stagedFiles(mx1).keys()].some((p) => p.startsWith("/etc/opendkim/keys/")), "relays hold no DKIM private key");
   const out1 = scriptOf(r, "out1");
-  assert.ok(out1.includes(Buffer.from(SECRETS.johnSubmission).toString("base64")), "the submission password goes into sasldb");
+  assert.ok(out1.includes(`printf %s $'${SECRETS.johnSubmission}' | saslpasswd2 -p -c -f "$STAGE/etc/sasldb2" -u 'entreprise.tld' 'john'`), "the submission password goes into sasldb, on saslpasswd2's standard input");
   assert.match(out1, /saslpasswd2 -p -c -f "\$STAGE\/etc\/sasldb2" -u 'entreprise\.tld' 'john'/);
   assert.ok(!out1.includes(Buffer.from(SECRETS.faiRelayPassword).toString("base64")) && !out1.includes(SECRETS.faiRelayPassword));
   assert.deepEqual([...stagedFiles(out1).keys()].filter((p) => p.startsWith("/etc/opendkim/keys/")).sort(), [

@@ -87,16 +87,11 @@ export function applyCommand(hash: string): string {
   return `: facteur-bundle ${hash}; umask 077; f=$(mktemp /root/.facteur-apply.XXXXXX) && cat >"$f" && bash "$f"; rc=$?; rm -f "$f"; exit $rc`;
 }
 
-const EOF = "FACTEUR_EOF"; // cannot occur in base64
-const b64 = (s: string) => {
-  const enc = Buffer.from(s, "utf8").toString("base64");
-  return enc.match(/.{1,76}/g)?.join("\n") ?? "";
-};
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * A file's content as one bash word, $'...' (ANSI-C quoting): every byte stands for itself but the
  * backslash and the quote, escaped. `put` writes it with the printf builtin, where a heredoc
- * needed a base64 process per file (some sixty per bundle). Bash strings end at a NUL byte: a
+ * needed a base64 process per file (some sixty per bundle); a SASL password goes the same way. Bash strings end at a NUL byte: a
  * content holding one is refused (no rendered file, key or secret has a reason to).
  */
 const word = (s: string, what: string) => {
@@ -230,11 +225,8 @@ export function applyScript(bundle: HostBundle, secrets: Record<string, string>,
         const [user, realm] = at > 0 ? [u.login.slice(0, at), u.login.slice(at + 1)] : [u.login, ""];
         const pw = secrets[u.passwordSecret];
         if (pw === undefined) throw new Error(`${where}: secret ${u.passwordSecret} is not set (pulumi config set --secret ${u.passwordSecret} ...)`);
-        L.push(
-          `base64 -d <<'${EOF}' | saslpasswd2 -p -c -f "$STAGE${db}"${realm ? ` -u ${q(realm)}` : ""} ${q(user)}`,
-          b64(pw),
-          EOF,
-        );
+        // The password on saslpasswd2's standard input, by the printf builtin: never in an argv.
+        L.push(`printf %s ${word(pw, `${where}: secret ${u.passwordSecret}`)} | saslpasswd2 -p -c -f "$STAGE${db}"${realm ? ` -u ${q(realm)}` : ""} ${q(user)}`);
       }
       L.push(`chmod 0640 "$STAGE${db}"`, `own root:postfix "$STAGE${db}"`);
     }
